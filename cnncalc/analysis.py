@@ -1,0 +1,231 @@
+"""A built network -> per-layer rows and totals. Computes; never prints."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .build import Network, Node, Parallel, Step, build, check_expectation
+from .errors import Location
+from .layers import Shape, numel, shape_str
+from .receptive import AxisField, Field, merge_fields
+from .spec import NetSpec, load_file, parse
+from .yamlpos import Mapping
+
+NET_EXPECT_KEYS = ("shape", "output_shape", "params", "trainable_params", "macs", "rf")
+
+
+@dataclass(frozen=True)
+class Row:
+    """The figures of one layer, for one sample (no batch axis)."""
+
+    node: Node
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    weights: int          # learnable parameters (PyTorch's parameters())
+    buffers: int          # running statistics (Keras: non-trainable)
+    per_filter: int | None
+    filters: int | None
+    macs: int             # conv and dense multiply-accumulates, bias excluded
+    ops: int              # every other elementary operation
+    field: Field          # receptive field at this layer's output, per input axis
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def kind(self) -> str:
+        return self.node.layer.kind
+
+    @property
+    def family(self) -> str:
+        return self.node.layer.family
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.input_shapes[0]
+
+    @property
+    def activations(self) -> int:
+        """Output elements per sample."""
+        return numel(self.output_shape)
+
+    @property
+    def trainable(self) -> int:
+        return self.weights if self.node.trainable else 0
+
+    @property
+    def non_trainable(self) -> int:
+        """Keras' count: frozen weights plus running statistics."""
+        return self.buffers + (0 if self.node.trainable else self.weights)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-network figures, per sample."""
+
+    params: int               # PyTorch's sum of parameters().numel()
+    trainable_params: int
+    non_trainable_params: int  # Keras: frozen weights + running statistics
+    buffers: int
+    macs: int
+    ops: int
+    activations: int          # sum of every layer's output elements
+    activation_bytes: int
+    param_bytes: int
+    rf: Field                 # at the last layer whose output has more than one position
+    rf_layer: str
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A stated expectation that the calculation contradicts."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Misalignment:
+    """Branches meeting with different jumps or centers (Araujo et al., 2019)."""
+
+    node: Node
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    network: Network
+    rows: tuple[Row, ...]
+    totals: Totals
+    mismatches: tuple[Mismatch, ...]
+    misalignments: tuple[Misalignment, ...]
+
+    @property
+    def spec(self) -> NetSpec:
+        return self.network.spec
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.network.input_shape
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.network.output_shape
+
+
+def analyze_file(path: str | Path) -> Analysis:
+    """Load, build and analyse a spec file (raises SpecError for a bad spec)."""
+    return analyze(build(load_file(path)))
+
+
+def analyze_text(text: str, file: str = "<spec>") -> Analysis:
+    return analyze(build(parse(text, file)))
+
+
+def analyze(network: Network) -> Analysis:
+    """Every layer's figures, the totals, and the expectations that do not hold."""
+    rows: list[Row] = []
+    misaligned: list[Misalignment] = []
+    start = tuple(AxisField() for _ in network.input_shape[1:])
+    _walk(network.steps, start, rows, misaligned)
+    spec = network.spec
+    rf_row = next((r for r in reversed(rows) if numel(r.output_shape[1:]) > 1), None)
+    totals = Totals(
+        params=sum(r.weights for r in rows),
+        trainable_params=sum(r.trainable for r in rows),
+        non_trainable_params=sum(r.non_trainable for r in rows),
+        buffers=sum(r.buffers for r in rows),
+        macs=sum(r.macs for r in rows),
+        ops=sum(r.ops for r in rows),
+        activations=sum(r.activations for r in rows),
+        activation_bytes=sum(r.activations for r in rows) * spec.dtype_bytes,
+        param_bytes=sum(r.weights + r.buffers for r in rows) * spec.dtype_bytes,
+        rf=rf_row.field if rf_row else start,
+        rf_layer=rf_row.name if rf_row else "input",
+    )
+    mismatches = [m for r in rows if r.node.expect for m in _row_mismatches(r)]
+    if spec.expect is not None:
+        check_expectation(spec.expect, spec.where("expect"), NET_EXPECT_KEYS)
+        mismatches += _net_mismatches(spec.expect, network, totals)
+    return Analysis(network, tuple(rows), totals, tuple(mismatches), tuple(misaligned))
+
+
+def _walk(steps: tuple[Step, ...], field: Field, rows: list[Row],
+          misaligned: list[Misalignment]) -> Field:
+    for step in steps:
+        if isinstance(step, Parallel):
+            ends = [_walk(branch, field, rows, misaligned) for branch in step.branches]
+            merge = step.merge.layer
+            field, aligned = merge_fields(ends, merge.broadcast_branches())
+            if not aligned:
+                misaligned.append(Misalignment(step.merge, tuple(ends)))
+            rows.append(_row(step.merge, field))
+        else:
+            field = step.layer.receptive_field(field)
+            rows.append(_row(step, field))
+    return field
+
+
+def _row(node: Node, field: Field) -> Row:
+    layer = node.layer
+    params = layer.params()
+    shapes = getattr(layer, "input_shapes", (layer.input_shape,))
+    return Row(node, shapes, layer.output_shape(), params.weights, params.buffers,
+               params.per_filter, params.filters, layer.macs(), layer.ops(), field)
+
+
+def _row_mismatches(row: Row) -> list[Mismatch]:
+    label = f"{row.kind} '{row.name}'"
+    return _compare(row.node.expect, label, row.output_shape, row.weights, row.macs,
+                    row.field, None)
+
+
+def _net_mismatches(expect: Mapping, network: Network, totals: Totals) -> list[Mismatch]:
+    return _compare(expect, f"network '{network.spec.name}'", network.output_shape,
+                    totals.params, totals.macs, totals.rf, totals.trainable_params)
+
+
+def _compare(expect: Mapping, label: str, shape: Shape, params: int, macs: int,
+             field: Field, trainable: int | None) -> list[Mismatch]:
+    found: list[Mismatch] = []
+
+    def differs(key: str, what: str, wanted: Any, got: Any) -> None:
+        if wanted != got:
+            found.append(Mismatch(expect.where(key),
+                                  f"{label}: expected {what} {wanted}, calculated {got}"))
+
+    for key, wanted in expect.items():
+        if key in ("shape", "output_shape"):
+            differs(key, "output shape", shape_str(tuple(wanted)), shape_str(shape))
+        elif key == "params":
+            differs(key, "params", f"{wanted:,}", f"{params:,}")
+        elif key == "trainable_params":
+            differs(key, "trainable params", f"{wanted:,}", f"{trainable:,}")
+        elif key == "macs":
+            differs(key, "MACs", f"{wanted:,}", f"{macs:,}")
+        elif key == "rf":
+            for part, wanted_part, got in _rf_parts(wanted, field):
+                if not all(math.isclose(w, g) for w, g in zip(wanted_part, got)) or len(
+                        wanted_part) != len(got):
+                    differs(key, f"receptive field {part}", _fmt(wanted_part), _fmt(got))
+    return found
+
+
+def _rf_parts(wanted: Any, field: Field) -> list[tuple[str, list[float], list[float]]]:
+    def per_axis(value: Any) -> list[float]:
+        return list(value) if isinstance(value, list) else [value] * len(field)
+    if isinstance(wanted, dict):
+        return [(part, per_axis(value), [getattr(f, part) for f in field])
+                for part, value in wanted.items()]
+    return [("size", per_axis(wanted), [f.size for f in field])]
+
+
+def _fmt(values: list[float]) -> str:
+    tidy = [int(v) if float(v).is_integer() else round(v, 4) for v in values]
+    return str(tidy[0]) if len(set(tidy)) == 1 else str(tidy)

@@ -1,0 +1,370 @@
+"""Spec entries -> a tree of built layers, walking the shapes from the input.
+
+A built network is a sequence of steps; a step is a `Node` (one layer) or a `Parallel`
+(branches that meet at a merge node). Blocks and `repeat` are expanded here, and every node
+gets a stable name: its own, or kind + counter within its block instance (`conv3`,
+`layer1.0.conv2`).
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .errors import Location, SpecError
+from .expr import substitute
+from .geometry import ROUNDINGS
+from .layers import LAYERS, MERGES, Args, BuildContext, Layer, Merge, Shape, shape_str
+from .spec import BlockDef, NetSpec
+from .yamlpos import Mapping, Sequence
+
+META_KEYS = ("name", "repeat", "expect", "rounding", "trainable", "lint")
+STRUCTURES = ("residual", "branches")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One built layer and what the spec said about it."""
+
+    name: str
+    layer: Layer
+    location: Location
+    expect: Mapping | None = None
+    trainable: bool = True
+    lint_ignore: tuple[str, ...] = ()
+    depth: int = 0
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.layer.input_shape
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layer.output_shape()
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Branches fed the same input; their outputs meet at `merge`."""
+
+    branches: tuple[tuple["Step", ...], ...]
+    merge: Node
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.merge.output_shape
+
+
+Step = Union[Node, Parallel]
+
+
+@dataclass(frozen=True)
+class Network:
+    """A spec, built: the steps in order, and its input and output shapes."""
+
+    spec: NetSpec
+    steps: tuple[Step, ...]
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.spec.input_shape
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.steps[-1].output_shape if self.steps else self.spec.input_shape
+
+    def nodes(self) -> list[Node]:
+        """Every node in execution order: a branch's layers, then its merge."""
+        out: list[Node] = []
+
+        def walk(steps: tuple[Step, ...]) -> None:
+            for step in steps:
+                if isinstance(step, Parallel):
+                    for branch in step.branches:
+                        walk(branch)
+                    out.append(step.merge)
+                else:
+                    out.append(step)
+        walk(self.steps)
+        return out
+
+
+@dataclass
+class _Scope:
+    """Names within one block instance: its prefix, the counters, the names taken."""
+
+    prefix: str = ""
+    counters: dict[str, int] = field(default_factory=dict)
+    taken: dict[str, Location] = field(default_factory=dict)
+
+    def auto_name(self, kind: str) -> str:
+        while True:
+            self.counters[kind] = self.counters.get(kind, 0) + 1
+            name = f"{kind}{self.counters[kind]}"
+            if name not in self.taken:
+                return name
+
+    def claim(self, name: str, location: Location) -> str:
+        if name in self.taken:
+            first = self.taken[name]
+            raise SpecError.at(location, f"the name '{self.prefix}{name}' is already used "
+                                         f"(line {first.line}); names must be unique")
+        self.taken[name] = location
+        return self.prefix + name
+
+
+@dataclass(frozen=True)
+class _Inherited:
+    """Settings an entry passes to everything inside it (blocks, branches)."""
+
+    rounding: str | None = None
+    trainable: bool = True
+    lint_ignore: tuple[str, ...] = ()
+    depth: int = 0
+    env: tuple[tuple[str, Any], ...] = ()
+
+
+def build(spec: NetSpec) -> Network:
+    """Walk the spec from its input: expand blocks and repeats, build and name every layer."""
+    builder = _Builder(spec)
+    steps, _ = builder.sequence(spec.layers, spec.input_shape, _Scope(), _Inherited(
+        rounding=spec.rounding))
+    return Network(spec, tuple(steps))
+
+
+class _Builder:
+    def __init__(self, spec: NetSpec):
+        self.spec = spec
+        self.block_stack: list[str] = []
+
+    def sequence(self, items: Sequence, shape: Shape, scope: _Scope,
+                 inherited: _Inherited) -> tuple[list[Step], Shape]:
+        steps: list[Step] = []
+        for index, item in enumerate(items):
+            new, shape = self.entry(item, items.where(index), shape, scope, inherited)
+            steps.extend(new)
+        return steps, shape
+
+    def entry(self, item: Any, location: Location, shape: Shape, scope: _Scope,
+              inherited: _Inherited) -> tuple[list[Step], Shape]:
+        if inherited.env:
+            item = substitute(item, dict(inherited.env), location)
+        kind, args, meta = _split(item, location)
+        repeat = _meta_int(meta, "repeat", 1, location)
+        rounding = meta.get("rounding", inherited.rounding) if meta else inherited.rounding
+        if rounding is not None and rounding not in ROUNDINGS:
+            raise SpecError.at(meta.where("rounding"), f"'rounding' must be ceil or floor; "
+                                                       f"found {rounding!r}")
+        trainable = meta.get("trainable", True) if meta else True
+        if not isinstance(trainable, bool):
+            raise SpecError.at(meta.where("trainable"), "'trainable' must be true or false")
+        inner = _Inherited(rounding, inherited.trainable and trainable,
+                           inherited.lint_ignore + _lint_ignore(meta),
+                           inherited.depth, inherited.env)
+        name = meta.get("name") if meta else None
+        if name is not None and (not isinstance(name, str) or not name):
+            raise SpecError.at(meta.where("name"), f"'name' must be text; found {name!r}")
+        steps: list[Step] = []
+        for copy in range(repeat):
+            own = name if repeat == 1 or name is None else f"{name}.{copy}"
+            new, shape = self.one(kind, args, meta, location, shape, scope, inner, own)
+            steps.extend(new)
+        return steps, shape
+
+    def one(self, kind: str, args: Any, meta: Mapping, location: Location, shape: Shape,
+            scope: _Scope, inherited: _Inherited, name: str | None
+            ) -> tuple[list[Step], Shape]:
+        if kind in STRUCTURES:
+            return self.parallel(kind, args, meta, location, shape, scope, inherited, name)
+        if kind in self.spec.blocks:
+            return self.block(self.spec.blocks[kind], args, location, shape, scope, inherited,
+                              name)
+        cls = LAYERS.get(kind)
+        if cls is None:
+            raise SpecError.at(location, _unknown_kind(kind, self.spec.blocks))
+        full = scope.claim(name, location) if name else scope.prefix + scope.auto_name(
+            cls.kind)
+        if args is not None and not isinstance(args, Mapping):
+            raise SpecError.at(location, f"{cls.kind} '{full}': arguments must be a mapping "
+                                         f"like {{kernel: 3}}; found {args!r}")
+        ctx = BuildContext(self.spec.framework, inherited.rounding, kind,
+                           f"{cls.kind} '{full}'", location)
+        layer = cls.build(Args(args, ctx), shape)
+        node = Node(full, layer, location, _expect(meta, location), inherited.trainable,
+                    inherited.lint_ignore, inherited.depth)
+        return [node], layer.output_shape()
+
+    def block(self, block: BlockDef, args: Any, location: Location, shape: Shape,
+              scope: _Scope, inherited: _Inherited, name: str | None
+              ) -> tuple[list[Step], Shape]:
+        if block.name in self.block_stack:
+            raise SpecError.at(location, f"block '{block.name}' uses itself "
+                                         f"({' -> '.join(self.block_stack + [block.name])})")
+        given = args if isinstance(args, Mapping) else Mapping()
+        if args is not None and not isinstance(args, Mapping):
+            raise SpecError.at(location, f"block '{block.name}': arguments must be a mapping "
+                                         f"of its params ({', '.join(block.params)})")
+        for key in given:
+            if key not in block.params:
+                raise SpecError.at(given.where_key(key), f"block '{block.name}': unknown "
+                                                         f"parameter '{key}'; expected "
+                                                         f"{', '.join(block.params) or 'none'}")
+        env = {key: given.get(key, default) for key, default in block.params.items()}
+        missing = [key for key, value in env.items() if value is None]
+        if missing:
+            raise SpecError.at(location, f"block '{block.name}': missing parameter "
+                                         f"{', '.join(repr(m) for m in missing)}")
+        env["in_channels"] = shape[0]
+        full = scope.claim(name, location) if name else scope.prefix + scope.auto_name(
+            block.name)
+        inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
+                           inherited.depth + 1, tuple(env.items()))
+        self.block_stack.append(block.name)
+        try:
+            return self.sequence(block.layers, shape, _Scope(full + "."), inner)
+        finally:
+            self.block_stack.pop()
+
+    def parallel(self, kind: str, args: Any, meta: Mapping, location: Location, shape: Shape,
+                 scope: _Scope, inherited: _Inherited, name: str | None
+                 ) -> tuple[list[Step], Shape]:
+        paths, merge_kind = _branches(kind, args, meta, location)
+        inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
+                           inherited.depth + 1, inherited.env)
+        full = scope.claim(name, location) if name else scope.prefix + scope.auto_name(kind)
+        branches, shapes = [], []
+        for path in paths:
+            steps, out = self.sequence(path, shape, scope, inner) if path else ([], shape)
+            branches.append(tuple(steps))
+            shapes.append(out)
+        merge_cls = MERGES[merge_kind]
+        merge: Merge = merge_cls.merge(shapes, location, f"{kind} '{full}'")
+        node = Node(full, merge, location, _expect(meta, location), inherited.trainable,
+                    inherited.lint_ignore, inherited.depth)
+        return [Parallel(tuple(branches), node)], merge.output_shape()
+
+
+def _split(item: Any, location: Location) -> tuple[str, Any, Mapping]:
+    """An entry -> (kind, its arguments, the entry's other keys)."""
+    if isinstance(item, str):
+        return item, None, Mapping()
+    if not isinstance(item, Mapping):
+        raise SpecError.at(location, f"a layer entry must be a kind (like 'relu') or a "
+                                     f"mapping (like {{conv: {{filters: 64, kernel: 3}}}}); "
+                                     f"found {item!r}")
+    kinds = [key for key in item if key not in META_KEYS and key != "merge"]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) if kinds else "none"
+        raise SpecError.at(location, f"a layer entry needs exactly one kind key besides "
+                                     f"{', '.join(META_KEYS)}; found {found}")
+    if "merge" in item and kinds[0] != "branches":
+        raise SpecError.at(item.where_key("merge"), "'merge' belongs beside 'branches'")
+    return kinds[0], item[kinds[0]], item
+
+
+def _meta_int(meta: Mapping, key: str, default: int, location: Location) -> int:
+    value = meta.get(key, default) if meta else default
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise SpecError.at(meta.where(key), f"'{key}' must be an integer >= 1; found {value!r}")
+    return value
+
+
+def _lint_ignore(meta: Mapping) -> tuple[str, ...]:
+    lint = meta.get("lint") if meta else None
+    if lint is None:
+        return ()
+    codes = lint.get("ignore") if isinstance(lint, Mapping) else None
+    if not isinstance(lint, Mapping) or set(lint) - {"ignore"} or not isinstance(
+            codes, list) or not all(isinstance(c, str) for c in codes):
+        raise SpecError.at(meta.where("lint"), "'lint' must be {ignore: [CODE, ...]}")
+    return tuple(codes)
+
+
+EXPECT_KEYS = ("shape", "output_shape", "params", "macs", "rf")
+
+
+def _expect(meta: Mapping, location: Location) -> Mapping | None:
+    expect = meta.get("expect") if meta else None
+    if expect is None:
+        return None
+    check_expectation(expect, meta.where("expect"))
+    return expect
+
+
+def check_expectation(expect: Any, location: Location, allowed: tuple[str, ...] = EXPECT_KEYS
+                      ) -> None:
+    """Refuse a malformed expectation (exit 2) before anything is compared."""
+    if not isinstance(expect, Mapping):
+        raise SpecError.at(location, f"'expect' must be a mapping of {', '.join(allowed)}; "
+                                     f"found {expect!r}")
+    for key, value in expect.items():
+        where = expect.where(key)
+        if key not in allowed:
+            raise SpecError.at(expect.where_key(key), f"unknown expectation '{key}'; expected "
+                                                      f"{', '.join(allowed)}")
+        if key in ("shape", "output_shape"):
+            if not isinstance(value, list) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) for n in value):
+                raise SpecError.at(where, f"expected '{key}' must be a list of integers like "
+                                          f"[64, 56, 56]; found {value!r}")
+        elif key == "rf":
+            ok = _is_count(value) or (isinstance(value, list) and all(
+                _is_count(v) for v in value)) or (isinstance(value, Mapping) and value and set(
+                    value) <= {"size", "jump", "start"})
+            if not ok:
+                raise SpecError.at(where, f"expected 'rf' must be a size, a list of sizes per "
+                                          f"axis, or {{size, jump, start}}; found {value!r}")
+        elif not _is_count(value):
+            raise SpecError.at(where, f"expected '{key}' must be a whole number; "
+                                      f"found {value!r}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _branches(kind: str, args: Any, meta: Mapping, location: Location
+              ) -> tuple[list[Sequence], str]:
+    if kind == "residual":
+        if not isinstance(args, Mapping) or "main" not in args or set(args) - {
+                "main", "shortcut"}:
+            raise SpecError.at(location, "'residual' needs {main: [layers], shortcut: [layers]}"
+                                         " (shortcut optional: identity)")
+        return [_path(args, "main"), _path(args, "shortcut")], "add"
+    merge = meta.get("merge", "concat")
+    if merge not in MERGES:
+        raise SpecError.at(meta.where("merge"), f"'merge' must be one of "
+                                                f"{', '.join(MERGES)}; found {merge!r}")
+    if not isinstance(args, Sequence) or len(args) < 2:
+        raise SpecError.at(location, "'branches' needs a list of two or more branches, each a "
+                                     "list of layers ([] = identity)")
+    paths = []
+    for i, path in enumerate(args):
+        if path is None:
+            path = Sequence()
+        if not isinstance(path, Sequence):
+            raise SpecError.at(args.where(i), f"branch {i + 1} must be a list of layers; "
+                                              f"found {path!r}")
+        paths.append(path)
+    return paths, merge
+
+
+def _path(args: Mapping, key: str) -> Sequence:
+    path = args.get(key)
+    if path is None:
+        return Sequence()
+    if not isinstance(path, Sequence):
+        raise SpecError.at(args.where(key), f"'{key}' must be a list of layers; found {path!r}")
+    return path
+
+
+def _unknown_kind(kind: str, blocks: dict[str, BlockDef]) -> str:
+    names = sorted(set(LAYERS) | set(blocks) | set(STRUCTURES))
+    close = difflib.get_close_matches(str(kind), names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else \
+        "; see `cnncalc kinds` for the list"
+    return f"unknown layer kind '{kind}'{hint}"
+
+
+__all__ = ["Network", "Node", "Parallel", "Step", "build", "check_expectation",
+           "shape_str"]

@@ -1,0 +1,265 @@
+"""What every layer kind is: a frozen value built from its YAML arguments and input shape.
+
+Shapes exclude the batch: [C] or [C, *spatial]. A layer answers, with pure methods, its
+output shape, parameter count, multiply-accumulates, other operations and receptive-field
+step; everything else (names, totals, rendering) happens elsewhere.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from ..errors import Location, Problem, SpecError
+from ..geometry import same_padding
+from ..receptive import Field
+from ..yamlpos import Mapping, Sequence
+
+Shape = tuple[int, ...]
+
+
+def shape_str(shape: Shape) -> str:
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameters of one layer.
+
+    weights: learnable tensors, what PyTorch's `parameters()` counts;
+    buffers: running statistics (batch norm's mean and variance), which PyTorch keeps out of
+    `parameters()` and Keras lists as non-trainable;
+    per_filter: the seed's K x K x C/groups (+1 with bias) for layers that have filters.
+    """
+
+    weights: int = 0
+    buffers: int = 0
+    per_filter: int | None = None
+    filters: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a layer needs to know beyond its arguments."""
+
+    framework: str | None
+    rounding: str | None
+    written_kind: str
+    label: str          # e.g. "conv 'layer1.conv2'", for messages
+    location: Location  # of the layer entry
+
+
+_MISSING: Any = object()
+
+
+class Args:
+    """Typed, located reading of one layer's arguments; unknown keys are an error."""
+
+    REQUIRED: Any = _MISSING
+
+    def __init__(self, mapping: Mapping | None, ctx: BuildContext):
+        self.mapping = mapping if mapping is not None else Mapping()
+        if mapping is None:
+            self.mapping.location = ctx.location
+            self.mapping.key_locations, self.mapping.value_locations = {}, {}
+        self.ctx = ctx
+        self.used: set[str] = set()
+
+    def where(self, key: str) -> Location:
+        return self.mapping.where(key) if key in self.mapping else self.ctx.location
+
+    def fail(self, key: str, message: str) -> SpecError:
+        return SpecError.at(self.where(key), f"{self.ctx.label}: {message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.mapping
+
+    def raw(self, key: str, default: Any = _MISSING, aliases: tuple[str, ...] = ()) -> Any:
+        present = [k for k in (key, *aliases) if k in self.mapping]
+        if len(present) > 1:
+            raise self.fail(present[1], f"'{present[0]}' and '{present[1]}' mean the same;"
+                                        " give one")
+        if present:
+            self.used.add(present[0])
+            return self.mapping[present[0]]
+        if default is _MISSING:
+            raise SpecError.at(self.ctx.location,
+                               f"{self.ctx.label}: missing required argument '{key}'")
+        return default
+
+    def integer(self, key: str, default: Any = _MISSING, minimum: int = 1,
+                aliases: tuple[str, ...] = ()) -> int:
+        value = self.raw(key, default, aliases)
+        if not _is_int(value) or value < minimum:
+            raise self.fail(key, f"'{key}' must be an integer >= {minimum}; found {value!r}")
+        return value
+
+    def number(self, key: str, default: Any = _MISSING, minimum: float = 0.0,
+               maximum: float = math.inf) -> float:
+        value = self.raw(key, default)
+        if not _is_number(value) or not minimum <= value <= maximum:
+            bounds = f"between {minimum} and {maximum}" if maximum < math.inf else \
+                f">= {minimum}"
+            raise self.fail(key, f"'{key}' must be a number {bounds}; found {value!r}")
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"'{key}' must be true or false; found {value!r}")
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = _MISSING) -> str:
+        value = self.raw(key, default)
+        if value not in options:
+            raise self.fail(key, f"'{key}' must be one of {', '.join(options)}; "
+                                 f"found {value!r}")
+        return value
+
+    def per_axis(self, key: str, ndim: int, default: Any = _MISSING, minimum: int = 1,
+                 aliases: tuple[str, ...] = ()) -> tuple[int, ...]:
+        """An int for every axis, or a list of one int per spatial axis."""
+        value = self.raw(key, default, aliases)
+        values = list(value) if isinstance(value, list) else [value] * ndim
+        if len(values) != ndim or not all(_is_int(v) and v >= minimum for v in values):
+            raise self.fail(key, f"'{key}' must be an integer >= {minimum} or a list of "
+                                 f"{ndim} such integers (one per spatial axis); "
+                                 f"found {value!r}")
+        return tuple(values)
+
+    def padding(self, key: str, ndim: int, spatial: Shape, kernel: tuple[int, ...],
+                stride: tuple[int, ...], dilation: tuple[int, ...],
+                default: Any = 0) -> tuple[tuple[tuple[int, int], ...], str]:
+        """Resolve padding to (before, after) per axis, and its mode: explicit/same/valid."""
+        value = self.raw(key, default)
+        if value == "valid":
+            return tuple((0, 0) for _ in range(ndim)), "valid"
+        if value == "same":
+            return tuple(same_padding(n, k, s, d) for n, k, s, d in
+                         zip(spatial, kernel, stride, dilation)), "same"
+        return parse_padding(value, ndim, lambda msg: self.fail(key, msg)), "explicit"
+
+    def finish(self, known: tuple[str, ...]) -> None:
+        """Refuse keys this kind does not take, naming the ones it does."""
+        for key in self.mapping:
+            if key not in self.used and key not in known:
+                accepted = ", ".join(sorted(set(known) | self.used)) or "no arguments"
+                raise SpecError.at(self.mapping.where_key(key),
+                                   f"{self.ctx.label}: unknown argument '{key}'; "
+                                   f"expected {accepted}")
+
+
+def parse_padding(value: Any, ndim: int,
+                  fail: Callable[[str], SpecError]) -> tuple[tuple[int, int], ...]:
+    """int | [p per axis] | [[before, after] per axis] -> ((before, after), ...)."""
+    def pair(v: Any) -> tuple[int, int]:
+        if _is_int(v) and v >= 0:
+            return (v, v)
+        if isinstance(v, list) and len(v) == 2 and all(_is_int(x) and x >= 0 for x in v):
+            return (v[0], v[1])
+        raise fail(f"padding must be 'same', 'valid', an integer >= 0, a list of {ndim} "
+                   f"(one per axis) or of {ndim} [before, after] pairs; found {value!r}")
+    if isinstance(value, list):
+        if len(value) != ndim:
+            pair(None)
+        return tuple(pair(v) for v in value)
+    return tuple(pair(value) for _ in range(ndim))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Layer:
+    """Base of every layer kind. Subclasses are frozen dataclasses holding resolved values.
+
+    Subclasses set `kind` (its YAML name), `aliases`, `family` and override what differs:
+    `build` reads the arguments, `output_shape`, `params`, `macs` (conv and dense
+    multiply-accumulates, bias excluded, as torchvision counts), `ops` (every other
+    elementary operation: bias adds, pooling, norms, activations, merges) and
+    `receptive_field`.
+    """
+
+    kind: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str] = ""
+    arity: ClassVar[int] = 1           # inputs; merges take any number >= 2
+    input_shape: Shape
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> "Layer":
+        args.finish(())
+        return cls(input_shape)  # type: ignore[call-arg]
+
+    def output_shape(self) -> Shape:
+        return self.input_shape
+
+    def params(self) -> ParamCount:
+        return ParamCount()
+
+    def param_shapes(self) -> dict[str, Shape]:
+        """Shapes of the learnable tensors, PyTorch's layout (for the executor)."""
+        return {}
+
+    def macs(self) -> int:
+        return 0
+
+    def ops(self) -> int:
+        return numel(self.output_shape())
+
+    def receptive_field(self, field: Field) -> Field:
+        return field
+
+    def describe(self) -> str:
+        """A short account of the configuration, e.g. '3x3 s2 p1'."""
+        return ""
+
+
+LAYERS: dict[str, type[Layer]] = {}
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Make a layer class reachable by its YAML kind and aliases."""
+    for name in (cls.kind, *cls.aliases):
+        assert name not in LAYERS, f"layer kind '{name}' registered twice"
+        LAYERS[name] = cls
+    return cls
+
+
+def need_spatial(args: Args, shape: Shape) -> int:
+    """The number of spatial axes; a flat input is an error for a spatial layer."""
+    if len(shape) < 2:
+        raise SpecError.at(args.ctx.location,
+                           f"{args.ctx.label}: needs a spatial input [C, H, W] (or [C, L], "
+                           f"[C, D, H, W]); found {shape_str(shape)}")
+    ndim = len(shape) - 1
+    written = args.ctx.written_kind
+    if written[-2:] in ("1d", "2d", "3d") and int(written[-2]) != ndim:
+        raise SpecError.at(args.ctx.location,
+                           f"{args.ctx.label}: '{written}' needs {written[-2]} spatial "
+                           f"axes; the input {shape_str(shape)} has {ndim}")
+    return ndim
+
+
+def check_output(args: Args, layer: Layer) -> Layer:
+    """Refuse a layer whose output would be empty, saying which axis and why."""
+    out = layer.output_shape()
+    if any(n <= 0 for n in out):
+        raise SpecError.at(args.ctx.location,
+                           f"{args.ctx.label}: the output would be empty "
+                           f"({shape_str(tuple(max(n, 0) for n in out))}) from input "
+                           f"{shape_str(layer.input_shape)}; expected every size >= 1 "
+                           f"(kernel larger than the padded input?)")
+    return layer
+
+
+__all__ = ["Args", "BuildContext", "Layer", "LAYERS", "ParamCount", "Problem", "Sequence",
+           "Shape", "check_output", "need_spatial", "numel", "register", "shape_str"]

@@ -1,0 +1,109 @@
+"""Merges where branches meet: add, concat (channels), multiply (broadcasting)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Location, SpecError
+from .base import Layer, Shape, numel, shape_str
+
+
+@dataclass(frozen=True)
+class Merge(Layer):
+    """Combines the outputs of two or more branches. `input_shapes` holds each branch's."""
+
+    family = "merge"
+    arity = 2
+
+    input_shape: Shape
+    input_shapes: tuple[Shape, ...]
+
+    @classmethod
+    def merge(cls, shapes: list[Shape], location: Location, label: str) -> "Merge":
+        cls.check(shapes, location, label)
+        return cls(shapes[0], tuple(shapes))
+
+    @classmethod
+    def check(cls, shapes: list[Shape], location: Location, label: str) -> None:
+        raise NotImplementedError
+
+    def ops(self) -> int:
+        return numel(self.output_shape()) * (len(self.input_shapes) - 1)
+
+    def broadcast_branches(self) -> set[int]:
+        """Branches whose values are spread over every position (none but for multiply)."""
+        return set()
+
+
+def _listing(shapes: list[Shape]) -> str:
+    return ", ".join(f"branch {i + 1} {shape_str(s)}" for i, s in enumerate(shapes))
+
+
+class Add(Merge):
+    """Elementwise sum; every branch must have the same shape."""
+
+    kind = "add"
+
+    @classmethod
+    def check(cls, shapes: list[Shape], location: Location, label: str) -> None:
+        if any(s != shapes[0] for s in shapes):
+            what = "channel" if all(s[1:] == shapes[0][1:] for s in shapes) else "shape"
+            raise SpecError.at(location, f"{label}: {what} mismatch at add: {_listing(shapes)};"
+                                         " expected equal shapes (add a projection shortcut?)")
+
+
+class Concat(Merge):
+    """Join along channels; spatial sizes must agree. [C1, *S] + [C2, *S] -> [C1 + C2, *S]."""
+
+    kind = "concat"
+
+    @classmethod
+    def check(cls, shapes: list[Shape], location: Location, label: str) -> None:
+        if any(len(s) != len(shapes[0]) or s[1:] != shapes[0][1:] for s in shapes):
+            raise SpecError.at(location, f"{label}: spatial mismatch at concat: "
+                                         f"{_listing(shapes)}; expected the same sizes after "
+                                         "the channels")
+
+    def output_shape(self) -> Shape:
+        return (sum(s[0] for s in self.input_shapes), *self.input_shape[1:])
+
+    def ops(self) -> int:
+        return 0
+
+
+class Multiply(Merge):
+    """Elementwise product with broadcasting of size-1 axes: [C, 1, 1] x [C, H, W]."""
+
+    kind = "multiply"
+
+    @classmethod
+    def check(cls, shapes: list[Shape], location: Location, label: str) -> None:
+        out = _broadcast(shapes)
+        if out is None:
+            raise SpecError.at(location, f"{label}: shapes do not broadcast at multiply: "
+                                         f"{_listing(shapes)}; expected equal sizes or 1 on "
+                                         "each axis")
+
+    def output_shape(self) -> Shape:
+        return _broadcast(list(self.input_shapes)) or self.input_shape
+
+    def broadcast_branches(self) -> set[int]:
+        out = self.output_shape()
+        return {i for i, s in enumerate(self.input_shapes)
+                if s != out and all(n == 1 for n in s[1:])}
+
+
+def _broadcast(shapes: list[Shape]) -> Shape | None:
+    if any(len(s) != len(shapes[0]) for s in shapes):
+        return None
+    out = []
+    for sizes in zip(*shapes):
+        wide = {n for n in sizes if n != 1}
+        if len(wide) > 1:
+            return None
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
+
+
+MERGES: dict[str, type[Merge]] = {cls.kind: cls for cls in (Add, Concat, Multiply)}
+for _cls in MERGES.values():
+    dataclass(frozen=True)(_cls)

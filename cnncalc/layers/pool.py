@@ -1,0 +1,169 @@
+"""Pooling: windowed max/average, global, and adaptive. None has weights."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..geometry import SizeRule, effective_kernel, rule_for, window_count
+from ..receptive import Field
+from .base import Args, Layer, Shape, check_output, need_spatial, numel, register
+from .conv import _axes_text
+
+
+@dataclass(frozen=True)
+class WindowPool(Layer):
+    """Max or average over sliding windows: [C, *S] -> [C, *S'], stride defaults to kernel."""
+
+    family = "pool"
+
+    input_shape: Shape
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    rule: SizeRule
+    padding_mode: str = "explicit"
+    count_include_pad: bool = True
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        ndim = need_spatial(args, input_shape)
+        kernel = args.per_axis("kernel", ndim, aliases=("kernel_size", "pool_size"))
+        stride = args.per_axis("stride", ndim, list(kernel), aliases=("strides",))
+        dilation = args.per_axis("dilation", ndim, 1) if cls.kind == "maxpool" else \
+            (1,) * ndim
+        padding, mode = args.padding("padding", ndim, input_shape[1:], kernel, stride,
+                                     dilation)
+        ceil_mode = args.boolean("ceil_mode", False)
+        include = args.boolean("count_include_pad", True) if cls.kind == "avgpool" else True
+        ctx = args.ctx
+        rule = rule_for("pool", ctx.framework, ctx.rounding, ceil_mode)
+        args.finish(())
+        return check_output(args, cls(input_shape, kernel, stride, padding, dilation, rule,
+                                      mode, include))
+
+    def output_shape(self) -> Shape:
+        spatial = tuple(
+            window_count(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
+            zip(self.input_shape[1:], self.kernel, self.stride, self.padding, self.dilation))
+        return (self.input_shape[0], *spatial)
+
+    def ops(self) -> int:
+        return numel(self.output_shape()) * math.prod(self.kernel)
+
+    def receptive_field(self, field: Field) -> Field:
+        return tuple(f.through_window(effective_kernel(k, d), s, pb) for f, k, s, (pb, _), d in
+                     zip(field, self.kernel, self.stride, self.padding, self.dilation))
+
+    def describe(self) -> str:
+        text = _axes_text(self.kernel, self.stride, self.padding, self.dilation)
+        return text + (f" {self.rule.name}" if self.rule.drop.value != "never" else "")
+
+
+@register
+@dataclass(frozen=True)
+class MaxPool(WindowPool):
+    kind = "maxpool"
+    aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
+
+
+@register
+@dataclass(frozen=True)
+class AvgPool(WindowPool):
+    kind = "avgpool"
+    aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
+
+
+@dataclass(frozen=True)
+class GlobalPool(Layer):
+    """Pool every spatial position: [C, *S] -> [C, 1, ...] (keepdims, PyTorch) or [C]."""
+
+    family = "pool"
+
+    input_shape: Shape
+    keepdims: bool = True
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        need_spatial(args, input_shape)
+        keepdims = args.boolean("keepdims", True)
+        args.finish(())
+        return cls(input_shape, keepdims)
+
+    def output_shape(self) -> Shape:
+        ones = (1,) * (len(self.input_shape) - 1) if self.keepdims else ()
+        return (self.input_shape[0], *ones)
+
+    def ops(self) -> int:
+        return numel(self.input_shape)
+
+    def receptive_field(self, field: Field) -> Field:
+        return tuple(f.through_window(n, n, 0) for f, n in zip(field, self.input_shape[1:]))
+
+
+@register
+@dataclass(frozen=True)
+class GlobalAvgPool(GlobalPool):
+    kind = "global_avgpool"
+    aliases = ("global_avg_pool", "global_average_pooling")
+
+
+@register
+@dataclass(frozen=True)
+class GlobalMaxPool(GlobalPool):
+    kind = "global_maxpool"
+    aliases = ("global_max_pool", "global_max_pooling")
+
+
+@dataclass(frozen=True)
+class AdaptivePool(Layer):
+    """PyTorch's adaptive pooling: window i spans [floor(iN/o), ceil((i+1)N/o))."""
+
+    family = "pool"
+
+    input_shape: Shape
+    output_size: tuple[int, ...]
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        ndim = need_spatial(args, input_shape)
+        size = args.per_axis("output_size", ndim)
+        args.finish(())
+        return cls(input_shape, size)
+
+    def output_shape(self) -> Shape:
+        return (self.input_shape[0], *self.output_size)
+
+    def window_sizes(self, axis: int) -> list[int]:
+        n, o = self.input_shape[1 + axis], self.output_size[axis]
+        return [-(-(i + 1) * n // o) - (i * n // o) for i in range(o)]
+
+    def ops(self) -> int:
+        per_channel = math.prod(sum(self.window_sizes(a)) for a in range(len(self.output_size)))
+        return self.input_shape[0] * per_channel
+
+    def receptive_field(self, field: Field) -> Field:
+        result = []
+        for axis, f in enumerate(field):
+            n, o = self.input_shape[1 + axis], self.output_size[axis]
+            widest = max(self.window_sizes(axis))
+            first_center = (-(-n // o) - 1) / 2
+            result.append(f.through_window(widest, n / o, (widest - 1) / 2 - first_center))
+        return tuple(result)
+
+    def describe(self) -> str:
+        return "to " + "x".join(str(o) for o in self.output_size)
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveAvgPool(AdaptivePool):
+    kind = "adaptive_avgpool"
+    aliases = ("adaptive_avg_pool",)
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMaxPool(AdaptivePool):
+    kind = "adaptive_maxpool"
+    aliases = ("adaptive_max_pool",)

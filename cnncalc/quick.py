@@ -1,0 +1,80 @@
+"""The quick calculators behind `cnncalc conv`, `cnncalc same` and `cnncalc kinds`."""
+from __future__ import annotations
+
+import json
+
+from . import geometry
+from .layers import LAYERS, MERGES
+
+
+def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+               padding: tuple[int, ...], dilation: tuple[int, ...], fmt: str = "table") -> str:
+    """Output size per convention, one column per axis; raises ValueError on bad input."""
+    axes = max(map(len, (size, kernel, stride, padding, dilation)))
+    values = []
+    for name, v in (("input", size), ("kernel", kernel), ("stride", stride),
+                    ("padding", padding), ("dilation", dilation)):
+        if len(v) not in (1, axes):
+            raise ValueError(f"--{name} has {len(v)} values; expected 1 or {axes}")
+        if name != "padding" and min(v) < 1:
+            raise ValueError(f"--{name} must be at least 1")
+        values.append(v * axes if len(v) == 1 else v)
+    per_axis = [geometry.convention_sizes(*args) for args in zip(*values)]
+    names = list(per_axis[0])
+    if fmt == "json":
+        return json.dumps({n: [axis[n] for axis in per_axis] for n in names}, indent=2)
+    rows = [[n, " x ".join(str(axis[n]) for axis in per_axis)] for n in names]
+    lines = []
+    for n, k, s, p, d in zip(*values):
+        f = geometry.effective_kernel(k, d)
+        exact = (n + 2 * p - f) / s + 1
+        lines.append(f"(N + 2p - F)/s + 1 = ({n} + {2 * p} - {f})/{s} + 1 = {exact:g}"
+                     + ("" if exact == int(exact) else "  (not whole: conventions differ)"))
+    if fmt == "csv":
+        return "\n".join(["convention,output"] + [f"{a},{b}" for a, b in rows])
+    import tabulate
+
+    table = tabulate.tabulate(rows, ["convention", "output size"],
+                              tablefmt="github" if fmt == "markdown" else "simple",
+                              disable_numparse=True)
+    return table + "\n\n" + "\n".join(lines)
+
+
+def same_text(kernel: int, stride: int, dilation: int, size: int | None) -> str:
+    f = geometry.effective_kernel(kernel, dilation)
+    if size is not None:
+        before, after = geometry.same_padding(size, kernel, stride, dilation)
+        out = -(-size // stride)
+        kind = "symmetric" if before == after else "asymmetric: the extra pixel after"
+        return (f"padding before {before}, after {after} ({kind}); output {out} = "
+                f"ceil({size}/{stride})")
+    if stride == 1:
+        before, after = (f - 1) // 2, f - 1 - (f - 1) // 2
+        if before == after:
+            return f"padding {before} on each side: p = (F - 1)/2 = ({f} - 1)/2"
+        return (f"padding before {before}, after {after} (F = {f} is even: no symmetric "
+                "padding keeps the size; TensorFlow puts the extra pixel after, PyTorch's "
+                "padding='same' too)")
+    lines = [f"stride {stride}: the total padding depends on N mod {stride} "
+             f"(TensorFlow's 'same', output ceil(N/{stride})):"]
+    for r in range(stride):
+        total = max(f - (r or stride), 0)
+        lines.append(f"  N mod {stride} = {r}: total {total} -> before {total // 2}, "
+                     f"after {total - total // 2}")
+    lines.append("give --input N for one answer")
+    return "\n".join(lines)
+
+
+def kinds_text() -> str:
+    by_class: dict[type, list[str]] = {}
+    for name, cls in LAYERS.items():
+        by_class.setdefault(cls, []).append(name)
+    lines = []
+    for cls, names in sorted(by_class.items(), key=lambda item: (item[0].family,
+                                                                  item[0].kind)):
+        aliases = [n for n in names if n != cls.kind]
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        extra = f" (also {', '.join(aliases)})" if aliases else ""
+        lines.append(f"{cls.family:<14}{cls.kind}{extra}: {doc}")
+    lines.append(f"{'merge':<14}{', '.join(MERGES)}: inside residual / branches")
+    return "\n".join(lines)

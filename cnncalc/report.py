@@ -1,0 +1,216 @@
+"""Render an Analysis as a table, Markdown, CSV or JSON. Renders; never computes figures."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+from typing import Any, Callable
+
+from .analysis import Analysis, Row
+from .receptive import Field
+from .layers import Shape, shape_str
+
+FORMATS = ("table", "markdown", "csv", "json")
+EMPTY = "--"
+
+
+class Column(Enum):
+    NAME = "Layer"
+    KIND = "Type"
+    CONFIG = "Config"
+    INPUT = "Input shape"
+    OUTPUT = "Output shape"
+    PER_FILTER = "Params/filter"
+    PARAMS = "Params"
+    TRAINABLE = "Trainable"
+    NON_TRAINABLE = "Non-trainable"
+    MACS = "MACs"
+    OPS = "Other ops"
+    MEMORY = "Act. memory"
+    RF = "RF"
+    JUMP = "Jump"
+    START = "Start"
+
+
+VIEWS: dict[str, tuple[Column, ...]] = {
+    "shapes": (Column.NAME, Column.KIND, Column.CONFIG, Column.INPUT, Column.OUTPUT),
+    "params": (Column.NAME, Column.KIND, Column.OUTPUT, Column.PER_FILTER, Column.PARAMS,
+               Column.TRAINABLE, Column.NON_TRAINABLE),
+    "rf": (Column.NAME, Column.KIND, Column.CONFIG, Column.OUTPUT, Column.RF, Column.JUMP,
+           Column.START),
+    "summary": (Column.NAME, Column.KIND, Column.CONFIG, Column.OUTPUT, Column.PARAMS,
+                Column.MACS, Column.OPS, Column.MEMORY, Column.RF, Column.JUMP),
+}
+
+
+def per_axis(values: list[float]) -> str:
+    """One figure when every axis agrees, else 'a x b'."""
+    tidy = [_number(v) for v in values]
+    return tidy[0] if len(set(tidy)) == 1 else " x ".join(tidy)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+def human(count: float, unit: str = "") -> str:
+    """1814073344 -> '1.81 G' (decimal prefixes, as papers state MACs and params)."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= factor:
+            return f"{count / factor:.2f} {prefix}{unit}"
+    return f"{count:g} {unit}".rstrip()
+
+
+def human_bytes(count: float) -> str:
+    for factor, prefix in ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB")):
+        if count >= factor:
+            return f"{count / factor:.2f} {prefix}"
+    return f"{int(count)} B"
+
+
+def _field_part(field: Field, part: str) -> str:
+    return per_axis([getattr(f, part) for f in field]) if field else EMPTY
+
+
+def _cells(row: Row, bytes_per_value: int, separators: bool) -> dict[Column, Any]:
+    def count(value: int | None, zero_is_empty: bool = True) -> Any:
+        if value is None or (zero_is_empty and value == 0):
+            return EMPTY
+        return f"{value:,}" if separators else value
+    inputs = " + ".join(shape_str(s) for s in row.input_shapes)
+    return {
+        Column.NAME: row.name,
+        Column.KIND: row.kind,
+        Column.CONFIG: row.node.layer.describe() or EMPTY,
+        Column.INPUT: inputs,
+        Column.OUTPUT: shape_str(row.output_shape),
+        Column.PER_FILTER: count(row.per_filter),
+        Column.PARAMS: count(row.weights),
+        Column.TRAINABLE: count(row.trainable),
+        Column.NON_TRAINABLE: count(row.non_trainable),
+        Column.MACS: count(row.macs),
+        Column.OPS: count(row.ops),
+        Column.MEMORY: human_bytes(row.activations * bytes_per_value) if separators else
+        row.activations * bytes_per_value,
+        Column.RF: _field_part(row.field, "size"),
+        Column.JUMP: _field_part(row.field, "jump"),
+        Column.START: _field_part(row.field, "start"),
+    }
+
+
+def footer(analysis: Analysis) -> list[str]:
+    """The totals under a table, each figure with its convention."""
+    t = analysis.totals
+    spec = analysis.spec
+    field = t.rf
+    lines = [
+        f"Input {shape_str(analysis.input_shape)} -> output {shape_str(analysis.output_shape)}"
+        f"   rounding: {spec.framework or spec.rounding or 'ceil'}",
+        f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
+        f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
+        f"+ running statistics {t.buffers:,})",
+        f"MACs: {t.macs:,} ({human(t.macs)}MACs, conv + dense, bias excluded)   other ops: "
+        f"{t.ops:,} ({human(t.ops)})",
+        f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
+        f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",
+    ]
+    if field:
+        lines.append(f"Receptive field: {_field_part(field, 'size')}, jump "
+                     f"{_field_part(field, 'jump')}, start {_field_part(field, 'start')} "
+                     f"(at '{t.rf_layer}')")
+    return lines
+
+
+def render(analysis: Analysis, view: str, fmt: str) -> str:
+    """The view's columns in the chosen format (JSON always carries every figure)."""
+    if fmt == "json":
+        return json.dumps(to_json(analysis), indent=2)
+    columns = VIEWS[view]
+    pretty = fmt != "csv"
+    rows = []
+    for row in analysis.rows:
+        cells = _cells(row, analysis.spec.dtype_bytes, pretty)
+        if pretty and row.node.depth:
+            cells[Column.NAME] = "  " * row.node.depth + row.name
+        rows.append([cells[c] for c in columns])
+    headers = [c.value for c in columns]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return out.getvalue().rstrip("\n")
+    import tabulate  # only the text formats need it
+
+    tablefmt = "github" if fmt == "markdown" else "simple"
+    text = tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True,
+                             colalign=_align(columns))
+    lines = footer(analysis)
+    if fmt == "markdown":
+        return f"{text}\n\n" + "\n".join(f"- {line}" for line in lines)
+    return f"{analysis.spec.name}\n{text}\n\n" + "\n".join(lines)
+
+
+_RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.TRAINABLE, Column.NON_TRAINABLE,
+          Column.MACS, Column.OPS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
+
+
+def _align(columns: tuple[Column, ...]) -> list[str]:
+    return ["right" if c in _RIGHT else "left" for c in columns]
+
+
+def _field_json(field: Field) -> dict[str, list[float | int]]:
+    parts = [f.as_dict() for f in field]
+    return {key: [p[key] for p in parts] for key in ("size", "jump", "start")}
+
+
+def _shape(shape: Shape) -> list[int]:
+    return list(shape)
+
+
+def to_json(analysis: Analysis) -> dict[str, Any]:
+    """The JSON contract: names and units are stable; see the README."""
+    t = analysis.totals
+    spec = analysis.spec
+    layer: Callable[[Row], dict[str, Any]] = lambda r: {
+        "name": r.name,
+        "type": r.kind,
+        "family": r.family,
+        "config": r.node.layer.describe(),
+        "input_shape": _shape(r.input_shape),
+        **({"input_shapes": [_shape(s) for s in r.input_shapes]}
+           if len(r.input_shapes) > 1 else {}),
+        "output_shape": _shape(r.output_shape),
+        "params": r.weights,
+        "trainable_params": r.trainable,
+        "non_trainable_params": r.non_trainable,
+        "params_per_filter": r.per_filter,
+        "macs": r.macs,
+        "ops": r.ops,
+        "activations": r.activations,
+        "rf": _field_json(r.field),
+        "location": str(r.node.location),
+    }
+    return {
+        "name": spec.name,
+        "file": spec.file,
+        "framework": spec.framework,
+        "rounding": spec.rounding or ("ceil" if spec.framework is None else None),
+        "input_shape": _shape(analysis.input_shape),
+        "output_shape": _shape(analysis.output_shape),
+        "total_params": t.params,
+        "trainable_params": t.trainable_params,
+        "non_trainable_params": t.non_trainable_params,
+        "buffers": t.buffers,
+        "total_macs": t.macs,
+        "total_ops": t.ops,
+        "activations": t.activations,
+        "activation_bytes": t.activation_bytes,
+        "param_bytes": t.param_bytes,
+        "dtype": spec.dtype,
+        "rf": {**_field_json(t.rf), "layer": t.rf_layer},
+        "layers": [layer(r) for r in analysis.rows],
+        "mismatches": [{"location": str(m.location), "message": m.message}
+                       for m in analysis.mismatches],
+    }
