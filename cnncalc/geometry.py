@@ -58,6 +58,45 @@ def rule_for(family: str, framework: str | None, rounding: str | None,
     return CEIL if wants_ceil else FLOOR
 
 
+@dataclass(frozen=True)
+class Window:
+    """One axis of a sliding-window layer: input size, kernel, stride, padding, dilation,
+    and the size rule that counts its windows."""
+
+    size: int
+    kernel: int
+    stride: int
+    pad_before: int
+    pad_after: int
+    dilation: int
+    rule: SizeRule
+
+    @property
+    def extent(self) -> int:
+        return effective_kernel(self.kernel, self.dilation)
+
+    @property
+    def count(self) -> int:
+        return window_count(self.size, self.kernel, self.stride, self.pad_before,
+                            self.pad_after, self.dilation, self.rule)
+
+    def count_under(self, rule: SizeRule) -> int:
+        return window_count(self.size, self.kernel, self.stride, self.pad_before,
+                            self.pad_after, self.dilation, rule)
+
+    @property
+    def last_in_padding(self) -> bool:
+        """The last counted window starts in the trailing padding (or beyond the input)."""
+        return last_window_in_padding(self.size, self.kernel, self.stride, self.pad_before,
+                                      self.pad_after, self.dilation, self.rule)
+
+    @property
+    def unread(self) -> int:
+        """Trailing input pixels no window reaches."""
+        return pixels_unread(self.size, self.kernel, self.stride, self.pad_before,
+                             self.pad_after, self.dilation, self.rule)
+
+
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
     """The extent a dilated kernel covers: d(K - 1) + 1."""
     return dilation * (kernel - 1) + 1

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from .analysis import Analysis, Row
 from .receptive import Field
@@ -173,25 +173,26 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
     """The JSON contract: names and units are stable; see the README."""
     t = analysis.totals
     spec = analysis.spec
-    layer: Callable[[Row], dict[str, Any]] = lambda r: {
-        "name": r.name,
-        "type": r.kind,
-        "family": r.family,
-        "config": r.node.layer.describe(),
-        "input_shape": _shape(r.input_shape),
-        **({"input_shapes": [_shape(s) for s in r.input_shapes]}
-           if len(r.input_shapes) > 1 else {}),
-        "output_shape": _shape(r.output_shape),
-        "params": r.weights,
-        "trainable_params": r.trainable,
-        "non_trainable_params": r.non_trainable,
-        "params_per_filter": r.per_filter,
-        "macs": r.macs,
-        "ops": r.ops,
-        "activations": r.activations,
-        "rf": _field_json(r.field),
-        "location": str(r.node.location),
-    }
+    def layer(r: Row) -> dict[str, Any]:
+        return {
+            "name": r.name,
+            "type": r.kind,
+            "family": r.family,
+            "config": r.node.layer.describe(),
+            "input_shape": _shape(r.input_shape),
+            **({"input_shapes": [_shape(s) for s in r.input_shapes]}
+               if len(r.input_shapes) > 1 else {}),
+            "output_shape": _shape(r.output_shape),
+            "params": r.weights,
+            "trainable_params": r.trainable,
+            "non_trainable_params": r.non_trainable,
+            "params_per_filter": r.per_filter,
+            "macs": r.macs,
+            "ops": r.ops,
+            "activations": r.activations,
+            "rf": _field_json(r.field),
+            "location": str(r.node.location),
+        }
     return {
         "name": spec.name,
         "file": spec.file,

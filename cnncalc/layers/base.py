@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from ..errors import Location, Problem, SpecError
-from ..geometry import same_padding
+from ..geometry import Window, same_padding
 from ..receptive import Field
 from ..yamlpos import Mapping, Sequence
 
@@ -217,6 +217,10 @@ class Layer:
 
     def receptive_field(self, field: Field) -> Field:
         return field
+
+    def windows(self) -> tuple[Window, ...]:
+        """Per spatial axis, the sliding window this layer slides (empty if none)."""
+        return ()
 
     def describe(self) -> str:
         """A short account of the configuration, e.g. '3x3 s2 p1'."""

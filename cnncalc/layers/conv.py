@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..geometry import SizeRule, effective_kernel, rule_for, transposed_size, window_count
+from ..geometry import SizeRule, Window, effective_kernel, rule_for, transposed_size
 from ..receptive import Field
 from .base import Args, Layer, ParamCount, Shape, check_output, need_spatial, numel, register
 
@@ -80,11 +80,13 @@ class Conv(Layer):
         return check_output(args, cls(input_shape, filters, kernel, stride, padding,
                                       dilation, groups, bias, rule, mode))
 
+    def windows(self) -> tuple[Window, ...]:
+        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
+                     zip(self.input_shape[1:], self.kernel, self.stride, self.padding,
+                         self.dilation))
+
     def output_shape(self) -> Shape:
-        spatial = tuple(
-            window_count(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
-            zip(self.input_shape[1:], self.kernel, self.stride, self.padding, self.dilation))
-        return (self.filters, *spatial)
+        return (self.filters, *(w.count for w in self.windows()))
 
     def params(self) -> ParamCount:
         per_filter = self.input_shape[0] // self.groups * math.prod(self.kernel) + self.bias
@@ -102,8 +104,8 @@ class Conv(Layer):
         return numel(self.output_shape()) if self.bias else 0
 
     def receptive_field(self, field: Field) -> Field:
-        return tuple(f.through_window(effective_kernel(k, d), s, pb) for f, k, s, (pb, _), d in
-                     zip(field, self.kernel, self.stride, self.padding, self.dilation))
+        return tuple(f.through_window(w.extent, w.stride, w.pad_before)
+                     for f, w in zip(field, self.windows()))
 
     def describe(self) -> str:
         text = _axes_text(self.kernel, self.stride, self.padding, self.dilation)

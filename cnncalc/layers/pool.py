@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..geometry import SizeRule, effective_kernel, rule_for, window_count
+from ..geometry import SizeRule, Window, rule_for
 from ..receptive import Field
 from .base import Args, Layer, Shape, check_output, need_spatial, numel, register
 from .conv import _axes_text
@@ -42,18 +42,20 @@ class WindowPool(Layer):
         return check_output(args, cls(input_shape, kernel, stride, padding, dilation, rule,
                                       mode, include))
 
+    def windows(self) -> tuple[Window, ...]:
+        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
+                     zip(self.input_shape[1:], self.kernel, self.stride, self.padding,
+                         self.dilation))
+
     def output_shape(self) -> Shape:
-        spatial = tuple(
-            window_count(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
-            zip(self.input_shape[1:], self.kernel, self.stride, self.padding, self.dilation))
-        return (self.input_shape[0], *spatial)
+        return (self.input_shape[0], *(w.count for w in self.windows()))
 
     def ops(self) -> int:
         return numel(self.output_shape()) * math.prod(self.kernel)
 
     def receptive_field(self, field: Field) -> Field:
-        return tuple(f.through_window(effective_kernel(k, d), s, pb) for f, k, s, (pb, _), d in
-                     zip(field, self.kernel, self.stride, self.padding, self.dilation))
+        return tuple(f.through_window(w.extent, w.stride, w.pad_before)
+                     for f, w in zip(field, self.windows()))
 
     def describe(self) -> str:
         text = _axes_text(self.kernel, self.stride, self.padding, self.dilation)
