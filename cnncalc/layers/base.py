@@ -6,6 +6,7 @@ step; everything else (names, totals, rendering) happens elsewhere.
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
@@ -87,9 +88,19 @@ class Args:
             self.used.add(present[0])
             return self.mapping[present[0]]
         if default is _MISSING:
+            self._misspelt(key)
             raise SpecError.at(self.ctx.location,
                                f"{self.ctx.label}: missing required argument '{key}'")
         return default
+
+    def _misspelt(self, key: str) -> None:
+        """A required key is missing: name the unknown key that was probably meant."""
+        unknown = [k for k in self.mapping if k not in self.used]
+        close = difflib.get_close_matches(key, unknown, n=1)
+        if close:
+            raise SpecError.at(self.mapping.where_key(close[0]),
+                               f"{self.ctx.label}: unknown argument '{close[0]}'; did you "
+                               f"mean '{key}'?")
 
     def integer(self, key: str, default: Any = _MISSING, minimum: int = 1,
                 aliases: tuple[str, ...] = ()) -> int:
@@ -147,10 +158,12 @@ class Args:
         """Refuse keys this kind does not take, naming the ones it does."""
         for key in self.mapping:
             if key not in self.used and key not in known:
-                accepted = ", ".join(sorted(set(known) | self.used)) or "no arguments"
+                accepted = sorted(set(known) | self.used)
+                close = difflib.get_close_matches(key, accepted, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else \
+                    f"expected {', '.join(accepted) or 'no arguments'}"
                 raise SpecError.at(self.mapping.where_key(key),
-                                   f"{self.ctx.label}: unknown argument '{key}'; "
-                                   f"expected {accepted}")
+                                   f"{self.ctx.label}: unknown argument '{key}'; {hint}")
 
 
 def parse_padding(value: Any, ndim: int,

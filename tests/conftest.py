@@ -1,0 +1,32 @@
+"""Shared helpers: build a spec from Python values and analyse it as a file would be."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cnncalc import analyze_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+def spec_text(layers: list[Any], input_shape: list[int], **top: Any) -> str:
+    return yaml.safe_dump({"input": input_shape, **top, "layers": layers}, sort_keys=False)
+
+
+def analyze_layers(layers: list[Any], input_shape: list[int], **top: Any):
+    return analyze_text(spec_text(layers, input_shape, **top), "test.yaml")
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write spec text into tmp_path and return its path as a string."""
+    def write(text: str, name: str = "net.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+    return write
