@@ -1,7 +1,10 @@
 """A built network -> per-layer rows and totals. Computes; never prints."""
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from .yamlpos import Mapping
 NET_EXPECT_KEYS = ("shape", "output_shape", "params", "trainable_params", "macs", "rf")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Row:
     """The figures of one layer, for one sample (no batch axis)."""
 
@@ -62,7 +65,7 @@ class Row:
         return self.buffers + (0 if self.node.trainable else self.weights)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Totals:
     """Whole-network figures, per sample."""
 
@@ -90,7 +93,7 @@ class Mismatch:
         return f"{self.location}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Misalignment:
     """Branches meeting with different jumps or centers (Araujo et al., 2019)."""
 
@@ -98,7 +101,7 @@ class Misalignment:
     fields: tuple[Field, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Analysis:
     network: Network
     rows: tuple[Row, ...]
@@ -119,13 +122,28 @@ class Analysis:
         return self.network.output_shape
 
 
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cycle collector: building makes many small acyclic objects, and its
+    passes over them would make the cost grow faster than the number of layers."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def analyze_file(path: str | Path) -> Analysis:
     """Load, build and analyse a spec file (raises SpecError for a bad spec)."""
-    return analyze(build(load_file(path)))
+    with no_gc():
+        return analyze(build(load_file(path)))
 
 
 def analyze_text(text: str, file: str = "<spec>") -> Analysis:
-    return analyze(build(parse(text, file)))
+    with no_gc():
+        return analyze(build(parse(text, file)))
 
 
 def analyze(network: Network) -> Analysis:

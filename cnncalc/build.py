@@ -7,11 +7,10 @@ gets a stable name: its own, or kind + counter within its block instance (`conv3
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .errors import Location, SpecError
+from .errors import Location, SpecError, close_matches
 from .expr import substitute
 from .geometry import ROUNDINGS
 from .layers import LAYERS, MERGES, Args, BuildContext, Layer, Merge, Shape, shape_str
@@ -22,7 +21,7 @@ META_KEYS = ("name", "repeat", "expect", "rounding", "trainable", "lint")
 STRUCTURES = ("residual", "branches")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Node:
     """One built layer and what the spec said about it."""
 
@@ -43,11 +42,11 @@ class Node:
         return self.layer.output_shape()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Parallel:
     """Branches fed the same input; their outputs meet at `merge`."""
 
-    branches: tuple[tuple["Step", ...], ...]
+    branches: tuple[tuple[Step, ...], ...]
     merge: Node
 
     @property
@@ -58,7 +57,7 @@ class Parallel:
 Step = Union[Node, Parallel]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Network:
     """A spec, built: the steps in order, and its input and output shapes."""
 
@@ -360,7 +359,7 @@ def _path(args: Mapping, key: str) -> Sequence:
 
 def _unknown_kind(kind: str, blocks: dict[str, BlockDef]) -> str:
     names = sorted(set(LAYERS) | set(blocks) | set(STRUCTURES))
-    close = difflib.get_close_matches(str(kind), names, n=1)
+    close = close_matches(kind, names)
     hint = f"; did you mean '{close[0]}'?" if close else \
         "; see `cnncalc kinds` for the list"
     return f"unknown layer kind '{kind}'{hint}"

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
 from . import geometry
-from .analysis import Analysis, analyze
+from .analysis import Analysis, analyze, no_gc
 from .build import build
 from .errors import SpecError
 from .report import FORMATS, render
@@ -32,14 +32,17 @@ def _analyze(path: str, framework: str | None, rounding: str | None) -> Analysis
             spec = dataclasses.replace(
                 spec, framework=("tensorflow" if framework == "keras" else framework)
                 or spec.framework, rounding=rounding or spec.rounding)
-        return analyze(build(spec))
+        with no_gc():
+            return analyze(build(spec))
     except SpecError as error:
         fail(error)
         raise  # unreachable: fail exits
 
 
 def _report(analysis: Analysis, view: str, fmt: str) -> None:
-    click.echo(render(analysis, view, fmt))
+    with no_gc():
+        text = render(analysis, view, fmt)
+    click.echo(text)
     for mismatch in analysis.mismatches:
         click.echo(str(mismatch), err=True)
     if analysis.mismatches:

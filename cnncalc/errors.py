@@ -35,5 +35,12 @@ class SpecError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def at(cls, location: Location, message: str) -> "SpecError":
+    def at(cls, location: Location, message: str) -> SpecError:
         return cls(Problem(location, message))
+
+
+def close_matches(word: str, candidates: list[str] | set[str]) -> list[str]:
+    """The best guess at what a misspelt word meant (difflib is loaded only on errors)."""
+    import difflib
+
+    return difflib.get_close_matches(str(word), sorted(candidates), n=1)

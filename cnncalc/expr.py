@@ -1,18 +1,13 @@
 """Block parameters: `$name` and `${expression}` in a block's YAML, evaluated safely."""
 from __future__ import annotations
 
-import ast
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import Location, SpecError
 from .yamlpos import Mapping, Sequence
 
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow}
-_UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "round": round,
                                              "int": int}
 
@@ -22,10 +17,18 @@ def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
 
     Integral results come back as int, so `${in_channels / 2}` can be a channel count.
     """
+    import ast  # only specs with ${...} pay for it
+
+    binary: dict[type, Callable[[Any, Any], Any]] = {
+        ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+        ast.Pow: operator.pow}
+    unary: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
     def fail(message: str) -> SpecError:
         return SpecError.at(location, f"in expression '{text}': {message}")
 
-    def walk(node: ast.AST) -> Any:
+    def walk(node: Any) -> Any:
         if isinstance(node, ast.Expression):
             return walk(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
@@ -36,14 +39,14 @@ def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
                 known = ", ".join(sorted(env)) or "none"
                 raise fail(f"unknown name '{node.id}'; known: {known}")
             return env[node.id]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        if isinstance(node, ast.BinOp) and type(node.op) in binary:
             left, right = walk(node.left), walk(node.right)
             try:
-                return _BINARY[type(node.op)](left, right)
+                return binary[type(node.op)](left, right)
             except (ZeroDivisionError, TypeError, OverflowError) as err:
                 raise fail(str(err)) from None
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return _UNARY[type(node.op)](walk(node.operand))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in unary:
+            return unary[type(node.op)](walk(node.operand))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in _FUNCTIONS and not node.keywords:
             return _FUNCTIONS[node.func.id](*(walk(a) for a in node.args))

@@ -25,20 +25,20 @@ class AxisField:
     jump: float = 1
     start: float = 0
 
-    def through_window(self, kernel: int, stride: float, pad_before: float) -> "AxisField":
+    def through_window(self, kernel: int, stride: float, pad_before: float) -> AxisField:
         """After a window of (dilated) extent `kernel`: conv, pooling, global pooling."""
         return AxisField(self.size + (kernel - 1) * self.jump,
                          self.jump * stride,
                          self.start + ((kernel - 1) / 2 - pad_before) * self.jump)
 
-    def through_transposed(self, kernel: int, stride: int, pad_before: int) -> "AxisField":
+    def through_transposed(self, kernel: int, stride: int, pad_before: int) -> AxisField:
         """After a transposed conv: each output reads at most ceil(F/s) input positions."""
         taps = math.ceil(kernel / stride)
         return AxisField(self.size + (taps - 1) * self.jump,
                          self.jump / stride,
                          self.start + (pad_before - (kernel - 1) / 2) * self.jump / stride)
 
-    def through_resample(self, taps: int, scale: float, first_center: float) -> "AxisField":
+    def through_resample(self, taps: int, scale: float, first_center: float) -> AxisField:
         """After upsampling: each output reads `taps` neighbouring inputs (1 nearest,
         2 linear); outputs are 1/scale input pixels apart; output 0 samples at
         `first_center` (in this layer's input pixels)."""

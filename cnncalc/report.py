@@ -4,12 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
 from .analysis import Analysis, Row
-from .receptive import Field
 from .layers import Shape, shape_str
+from .receptive import Field
 
 FORMATS = ("table", "markdown", "csv", "json")
 EMPTY = "--"
@@ -73,30 +74,35 @@ def _field_part(field: Field, part: str) -> str:
     return per_axis([getattr(f, part) for f in field]) if field else EMPTY
 
 
-def _cells(row: Row, bytes_per_value: int, separators: bool) -> dict[Column, Any]:
-    def count(value: int | None, zero_is_empty: bool = True) -> Any:
-        if value is None or (zero_is_empty and value == 0):
-            return EMPTY
-        return f"{value:,}" if separators else value
-    inputs = " + ".join(shape_str(s) for s in row.input_shapes)
-    return {
-        Column.NAME: row.name,
-        Column.KIND: row.kind,
-        Column.CONFIG: row.node.layer.describe() or EMPTY,
-        Column.INPUT: inputs,
-        Column.OUTPUT: shape_str(row.output_shape),
-        Column.PER_FILTER: count(row.per_filter),
-        Column.PARAMS: count(row.weights),
-        Column.TRAINABLE: count(row.trainable),
-        Column.NON_TRAINABLE: count(row.non_trainable),
-        Column.MACS: count(row.macs),
-        Column.OPS: count(row.ops),
-        Column.MEMORY: human_bytes(row.activations * bytes_per_value) if separators else
-        row.activations * bytes_per_value,
-        Column.RF: _field_part(row.field, "size"),
-        Column.JUMP: _field_part(row.field, "jump"),
-        Column.START: _field_part(row.field, "start"),
-    }
+def _count(value: int | None, separators: bool) -> Any:
+    if not value:
+        return EMPTY
+    return f"{value:,}" if separators else value
+
+
+def _memory(row: Row, bytes_per_value: int, separators: bool) -> Any:
+    size = row.activations * bytes_per_value
+    return human_bytes(size) if separators else size
+
+
+# one function per column, so a view computes only the cells it shows
+_CELLS: dict[Column, Callable[[Row, int, bool], Any]] = {
+    Column.NAME: lambda r, b, s: r.name,
+    Column.KIND: lambda r, b, s: r.kind,
+    Column.CONFIG: lambda r, b, s: r.node.layer.describe() or EMPTY,
+    Column.INPUT: lambda r, b, s: " + ".join(shape_str(x) for x in r.input_shapes),
+    Column.OUTPUT: lambda r, b, s: shape_str(r.output_shape),
+    Column.PER_FILTER: lambda r, b, s: _count(r.per_filter, s),
+    Column.PARAMS: lambda r, b, s: _count(r.weights, s),
+    Column.TRAINABLE: lambda r, b, s: _count(r.trainable, s),
+    Column.NON_TRAINABLE: lambda r, b, s: _count(r.non_trainable, s),
+    Column.MACS: lambda r, b, s: _count(r.macs, s),
+    Column.OPS: lambda r, b, s: _count(r.ops, s),
+    Column.MEMORY: _memory,
+    Column.RF: lambda r, b, s: _field_part(r.field, "size"),
+    Column.JUMP: lambda r, b, s: _field_part(r.field, "jump"),
+    Column.START: lambda r, b, s: _field_part(r.field, "start"),
+}
 
 
 def footer(analysis: Analysis) -> list[str]:
@@ -128,12 +134,12 @@ def render(analysis: Analysis, view: str, fmt: str) -> str:
         return json.dumps(to_json(analysis), indent=2)
     columns = VIEWS[view]
     pretty = fmt != "csv"
-    rows = []
-    for row in analysis.rows:
-        cells = _cells(row, analysis.spec.dtype_bytes, pretty)
-        if pretty and row.node.depth:
-            cells[Column.NAME] = "  " * row.node.depth + row.name
-        rows.append([cells[c] for c in columns])
+    width = analysis.spec.dtype_bytes
+    cells = [_CELLS[c] for c in columns]
+    rows = [[cell(row, width, pretty) for cell in cells] for row in analysis.rows]
+    if pretty and columns[0] is Column.NAME:  # indent what sits inside blocks and branches
+        for row, line in zip(analysis.rows, rows):
+            line[0] = "  " * row.node.depth + line[0]
     headers = [c.value for c in columns]
     if fmt == "csv":
         out = io.StringIO()

@@ -48,7 +48,16 @@ class Sequence(list):
         return self.item_locations[index] if index < len(self.item_locations) else self.location
 
 
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+
+
 def _scalar(constructor: Any, node: Any, file: str) -> Any:
+    # fast paths for the two commonest scalars; everything else through PyYAML's rules
+    if node.tag == _STR:
+        return node.value
+    if node.tag == _INT and node.value.isdigit() and node.value[0] != "0":
+        return int(node.value)
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.YAMLError as err:

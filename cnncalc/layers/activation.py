@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from .base import Args, Layer, Shape, numel, register
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Activation(Layer):
     """An elementwise nonlinearity: [...] -> [...], one operation per element."""
 
@@ -17,7 +17,7 @@ class Activation(Layer):
 def _simple(kind: str, *aliases: str) -> type[Activation]:
     cls = type(kind.title().replace("_", ""), (Activation,),
                {"kind": kind, "aliases": aliases, "__doc__": f"The {kind} activation."})
-    return register(dataclass(frozen=True)(cls))
+    return register(cls)  # no new fields: Activation's dataclass methods serve
 
 
 for _kind, *_aliases in (("relu",), ("relu6",), ("sigmoid",), ("tanh",), ("gelu",),
@@ -27,7 +27,7 @@ for _kind, *_aliases in (("relu",), ("relu6",), ("sigmoid",), ("tanh",), ("gelu"
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LeakyRelu(Activation):
     kind = "leaky_relu"
     aliases = ("leakyrelu",)
@@ -42,7 +42,7 @@ class LeakyRelu(Activation):
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Softmax(Activation):
     """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
 
@@ -63,7 +63,7 @@ class Softmax(Activation):
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dropout(Layer):
     """Zero a fraction p of the elements in training (scaled by 1/(1-p)); shape unchanged."""
 

@@ -6,12 +6,12 @@ step; everything else (names, totals, rendering) happens elsewhere.
 """
 from __future__ import annotations
 
-import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
-from ..errors import Location, Problem, SpecError
+from ..errors import Location, Problem, SpecError, close_matches
 from ..geometry import Window, same_padding
 from ..receptive import Field
 from ..yamlpos import Mapping, Sequence
@@ -27,7 +27,7 @@ def numel(shape: Shape) -> int:
     return math.prod(shape)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ParamCount:
     """Parameters of one layer.
 
@@ -43,7 +43,7 @@ class ParamCount:
     filters: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BuildContext:
     """What a layer needs to know beyond its arguments."""
 
@@ -96,7 +96,7 @@ class Args:
     def _misspelt(self, key: str) -> None:
         """A required key is missing: name the unknown key that was probably meant."""
         unknown = [k for k in self.mapping if k not in self.used]
-        close = difflib.get_close_matches(key, unknown, n=1)
+        close = close_matches(key, unknown)
         if close:
             raise SpecError.at(self.mapping.where_key(close[0]),
                                f"{self.ctx.label}: unknown argument '{close[0]}'; did you "
@@ -159,7 +159,7 @@ class Args:
         for key in self.mapping:
             if key not in self.used and key not in known:
                 accepted = sorted(set(known) | self.used)
-                close = difflib.get_close_matches(key, accepted, n=1)
+                close = close_matches(key, accepted)
                 hint = f"did you mean '{close[0]}'?" if close else \
                     f"expected {', '.join(accepted) or 'no arguments'}"
                 raise SpecError.at(self.mapping.where_key(key),
@@ -208,7 +208,7 @@ class Layer:
     input_shape: Shape
 
     @classmethod
-    def build(cls, args: Args, input_shape: Shape) -> "Layer":
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
         args.finish(())
         return cls(input_shape)  # type: ignore[call-arg]
 
@@ -278,5 +278,18 @@ def check_output(args: Args, layer: Layer) -> Layer:
     return layer
 
 
-__all__ = ["Args", "BuildContext", "Layer", "LAYERS", "ParamCount", "Problem", "Sequence",
-           "Shape", "check_output", "need_spatial", "numel", "register", "shape_str"]
+__all__ = [
+    "LAYERS",
+    "Args",
+    "BuildContext",
+    "Layer",
+    "ParamCount",
+    "Problem",
+    "Sequence",
+    "Shape",
+    "check_output",
+    "need_spatial",
+    "numel",
+    "register",
+    "shape_str",
+]

@@ -7,7 +7,7 @@ from ..errors import Location, SpecError
 from .base import Layer, Shape, numel, shape_str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Merge(Layer):
     """Combines the outputs of two or more branches. `input_shapes` holds each branch's."""
 
@@ -18,7 +18,7 @@ class Merge(Layer):
     input_shapes: tuple[Shape, ...]
 
     @classmethod
-    def merge(cls, shapes: list[Shape], location: Location, label: str) -> "Merge":
+    def merge(cls, shapes: list[Shape], location: Location, label: str) -> Merge:
         cls.check(shapes, location, label)
         return cls(shapes[0], tuple(shapes))
 
@@ -105,5 +105,3 @@ def _broadcast(shapes: list[Shape]) -> Shape | None:
 
 
 MERGES: dict[str, type[Merge]] = {cls.kind: cls for cls in (Add, Concat, Multiply)}
-for _cls in MERGES.values():
-    dataclass(frozen=True)(_cls)

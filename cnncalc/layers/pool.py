@@ -10,7 +10,7 @@ from .base import Args, Layer, Shape, check_output, need_spatial, numel, registe
 from .conv import _axes_text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WindowPool(Layer):
     """Max or average over sliding windows: [C, *S] -> [C, *S'], stride defaults to kernel."""
 
@@ -63,20 +63,18 @@ class WindowPool(Layer):
 
 
 @register
-@dataclass(frozen=True)
 class MaxPool(WindowPool):
     kind = "maxpool"
     aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
 
 
 @register
-@dataclass(frozen=True)
 class AvgPool(WindowPool):
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GlobalPool(Layer):
     """Pool every spatial position: [C, *S] -> [C, 1, ...] (keepdims, PyTorch) or [C]."""
 
@@ -104,20 +102,18 @@ class GlobalPool(Layer):
 
 
 @register
-@dataclass(frozen=True)
 class GlobalAvgPool(GlobalPool):
     kind = "global_avgpool"
     aliases = ("global_avg_pool", "global_average_pooling")
 
 
 @register
-@dataclass(frozen=True)
 class GlobalMaxPool(GlobalPool):
     kind = "global_maxpool"
     aliases = ("global_max_pool", "global_max_pooling")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AdaptivePool(Layer):
     """PyTorch's adaptive pooling: window i spans [floor(iN/o), ceil((i+1)N/o))."""
 
@@ -158,14 +154,12 @@ class AdaptivePool(Layer):
 
 
 @register
-@dataclass(frozen=True)
 class AdaptiveAvgPool(AdaptivePool):
     kind = "adaptive_avgpool"
     aliases = ("adaptive_avg_pool",)
 
 
 @register
-@dataclass(frozen=True)
 class AdaptiveMaxPool(AdaptivePool):
     kind = "adaptive_maxpool"
     aliases = ("adaptive_max_pool",)

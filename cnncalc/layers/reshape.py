@@ -10,7 +10,7 @@ from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, regist
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Flatten(Layer):
     """[C, *S] -> [C * prod(S)]. Everything after it sees the whole input."""
 
@@ -32,7 +32,7 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Identity(Layer):
     """Passes its input on unchanged."""
 
@@ -45,7 +45,7 @@ class Identity(Layer):
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ZeroPad(Layer):
     """Pads zeros around each spatial axis: N -> N + before + after."""
 
@@ -79,7 +79,7 @@ _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
 @register
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Upsample(Layer):
     """Resize each spatial axis to `size`, or floor(N * scale), by nearest or linear
     interpolation (PyTorch's nn.Upsample)."""
