@@ -96,12 +96,20 @@ class _Scope:
     counters: dict[str, int] = field(default_factory=dict)
     taken: dict[str, Location] = field(default_factory=dict)
 
-    def auto_name(self, kind: str) -> str:
-        while True:
-            self.counters[kind] = self.counters.get(kind, 0) + 1
-            name = f"{kind}{self.counters[kind]}"
-            if name not in self.taken:
-                return name
+    def count(self, kind: str) -> int:
+        """Every layer of a kind counts, named or not, so naming one renames no other."""
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return self.counters[kind]
+
+    def name(self, given: str | None, kind: str, location: Location) -> str:
+        number = self.count(kind)
+        if given:
+            return self.claim(given, location)
+        name = f"{kind}{number}"
+        while name in self.taken:  # a user already took it: keep counting
+            number = self.count(kind)
+            name = f"{kind}{number}"
+        return self.claim(name, location)
 
     def claim(self, name: str, location: Location) -> str:
         if name in self.taken:
@@ -181,8 +189,7 @@ class _Builder:
         cls = LAYERS.get(kind)
         if cls is None:
             raise SpecError.at(location, _unknown_kind(kind, self.spec.blocks))
-        full = scope.claim(name, location) if name else scope.prefix + scope.auto_name(
-            cls.kind)
+        full = scope.name(name, cls.kind, location)
         if args is not None and not isinstance(args, Mapping):
             raise SpecError.at(location, f"{cls.kind} '{full}': arguments must be a mapping "
                                          f"like {{kernel: 3}}; found {args!r}")
@@ -214,8 +221,7 @@ class _Builder:
             raise SpecError.at(location, f"block '{block.name}': missing parameter "
                                          f"{', '.join(repr(m) for m in missing)}")
         env["in_channels"] = shape[0]
-        full = scope.claim(name, location) if name else scope.prefix + scope.auto_name(
-            block.name)
+        full = scope.name(name, block.name, location)
         inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
                            inherited.depth + 1, tuple(env.items()))
         self.block_stack.append(block.name)
@@ -230,7 +236,7 @@ class _Builder:
         paths, merge_kind = _branches(kind, args, meta, location)
         inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
                            inherited.depth + 1, inherited.env)
-        full = scope.claim(name, location) if name else scope.prefix + scope.auto_name(kind)
+        full = scope.name(name, kind, location)
         branches, shapes = [], []
         for path in paths:
             steps, out = self.sequence(path, shape, scope, inner) if path else ([], shape)

@@ -1,6 +1,7 @@
 """The quick calculators behind `cnncalc conv`, `cnncalc same` and `cnncalc kinds`."""
 from __future__ import annotations
 
+import inspect
 import json
 
 from . import geometry
@@ -73,8 +74,8 @@ def kinds_text() -> str:
     for cls, names in sorted(by_class.items(), key=lambda item: (item[0].family,
                                                                   item[0].kind)):
         aliases = [n for n in names if n != cls.kind]
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        doc = (inspect.getdoc(cls) or "").splitlines()[0]
         extra = f" (also {', '.join(aliases)})" if aliases else ""
-        lines.append(f"{cls.family:<14}{cls.kind}{extra}: {doc}")
-    lines.append(f"{'merge':<14}{', '.join(MERGES)}: inside residual / branches")
+        lines.append(f"{cls.family:<15}{cls.kind}{extra}: {doc}")
+    lines.append(f"{'merge':<15}{', '.join(MERGES)}: inside residual / branches")
     return "\n".join(lines)

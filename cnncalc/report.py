@@ -151,7 +151,7 @@ def render(analysis: Analysis, view: str, fmt: str) -> str:
 
     tablefmt = "github" if fmt == "markdown" else "simple"
     text = tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True,
-                             colalign=_align(columns))
+                             colalign=_align(columns), preserve_whitespace=True)
     lines = footer(analysis)
     if fmt == "markdown":
         return f"{text}\n\n" + "\n".join(f"- {line}" for line in lines)

@@ -29,6 +29,8 @@ for _kind, *_aliases in (("relu",), ("relu6",), ("sigmoid",), ("tanh",), ("gelu"
 @register
 @dataclass(frozen=True, eq=False)
 class LeakyRelu(Activation):
+    """max(x, 0) + negative_slope * min(x, 0)."""
+
     kind = "leaky_relu"
     aliases = ("leakyrelu",)
 

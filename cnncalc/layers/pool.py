@@ -64,12 +64,16 @@ class WindowPool(Layer):
 
 @register
 class MaxPool(WindowPool):
+    """Maximum over sliding windows (padding never wins: it reads as -inf)."""
+
     kind = "maxpool"
     aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
 
 
 @register
 class AvgPool(WindowPool):
+    """Mean over sliding windows; count_include_pad decides the divisor at the border."""
+
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
 
@@ -103,12 +107,16 @@ class GlobalPool(Layer):
 
 @register
 class GlobalAvgPool(GlobalPool):
+    """Mean over every spatial position."""
+
     kind = "global_avgpool"
     aliases = ("global_avg_pool", "global_average_pooling")
 
 
 @register
 class GlobalMaxPool(GlobalPool):
+    """Maximum over every spatial position."""
+
     kind = "global_maxpool"
     aliases = ("global_max_pool", "global_max_pooling")
 
@@ -155,11 +163,15 @@ class AdaptivePool(Layer):
 
 @register
 class AdaptiveAvgPool(AdaptivePool):
+    """Mean over PyTorch's adaptive windows, to a fixed output size."""
+
     kind = "adaptive_avgpool"
     aliases = ("adaptive_avg_pool",)
 
 
 @register
 class AdaptiveMaxPool(AdaptivePool):
+    """Maximum over PyTorch's adaptive windows, to a fixed output size."""
+
     kind = "adaptive_maxpool"
     aliases = ("adaptive_max_pool",)

@@ -1,0 +1,226 @@
+"""B: budgets and expectations. A spec's `budget:` caps what the network may cost; its
+`expect:` figures must match the arithmetic. Exceeding a cap or missing a figure is a
+finding.
+
+    budget:
+      params: 25M                  # counts: an integer or with k, M, G, T (decimal)
+      macs: 4.1G
+      activation_memory: 100 MiB   # bytes per sample: B, KB, MB, GB or KiB, MiB, GiB
+      rf: {min: 224, max: 1024}    # the receptive field at the last spatial layer
+      output_shape: [1000]
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ..errors import Location, SpecError
+from ..layers import shape_str
+from ..report import human, human_bytes
+from ..yamlpos import Mapping
+from .diagnostic import Severity
+from .registry import Finding, rule
+from .subject import Subject, axis_names
+
+BUDGET_KEYS = ("params", "macs", "activation_memory", "rf", "output_shape")
+COUNT_UNITS = {"": 1, "k": 10 ** 3, "K": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12}
+BYTE_UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "KiB": 2 ** 10,
+              "MiB": 2 ** 20, "GiB": 2 ** 30}
+_AMOUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A parsed `budget:`: each cap with the place it was written (None: no cap)."""
+
+    params: tuple[int, Location] | None = None
+    macs: tuple[int, Location] | None = None
+    activation_memory: tuple[int, Location] | None = None
+    rf_min: tuple[list[float], Location] | None = None
+    rf_max: tuple[list[float], Location] | None = None
+    output_shape: tuple[tuple[int, ...], Location] | None = None
+
+
+def amount(value: Any, units: dict[str, int], where: Location, key: str) -> int:
+    """25000000, '25M', '1.5 GiB' -> an integer; anything else is a located SpecError."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _AMOUNT.match(value) if isinstance(value, str) else None
+    if not match or match.group(2) not in units:
+        raise SpecError.at(where, f"budget '{key}' must be a whole number or a number with "
+                                  f"a unit ({', '.join(u for u in units if u)}); "
+                                  f"found {value!r}")
+    return round(float(match.group(1)) * units[match.group(2)])
+
+
+def parse_budget(budget: Mapping, ndim: int) -> Budget:
+    """Read a spec's `budget:` mapping; malformed entries are located SpecErrors."""
+    found: dict[str, Any] = {}
+    for key, value in budget.items():
+        where = budget.where(key)
+        if key not in BUDGET_KEYS:
+            raise SpecError.at(budget.where_key(key), f"unknown budget '{key}'; expected "
+                                                      f"{', '.join(BUDGET_KEYS)}")
+        if key in ("params", "macs"):
+            found[key] = (amount(value, COUNT_UNITS, where, key), where)
+        elif key == "activation_memory":
+            found[key] = (amount(value, BYTE_UNITS, where, key), where)
+        elif key == "output_shape":
+            if not isinstance(value, list) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) for n in value):
+                raise SpecError.at(where, f"budget 'output_shape' must be a list of integers "
+                                          f"like [1000]; found {value!r}")
+            found[key] = (tuple(value), where)
+        else:
+            found.update(_rf_limits(value, where, ndim))
+    return Budget(**found)
+
+
+def _rf_limits(value: Any, where: Location, ndim: int) -> dict[str, Any]:
+    def per_axis(limit: Any, at: Location) -> list[float]:
+        values = limit if isinstance(limit, list) else [limit] * ndim
+        if len(values) != ndim or not all(isinstance(v, (int, float)) and not isinstance(
+                v, bool) and v > 0 for v in values):
+            raise SpecError.at(at, f"budget 'rf' limits must be a positive number or a list "
+                                   f"of {ndim} (one per spatial axis); found {limit!r}")
+        return [float(v) for v in values]
+    if not isinstance(value, Mapping) or not value or set(value) - {"min", "max"}:
+        raise SpecError.at(where, f"budget 'rf' must be {{min: N, max: N}} (either or both); "
+                                  f"found {value!r}")
+    return {f"rf_{part}": (per_axis(value[part], value.where(part)), value.where(part))
+            for part in ("min", "max") if part in value}
+
+
+def spec_budget(subject: Subject) -> Budget:
+    spec = subject.analysis.spec
+    if spec.budget is None:
+        return Budget()
+    return parse_budget(spec.budget, len(spec.input_shape) - 1)
+
+
+@rule("B101", "expectation-mismatch", Severity.ERROR)
+def expectation_mismatch(subject: Subject) -> Iterator[Finding]:
+    """A figure stated under `expect:` (the network's or a layer's) that the calculation
+    contradicts.
+
+    Why: a design document or spec that states 11,689,512 parameters is a promise; when a
+    change makes the arithmetic disagree, either the figure or the design is wrong, and CI
+    should say which line.
+
+    Example:
+        expect: {params: 11689512}        # the network now has 11,700,000
+
+    Fix: correct the design, or update the stated figure.
+    """
+    for mismatch in subject.analysis.mismatches:
+        yield Finding(mismatch.location, mismatch.message)
+
+
+def _over(subject: Subject, cap: tuple[int, Location] | None, actual: int, what: str,
+          shown: Any) -> Iterator[Finding]:
+    if cap is not None and actual > cap[0]:
+        yield Finding(cap[1], f"{what} {shown(actual)} exceed the budget of {shown(cap[0])} "
+                              f"(network '{subject.analysis.spec.name}')")
+
+
+@rule("B102", "params-over-budget", Severity.ERROR)
+def params_over_budget(subject: Subject) -> Iterator[Finding]:
+    """More parameters than `budget: {params: N}` allows.
+
+    Why: a parameter budget stands for a model size limit: a device's flash, a download, a
+    paper's comparison class. Exceeding it is a design error even when every shape is
+    right.
+
+    Example:
+        budget: {params: 5M}              # ResNet-18 has 11.7M
+
+    Fix: narrow or remove layers, or raise the budget deliberately.
+    """
+    yield from _over(subject, spec_budget(subject).params, subject.analysis.totals.params,
+                     "parameters", lambda n: f"{n:,} ({human(n)})")
+
+
+@rule("B103", "macs-over-budget", Severity.ERROR)
+def macs_over_budget(subject: Subject) -> Iterator[Finding]:
+    """More multiply-accumulates than `budget: {macs: N}` allows.
+
+    Why: MACs stand for latency and energy per image; a budget says what the target
+    hardware affords.
+
+    Example:
+        budget: {macs: 1G}                # ResNet-18 needs 1.81G
+
+    Fix: downsample earlier, narrow layers, use depthwise-separable convolutions, or raise
+    the budget deliberately.
+    """
+    yield from _over(subject, spec_budget(subject).macs, subject.analysis.totals.macs,
+                     "MACs", lambda n: f"{n:,} ({human(n)})")
+
+
+@rule("B104", "memory-over-budget", Severity.ERROR)
+def memory_over_budget(subject: Subject) -> Iterator[Finding]:
+    """More activation memory per sample than `budget: {activation_memory: N}` allows.
+
+    Why: the activations of every layer, kept for the backward pass, bound the batch size a
+    device can train with; the budget says what fits.
+
+    Example:
+        budget: {activation_memory: 8 MiB}
+
+    Fix: downsample earlier, narrow the early layers, use a smaller dtype, or raise the
+    budget deliberately.
+    """
+    yield from _over(subject, spec_budget(subject).activation_memory,
+                     subject.analysis.totals.activation_bytes, "activation bytes per sample",
+                     lambda n: f"{n:,} ({human_bytes(n)})")
+
+
+@rule("B105", "rf-outside-budget", Severity.ERROR)
+def rf_outside_budget(subject: Subject) -> Iterator[Finding]:
+    """A receptive field (at the last spatial layer) below `budget: {rf: {min}}` or above
+    `budget: {rf: {max}}`.
+
+    Why: a detector must see objects of a given size, a classifier the whole image; a field
+    far larger than needed wastes depth. The budget states the design's intent.
+
+    Example:
+        budget: {rf: {min: 224}}          # VGG-16's field at pool5 is 212
+
+    Fix: add or remove stages, change strides or dilations, or revise the budget.
+    """
+    budget = spec_budget(subject)
+    totals = subject.analysis.totals
+    names = axis_names(len(totals.rf))
+    for limit, fails, word in ((budget.rf_min, lambda f, v: f < v, "below the minimum"),
+                               (budget.rf_max, lambda f, v: f > v, "above the maximum")):
+        if limit is None:
+            continue
+        bad = [(n, f.size, v) for n, f, v in zip(names, totals.rf, limit[0]) if fails(f.size, v)]
+        if bad:
+            parts = ", ".join(f"{_tidy(size)} on {n} ({word} {_tidy(v)})" for n, size, v in bad)
+            yield Finding(limit[1], f"receptive field at '{totals.rf_layer}' is {parts}")
+
+
+def _tidy(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+@rule("B106", "output-shape-budget", Severity.ERROR)
+def output_shape_budget(subject: Subject) -> Iterator[Finding]:
+    """An output shape other than `budget: {output_shape: [...]}`.
+
+    Why: the head's shape is the contract with the loss and the labels (1000 classes, a
+    2-channel mask of the input's size); a design change that alters it breaks training.
+
+    Example:
+        budget: {output_shape: [1000]}
+
+    Fix: correct the head, or the stated shape.
+    """
+    cap = spec_budget(subject).output_shape
+    actual = subject.analysis.output_shape
+    if cap is not None and tuple(cap[0]) != tuple(actual):
+        yield Finding(cap[1], f"output shape {shape_str(actual)} differs from the budget's "
+                              f"{shape_str(cap[0])}")
+

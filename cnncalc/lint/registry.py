@@ -1,0 +1,112 @@
+"""The one registry that maps a code to its rule.
+
+Codes are a family letter and three digits (`S101`); a code is never reused, not even after
+its rule is retired (list it in RETIRED). A rule is a small function that yields findings
+for a network; its docstring is its documentation: what it finds, then paragraphs headed
+`Why:`, `Example:`, `Fix:` and `Reference:`.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import Location
+from .diagnostic import Severity
+
+if TYPE_CHECKING:
+    from ..build import Node
+    from .subject import Subject
+
+FAMILIES = {
+    "S": "shapes, sampling and rounding",
+    "R": "receptive field",
+    "P": "parameters and cost",
+    "O": "layer order",
+    "C": "portability between frameworks",
+    "B": "budgets and expectations",
+    "D": "design documents (cnncalc check)",
+    "X": "unknown and unsupported constructs",
+}
+RETIRED: frozenset[str] = frozenset()  # codes of removed rules: never to be given again
+_CODE = re.compile(r"^[A-Z][0-9]{3}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule reports: where, what, and the layer it is about (for suppression)."""
+
+    location: Location
+    message: str
+    node: Node | None = None
+
+
+Check = Callable[["Subject"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A code, a kebab-case name, a default severity and the function that finds."""
+
+    code: str
+    name: str
+    severity: Severity
+    check: Check | None   # None: reported by `cnncalc check` on documents, not on specs
+    documented_by: Callable[..., object]
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.code[0]]
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.documented_by) or ""
+
+    @property
+    def summary(self) -> str:
+        return self.doc.split("\n", 1)[0]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity) -> Callable[[Check], Check]:
+    """Register a spec rule under its code; the function's docstring documents it."""
+    def register(check: Check) -> Check:
+        _add(Rule(code, name, severity, check, check))
+        return check
+    return register
+
+
+def document_rule(code: str, name: str, severity: Severity,
+                  documented_by: Callable[..., object]) -> None:
+    """Register a code that `cnncalc check` reports on documents (no spec check)."""
+    _add(Rule(code, name, severity, None, documented_by))
+
+
+def _add(new: Rule) -> None:
+    assert _CODE.match(new.code) and new.code[0] in FAMILIES, f"bad rule code {new.code}"
+    assert new.code not in RULES and new.code not in RETIRED, f"code {new.code} reused"
+    assert re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", new.name), f"bad rule name {new.name}"
+    assert new.name not in {r.name for r in RULES.values()}, f"name {new.name} reused"
+    assert inspect.getdoc(new.documented_by), f"rule {new.code} has no documentation"
+    RULES[new.code] = new
+
+
+def matches(code: str, patterns: Iterable[str]) -> bool:
+    """A code matches 'ALL', itself, or any prefix of it ('S', 'S1')."""
+    return any(p == "ALL" or code.startswith(p) for p in patterns)
+
+
+def unknown_patterns(patterns: Iterable[str]) -> list[str]:
+    """Patterns that match no rule (a typo in --select, a config or a spec)."""
+    return [p for p in patterns if p != "ALL" and not any(c.startswith(p) for c in RULES)]
+
+
+def selected(select: Iterable[str] = ("ALL",), ignore: Iterable[str] = ()) -> list[Rule]:
+    """The rules that `select` picks and `ignore` does not, in code order."""
+    select, ignore = tuple(select), tuple(ignore)
+    return [r for code, r in sorted(RULES.items())
+            if matches(code, select) and not matches(code, ignore)]

@@ -1,0 +1,104 @@
+"""What the rules look at: an Analysis with its data-flow edges and per-layer helpers.
+
+The build tree says which layer feeds which; rules need that to judge pairs ("a bias
+directly before batch norm"), so it is worked out once here.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..analysis import Analysis, Row
+from ..build import Node, Parallel, Step
+from ..geometry import Window
+
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An analysed network seen as a graph: who feeds whom, and who sits on a branch."""
+
+    analysis: Analysis
+    producers: dict[int, tuple[Node, ...]]   # id(node) -> the nodes that feed it
+    consumers: dict[int, tuple[Node, ...]]   # id(node) -> the nodes it feeds
+    outputs: tuple[Node, ...]                # the nodes whose output is the network's
+    branch_nodes: frozenset[int]             # ids of nodes on a branch beside other branches
+    rows_by_node: dict[int, Row]
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> Subject:
+        producers: dict[int, list[Node]] = {}
+        consumers: dict[int, list[Node]] = {}
+        on_branch: set[int] = set()
+
+        def link(sources: list[Node], node: Node) -> None:
+            producers.setdefault(id(node), []).extend(sources)
+            for source in sources:
+                consumers.setdefault(id(source), []).append(node)
+
+        def walk(steps: tuple[Step, ...], sources: list[Node], branch: bool) -> list[Node]:
+            for step in steps:
+                if isinstance(step, Parallel):
+                    ends: list[Node] = []
+                    for path in step.branches:
+                        ends += walk(path, sources, True) if path else sources
+                    link(ends, step.merge)
+                    node = step.merge
+                else:
+                    link(sources, step)
+                    node = step
+                if branch:
+                    on_branch.add(id(node))
+                sources = [node]
+            return sources
+
+        outputs = walk(analysis.network.steps, [], False)
+        return cls(analysis,
+                   {k: tuple(v) for k, v in producers.items()},
+                   {k: tuple(v) for k, v in consumers.items()},
+                   tuple(outputs), frozenset(on_branch),
+                   {id(row.node): row for row in analysis.rows})
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return self.analysis.rows
+
+    def row(self, node: Node) -> Row:
+        return self.rows_by_node[id(node)]
+
+    def fed_by(self, node: Node) -> tuple[Node, ...]:
+        return self.producers.get(id(node), ())
+
+    def feeds(self, node: Node) -> tuple[Node, ...]:
+        return self.consumers.get(id(node), ())
+
+    def on_branch(self, node: Node) -> bool:
+        return id(node) in self.branch_nodes
+
+
+def label(node: Node) -> str:
+    """How messages name a layer: its kind and its name, `conv 'layer1.conv2'`."""
+    return f"{node.layer.kind} '{node.name}'"
+
+
+def axis_names(ndim: int) -> tuple[str, ...]:
+    return AXES.get(ndim, tuple(f"axis {i}" for i in range(ndim)))
+
+
+def grouped_windows(windows: tuple[Window, ...]) -> list[tuple[str, Window]]:
+    """Identical windows on several axes told once: [('H and W', window)]."""
+    names = axis_names(len(windows))
+    groups: dict[Window, list[str]] = {}
+    for name, window in zip(names, windows):
+        groups.setdefault(window, []).append(name)
+    return [(" and ".join(axes), window) for window, axes in groups.items()]
+
+
+def is_point(shape: tuple[int, ...]) -> bool:
+    """A shape with no spatial extent left: [C] or [C, 1, 1]."""
+    return math.prod(shape[1:]) == 1
+
+
+def percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%"
