@@ -44,6 +44,9 @@ class Dense(Layer):
     def ops(self) -> int:
         return numel(self.output_shape()) if self.bias else 0
 
+    def describe(self) -> str:
+        return f"{self.input_shape[-1]}->{self.units}" + ("" if self.bias else " nobias")
+
     def receptive_field(self, field: Field) -> Field:
         if len(self.input_shape) < 2:
             return field
