@@ -166,3 +166,10 @@ def kinds_command() -> None:
     from .quick import kinds_text
 
     click.echo(kinds_text())
+
+
+from .lint.cli import check_command, lint_command, rules_command  # noqa: E402
+
+main.add_command(lint_command)
+main.add_command(rules_command)
+main.add_command(check_command)

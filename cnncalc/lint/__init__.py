@@ -4,6 +4,7 @@ from . import budget, cost, order, portability, receptive_field, shapes, unsuppo
 from .diagnostic import Diagnostic, Severity
 from .engine import lint_analysis, lint_file, lint_spec
 from .registry import RULES, Rule, selected
+from . import markdown  # noqa: E402,F401  (registers D101)
 
 __all__ = ["Diagnostic", "RULES", "Rule", "Severity", "lint_analysis", "lint_file",
            "lint_spec", "selected"]

@@ -46,7 +46,8 @@ def lint_analysis(analysis: Analysis, select: Iterable[str] = ("ALL",),
              for f in r.check(subject)
              if not matches(r.code, file_ignores)
              and not (f.node is not None and matches(r.code, f.node.lint_ignore))]
-    return sorted(set(found), key=lambda d: d.sort_key)
+    # a block's layers share their entry's line: keep execution order among equals
+    return sorted(dict.fromkeys(found), key=lambda d: d.sort_key)
 
 
 def lint_spec(spec: NetSpec, select: Iterable[str] = ("ALL",),

@@ -66,7 +66,8 @@ class Rule:
 
     @property
     def summary(self) -> str:
-        return self.doc.split("\n", 1)[0]
+        """The documentation's first paragraph, on one line."""
+        return " ".join(self.doc.split("\n\n", 1)[0].split())
 
 
 RULES: dict[str, Rule] = {}
@@ -108,5 +109,10 @@ def unknown_patterns(patterns: Iterable[str]) -> list[str]:
 def selected(select: Iterable[str] = ("ALL",), ignore: Iterable[str] = ()) -> list[Rule]:
     """The rules that `select` picks and `ignore` does not, in code order."""
     select, ignore = tuple(select), tuple(ignore)
-    return [r for code, r in sorted(RULES.items())
-            if matches(code, select) and not matches(code, ignore)]
+    return [r for r in ordered() if matches(r.code, select) and not matches(r.code, ignore)]
+
+
+def ordered() -> list[Rule]:
+    """Every rule, family by family in FAMILIES' order, then by code."""
+    families = list(FAMILIES)
+    return sorted(RULES.values(), key=lambda r: (families.index(r.code[0]), r.code))

@@ -1,0 +1,72 @@
+"""The rules' documentation as text, Markdown or JSON: `cnncalc rules`, docs/rules.md and
+the README's rules table all come from here, so they cannot drift from the code."""
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Iterable
+
+from .registry import FAMILIES, Rule, ordered
+
+HEADINGS = ("Why:", "Example:", "Fix:", "Reference:")
+
+
+def rules_table(rules: Iterable[Rule]) -> str:
+    """A Markdown table: code, name, severity, what the rule finds."""
+    lines = ["| Code | Name | Severity | What it finds |", "|---|---|---|---|"]
+    lines += [f"| {r.code} | `{r.name}` | {r.severity.value} | {r.summary} |" for r in rules]
+    return "\n".join(lines)
+
+
+def by_family(rules: Iterable[Rule]) -> list[tuple[str, list[Rule]]]:
+    """Consecutive rules of one family together: [('S', [S101, ...]), ...]."""
+    groups: list[tuple[str, list[Rule]]] = []
+    for r in rules:
+        if not groups or groups[-1][0] != r.code[0]:
+            groups.append((r.code[0], []))
+        groups[-1][1].append(r)
+    return groups
+
+
+def rules_text(rules: Iterable[Rule]) -> str:
+    """One line per rule, grouped by family, for the terminal."""
+    return "\n\n".join(
+        f"{family}: {FAMILIES[family]}\n" + "\n".join(
+            f"  {r.code}  {r.name:<32} {r.severity.value:<8} {r.summary}" for r in group)
+        for family, group in by_family(rules))
+
+
+def rule_text(rule: Rule) -> str:
+    return f"{rule.code} {rule.name} ({rule.severity.value}; {rule.family})\n\n{rule.doc}"
+
+
+def rule_markdown(rule: Rule, level: int = 3) -> str:
+    """One rule's documentation as a Markdown section; the example becomes a YAML block."""
+    parts = [f"{'#' * level} {rule.code} `{rule.name}` ({rule.severity.value})"]
+    for paragraph in rule.doc.split("\n\n"):
+        head = next((h for h in HEADINGS if paragraph.startswith(h)), None)
+        if head == "Example:":
+            code = textwrap.dedent(paragraph[len(head):].strip("\n"))
+            parts.append(f"**Example:**\n\n```yaml\n{code}\n```")
+        elif head:
+            words = " ".join(paragraph[len(head):].split())
+            parts.append(f"**{head[:-1]}.** {words[:1].upper()}{words[1:]}")
+        else:
+            parts.append(" ".join(paragraph.split()))
+    return "\n\n".join(parts)
+
+
+def rules_markdown(rules: Iterable[Rule]) -> str:
+    """Every rule's full documentation, by family."""
+    return "\n\n".join(f"## {family}: {FAMILIES[family]}\n\n" + "\n\n".join(
+        rule_markdown(r) for r in group) for family, group in by_family(rules))
+
+
+def rules_json(rules: Iterable[Rule]) -> str:
+    return json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
+                        "family": r.family, "summary": r.summary, "doc": r.doc}
+                       for r in rules], indent=2)
+
+
+def all_rules() -> list[Rule]:
+    return ordered()
