@@ -117,6 +117,10 @@ def expectation_mismatch(subject: Subject) -> Iterator[Finding]:
         yield Finding(mismatch.location, mismatch.message)
 
 
+def _count(n: int) -> str:
+    return f"{n:,}" + (f" ({human(n)})" if n >= 1000 else "")
+
+
 def _over(subject: Subject, cap: tuple[int, Location] | None, actual: int, what: str,
           shown: Any) -> Iterator[Finding]:
     if cap is not None and actual > cap[0]:
@@ -138,7 +142,7 @@ def params_over_budget(subject: Subject) -> Iterator[Finding]:
     Fix: narrow or remove layers, or raise the budget deliberately.
     """
     yield from _over(subject, spec_budget(subject).params, subject.analysis.totals.params,
-                     "parameters", lambda n: f"{n:,} ({human(n)})")
+                     "parameters", _count)
 
 
 @rule("B103", "macs-over-budget", Severity.ERROR)
@@ -155,7 +159,7 @@ def macs_over_budget(subject: Subject) -> Iterator[Finding]:
     the budget deliberately.
     """
     yield from _over(subject, spec_budget(subject).macs, subject.analysis.totals.macs,
-                     "MACs", lambda n: f"{n:,} ({human(n)})")
+                     "MACs", _count)
 
 
 @rule("B104", "memory-over-budget", Severity.ERROR)

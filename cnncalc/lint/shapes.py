@@ -88,10 +88,10 @@ def ceil_window_in_padding(subject: Subject) -> Iterator[Finding]:
     extra row carries no information.
 
     Example:
-        input: [3, 6, 6]
+        input: [3, 5, 5]
         rounding: ceil
         layers:
-          - maxpool: {kernel: 2, stride: 2, padding: 1}   # ceil 5; the 5th window starts at 8
+          - maxpool: {kernel: 2, stride: 2, padding: 1}   # ceil 4; the 4th starts at 6
 
     Fix: drop the padding, or change kernel or stride so the last window starts inside the
     input; or use floor rounding.
@@ -105,9 +105,9 @@ def ceil_window_in_padding(subject: Subject) -> Iterator[Finding]:
             if window.rule.ceil and plain.last_in_padding:
                 yield Finding(row.node.location,
                               f"{label(row.node)}: the last ceil-rounded window on {axes} "
-                              f"starts at {(plain.count - 1) * window.stride}, in the padding "
-                              f"after the {window.size} input pixels (which end at "
-                              f"{window.pad_before + window.size}): plain ceil keeps it "
+                              f"starts at padded position {(plain.count - 1) * window.stride}, "
+                              f"past the input (positions {window.pad_before} to "
+                              f"{window.pad_before + window.size - 1}): plain ceil keeps it "
                               f"({plain.count}), PyTorch ceil_mode drops it "
                               f"({window.count_under(PYTORCH_CEIL)})", row.node)
 
@@ -187,7 +187,7 @@ def dropped_trailing_pixels(subject: Subject) -> Iterator[Finding]:
     bottom or right edge of the image is silently ignored.
 
     Example:
-        input: [3, 225, 225]
+        input: [3, 224, 224]
         framework: pytorch
         layers:
           - conv: {filters: 64, kernel: 3, stride: 2}     # the last pixel on H and W is unread
