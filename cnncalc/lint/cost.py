@@ -50,7 +50,7 @@ def bias_before_batchnorm(subject: Subject) -> Iterator[Finding]:
 
 @rule("P102", "dominant-layer", Severity.WARNING)
 def dominant_layer(subject: Subject) -> Iterator[Finding]:
-    """One layer holding most (over half) of the network's parameters.
+    """One conv or dense layer holding most (over half) of the network's parameters.
 
     Why: a layer that big dominates memory, download size and overfitting risk while
     usually doing a small share of the work; it is typically the first dense layer after
@@ -72,7 +72,8 @@ def dominant_layer(subject: Subject) -> Iterator[Finding]:
     average pooling instead of dense layers).
     """
     total = subject.analysis.totals.params
-    weighted = [r for r in subject.rows if r.weights]
+    # a net with one conv or dense layer has nothing to balance against
+    weighted = [r for r in subject.rows if r.weights and r.family in ("conv", "dense")]
     if total == 0 or len(weighted) < 2:
         return
     row = max(weighted, key=lambda r: r.weights)

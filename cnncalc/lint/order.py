@@ -6,7 +6,7 @@ from typing import Iterator
 from ..build import Node
 from .diagnostic import Severity
 from .registry import Finding, rule
-from .subject import Subject, label
+from .subject import Subject, is_point, label
 
 # Activations that clip or bend logits; sigmoid, tanh and softmax are output activations.
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "gelu", "silu", "hardswish")
@@ -95,7 +95,7 @@ def activation_on_logits(subject: Subject) -> Iterator[Finding]:
             if _activation(source):
                 yield Finding(source.location, f"{label(source)} feeds {label(node)}: the "
                                                f"logits are bent before the softmax", source)
-    for node in subject.outputs:
-        if node.layer.kind in RECTIFIERS:
+    for node in subject.outputs:  # a vector of scores: a classifier's logits
+        if node.layer.kind in RECTIFIERS and is_point(node.output_shape):
             yield Finding(node.location, f"{label(node)} is the network's last layer: the "
                                          f"logits a cross-entropy loss takes are clipped", node)

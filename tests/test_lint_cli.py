@@ -1,0 +1,234 @@
+"""`cnncalc lint` and `cnncalc rules` through click's CliRunner: formats, selection,
+suppression, [tool.cnncalc] defaults, exit codes."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import main
+from cnncalc.lint.diagnostic import Diagnostic, Severity
+from cnncalc.lint.output import github_line
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lint"
+WARNS = str(FIXTURES / "cli_warning.yaml")   # one warning: S103 at 5:5
+INFO = str(FIXTURES / "cli_info.yaml")       # one info: C101 at 5:5
+CLEAN = str(FIXTURES / "cli_clean.yaml")
+TEXT_LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]\d{3}) .+$")
+
+
+def run(*args: str):
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr in by default
+    except TypeError:
+        runner = CliRunner()
+    return runner.invoke(main, list(args))
+
+
+@pytest.fixture(autouse=True)
+def no_project_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in an empty folder so the repository's own pyproject.toml plays no part."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args,exit_code", [
+    ((CLEAN,), 0),
+    ((WARNS,), 1),                       # warning >= the default fail-on (warning)
+    ((INFO,), 0),                        # info < warning
+    ((INFO, "--fail-on", "info"), 1),
+    ((WARNS, "--fail-on", "error"), 0),
+    ((WARNS, "--ignore", "S103"), 0),
+    ((WARNS, "--select", "R,P"), 0),
+    ((WARNS, "--select", "S1", "--ignore", "S104"), 1),
+])
+def test_exit_codes(args: tuple[str, ...], exit_code: int) -> None:
+    assert run("lint", *args).exit_code == exit_code
+
+
+def test_text_format_is_path_line_col_code_message() -> None:
+    result = run("lint", WARNS, INFO)
+    lines = result.stdout.splitlines()
+    parsed = [TEXT_LINE.match(line).groupdict() for line in lines]
+    assert [(p["line"], p["col"], p["code"]) for p in parsed] == [("5", "5", "S103"),
+                                                                  ("5", "5", "C101")]
+    assert "2 findings: 1 warning, 1 info" in result.stderr
+
+
+def test_json_carries_the_record_fields() -> None:
+    found = json.loads(run("lint", WARNS, "--format", "json").stdout)
+    assert found == [{"code": "S103", "name": "skipped-pixels", "severity": "warning",
+                      "path": WARNS, "line": 5, "column": 5,
+                      "message": found[0]["message"]}]
+    assert json.loads(run("lint", CLEAN, "--format", "json").stdout) == []
+
+
+def test_github_format_is_workflow_annotations() -> None:
+    lines = run("lint", WARNS, INFO, "--format", "github").stdout.splitlines()
+    assert lines[0].startswith(f"::warning file={WARNS},line=5,col=5,title=S103 "
+                               f"skipped-pixels::conv 'conv1': stride 2")
+    assert lines[1].startswith("::notice ") and ",line=5,col=5,title=C101 " in lines[1]
+
+
+def test_github_format_escapes_what_would_end_a_command() -> None:
+    d = Diagnostic("S101", "rounding-matters", Severity.ERROR, "a,b:c.yaml", 1, 2,
+                   "50% off\nnext")
+    assert github_line(d) == ("::error file=a%2Cb%3Ac.yaml,line=1,col=2,"
+                              "title=S101 rounding-matters::50%25 off%0Anext")
+
+
+# The SARIF 2.1.0 fields a consumer needs, written from the OASIS standard (sections 3.13
+# sarifLog, 3.14 run, 3.18 tool, 3.19 toolComponent, 3.27 result, 3.11 message,
+# 3.28 location, 3.29 physicalLocation, 3.4 artifactLocation, 3.30 region,
+# 3.49 reportingDescriptor). The official schema text is not vendored here.
+SARIF_REQUIRED = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "$schema": {"type": "string"},
+        "runs": {"type": "array", "items": {
+            "type": "object", "required": ["tool"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {
+                    "driver": {"type": "object", "required": ["name"], "properties": {
+                        "name": {"type": "string"},
+                        "rules": {"type": "array", "items": {
+                            "type": "object", "required": ["id"],
+                            "properties": {"defaultConfiguration": {"properties": {
+                                "level": {"enum": ["none", "note", "warning", "error"]}}}}}},
+                    }}}},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["message"],
+                    "properties": {
+                        "ruleId": {"type": "string"},
+                        "ruleIndex": {"type": "integer", "minimum": 0},
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "message": {"type": "object", "anyOf": [{"required": ["text"]},
+                                                                {"required": ["id"]}]},
+                        "locations": {"type": "array", "items": {"properties": {
+                            "physicalLocation": {
+                                "type": "object", "required": ["artifactLocation"],
+                                "properties": {
+                                    "artifactLocation": {"required": ["uri"], "properties": {
+                                        "uri": {"type": "string"}}},
+                                    "region": {"properties": {
+                                        "startLine": {"type": "integer", "minimum": 1},
+                                        "startColumn": {"type": "integer",
+                                                        "minimum": 1}}}}}}}}}}},
+            }}},
+    },
+}
+
+
+def test_sarif_has_the_required_fields_and_points_at_the_layer() -> None:
+    log = json.loads(run("lint", WARNS, INFO, "--format", "sarif").stdout)
+    try:
+        import jsonschema
+    except ImportError:
+        jsonschema = None
+    if jsonschema is not None:
+        jsonschema.validate(log, SARIF_REQUIRED)
+    run_ = log["runs"][0]
+    assert log["version"] == "2.1.0" and run_["tool"]["driver"]["name"] == "cnncalc"
+    rules = run_["tool"]["driver"]["rules"]
+    results = run_["results"]
+    assert [r["id"] for r in rules] == ["C101", "S103"]
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+    s103 = next(r for r in results if r["ruleId"] == "S103")
+    assert s103["level"] == "warning" and s103["message"]["text"].startswith("conv 'conv1'")
+    where = s103["locations"][0]["physicalLocation"]
+    assert where["region"] == {"startLine": 5, "startColumn": 5}
+    assert where["artifactLocation"]["uri"].endswith("tests/fixtures/lint/cli_warning.yaml")
+    assert next(r for r in results if r["ruleId"] == "C101")["level"] == "note"
+
+
+def test_sarif_rejects_what_the_required_fields_forbid() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    log = json.loads(run("lint", WARNS, "--format", "sarif").stdout)
+    log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"][
+        "startLine"] = 0
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, SARIF_REQUIRED)
+
+
+def test_layer_suppression_in_the_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: [3, 31, 31]\nframework: pytorch\nlayers:\n  - conv: {filters: 16, "
+                    "kernel: 1, stride: 2}\n    lint: {ignore: [S103]}\n")
+    result = run("lint", str(spec))
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_unreadable_spec_exits_2_with_located_message(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("input: [3, 32, 32]\nlayers:\n  - conv: {filters: 16}\n")
+    result = run("lint", WARNS, str(spec))
+    assert result.exit_code == 2
+    assert f"{spec}:3:5: conv 'conv1': missing required argument 'kernel'" in result.stderr
+    assert "Traceback" not in result.stderr and "S103" in result.stdout
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_unknown_code_is_a_usage_error(option: str) -> None:
+    result = run("lint", WARNS, option, "Z9")
+    assert result.exit_code == 2 and "no rule has the code or prefix Z9" in result.stderr
+
+
+def test_pyproject_sets_the_defaults(no_project_config: Path) -> None:
+    (no_project_config / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.cnncalc]\nignore = ["C"]\nfail-on = "info"\n')
+    assert run("lint", INFO).exit_code == 0                   # C101 ignored
+    assert run("lint", WARNS).exit_code == 1
+    assert run("lint", INFO, "--select", "C").exit_code == 0  # --ignore adds to the config's
+    assert run("lint", str(FIXTURES / "R102_fail.yaml")).exit_code == 1  # fail-on info
+
+
+def test_pyproject_is_found_from_a_subfolder(no_project_config: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    (no_project_config / "pyproject.toml").write_text('[tool.cnncalc]\nselect = ["P"]\n')
+    (no_project_config / "sub").mkdir()
+    monkeypatch.chdir(no_project_config / "sub")
+    assert run("lint", WARNS).exit_code == 0
+
+
+@pytest.mark.parametrize("table,message", [
+    ('fail_on = "error"', "pyproject.toml:2:1: [tool.cnncalc]: unknown setting 'fail_on'"),
+    ('fail-on = "fatal"', "pyproject.toml:2:1: [tool.cnncalc]: 'fail-on' must be one of"),
+    ('ignore = ["Q1"]', "pyproject.toml:2:1: [tool.cnncalc]: 'ignore' names no rule: Q1"),
+    ('select = "S"', "pyproject.toml:2:1: [tool.cnncalc]: 'select' must be a list"),
+])
+def test_bad_pyproject_exits_2(no_project_config: Path, table: str, message: str) -> None:
+    (no_project_config / "pyproject.toml").write_text(f"[tool.cnncalc]\n{table}\n")
+    result = run("lint", WARNS)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_rules_lists_every_rule_by_family() -> None:
+    out = run("rules").stdout
+    assert out.startswith("S: shapes, sampling and rounding\n  S101  rounding-matters")
+    assert "P102  dominant-layer" in out and "X102  unknown-layer-family" in out
+
+
+def test_rules_code_prints_its_documentation() -> None:
+    out = run("rules", "S109").stdout
+    assert out.startswith("S109 transposed-conv-checkerboard (warning; shapes")
+    assert "Odena, Dumoulin & Olah" in out and "\nFix: " in out
+
+
+def test_rules_prefix_and_formats() -> None:
+    table = run("rules", "--format", "markdown").stdout
+    assert table.startswith("| Code | Name | Severity | What it finds |\n|---|---|---|---|\n"
+                            "| S101 | `rounding-matters` | warning |")
+    family = json.loads(run("rules", "O", "--format", "json").stdout)
+    assert [r["code"] for r in family] == ["O101", "O102", "O103"]
+    doc = run("rules", "P101", "--format", "markdown").stdout
+    assert doc.startswith("### P101 `bias-before-batchnorm` (warning)") and "```yaml" in doc
+
+
+def test_rules_unknown_code_exits_2() -> None:
+    assert run("rules", "Q123").exit_code == 2
