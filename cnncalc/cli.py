@@ -173,3 +173,6 @@ from .lint.cli import check_command, lint_command, rules_command  # noqa: E402
 main.add_command(lint_command)
 main.add_command(rules_command)
 main.add_command(check_command)
+
+from .executor.cli import run_command  # noqa: E402
+main.add_command(run_command, "run")

@@ -1,0 +1,92 @@
+"""`cnncalc run`: load, call `runner.run`, render, exit. NumPy is imported only when the
+command runs, so the calculator's commands never need it."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+FORMATS = ("table", "markdown", "csv", "json")
+
+
+def _sizes(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected H or H,W (integers); found {text!r}",
+                                 param_hint="--input-size") from None
+    if min(sizes) < 1:
+        raise click.BadParameter("sizes must be at least 1", param_hint="--input-size")
+    return sizes
+
+
+@click.command("run")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--batch", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Samples in the random batch.")
+@click.option("--input-size", help="Other spatial input size: H, or H,W (D,H,W in 3-D).")
+@click.option("--backward/--no-backward", default=True, show_default=True,
+              help="Also run backward from a scalar loss and check the gradients' shapes.")
+@click.option("--eval", "eval_mode", is_flag=True,
+              help="Eval mode: batch norm uses running statistics, dropout is off.")
+@click.option("--dtype", type=click.Choice(("float32", "float64")), default="float32",
+              show_default=True)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--gradcheck", is_flag=True,
+              help="Check every layer's gradients by central differences in float64.")
+@click.option("--max-memory", help="Refuse runs estimated above this, e.g. 2G, 512M "
+                                   "[default: half the machine's memory].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True)
+def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
+                eval_mode: bool, dtype: str, seed: int, gradcheck: bool,
+                max_memory: str | None, fmt: str) -> None:
+    """Run the network in NumPy: random weights and batch, forward and backward, and every
+    executed shape against the calculated one (exit 1 on a mismatch).
+
+    \b
+    Example:
+      cnncalc run examples/resnet18.yaml --input-size 64 --batch 4
+      cnncalc run examples/tiny_all_kinds.yaml --gradcheck
+    """
+    from ..build import build
+    from ..cli import fail
+    from ..errors import SpecError
+    from ..spec import load_file
+    from .memory import default_limit, parse_bytes
+    from .runner import MemoryRefused, resized, run  # imports numpy
+
+    sizes = _sizes(input_size)
+    try:
+        limit = parse_bytes(max_memory) if max_memory else default_limit()
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--max-memory") from None
+    try:
+        base = load_file(spec)
+        try:
+            network = build(resized(base, sizes) if sizes else base)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--input-size") from None
+        steps = len(network.nodes()) * (2 if backward else 1)
+        options = dict(batch=batch, input_size=sizes, dtype=dtype, seed=seed,
+                       backward=backward, train=not eval_mode, gradient_check=gradcheck,
+                       max_memory=limit)
+        if sys.stdout.isatty():
+            with click.progressbar(length=steps, label="running", file=sys.stderr) as bar:
+                result = run(base, progress=bar.update, **options)
+        else:
+            result = run(base, **options)
+    except SpecError as error:
+        fail(error)
+    except MemoryRefused as refused:
+        click.echo(f"{spec}: {refused}", err=True)
+        sys.exit(2)
+    from .render import render
+
+    click.echo(render(result, fmt))
+    for mismatch in result.mismatches:
+        click.echo(str(mismatch), err=True)
+    if not result.ok:
+        sys.exit(1)

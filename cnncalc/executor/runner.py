@@ -1,0 +1,347 @@
+"""Run a built network in NumPy: forward, backward, and every executed shape against the
+calculated one. Computes and returns a `RunResult`; never prints.
+
+The walk follows `Network.steps`: a `Node` is one op; a `Parallel` feeds its input to every
+branch and merges their outputs. Backward walks the same steps in reverse; a branch input's
+gradient is the sum over its branches.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import numpy as np
+
+from ..analysis import Mismatch, analyze
+from ..build import Network, Node, Parallel, Step, build
+from ..errors import Location
+from ..layers import Shape, shape_str
+from ..spec import NetSpec
+from . import gradcheck
+from .memory import MemoryEstimate, estimate
+from .ops import Op, op_for
+
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class LayerRun:
+    """One layer as executed. Shapes without the batch axis, as the calculator gives them."""
+
+    name: str
+    kind: str
+    depth: int
+    location: Location
+    calculated: Shape
+    executed: Shape
+    forward_ms: float
+    backward_ms: float | None
+    gradient_error: float | None   # worst relative error of the gradient check
+
+    @property
+    def match(self) -> bool:
+        return self.calculated == self.executed
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `run` found; the CLI only renders it."""
+
+    name: str
+    batch: int
+    dtype: str
+    train: bool
+    input_shape: Shape
+    output_shape: Shape          # executed, without the batch axis
+    layers: tuple[LayerRun, ...]
+    loss_name: str
+    loss: float
+    forward_ms: float
+    backward_ms: float | None
+    memory: MemoryEstimate
+    mismatches: tuple[Mismatch, ...]
+    gradient_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+class MemoryRefused(Exception):
+    """The estimated peak is above the limit; nothing was allocated."""
+
+    def __init__(self, memory: MemoryEstimate, limit: int, batch: int, input_shape: Shape):
+        self.memory, self.limit = memory, limit
+        gib = 2 ** 30
+        super().__init__(
+            f"this run would need about {memory.total / gib:.1f} GiB (activations "
+            f"{memory.activations / gib:.1f} GiB, parameters {memory.parameters / gib:.2f} "
+            f"GiB, workspace {memory.workspace / gib:.1f} GiB) for batch {batch} of "
+            f"{shape_str(input_shape)}, above the limit of {limit / gib:.1f} GiB; use a "
+            f"smaller --batch or --input-size (or raise --max-memory)")
+
+
+def resized(spec: NetSpec, sizes: tuple[int, ...]) -> NetSpec:
+    """The spec with other spatial input sizes: one size for every axis, or one per axis."""
+    spatial = len(spec.input_shape) - 1
+    if len(sizes) == 1:
+        sizes = sizes * spatial
+    if len(sizes) != spatial or min(sizes) < 1:
+        raise ValueError(f"the input {shape_str(spec.input_shape)} has {spatial} spatial "
+                         f"axes; give one size or {spatial} sizes >= 1")
+    return dataclasses.replace(spec, input_shape=(spec.input_shape[0], *sizes))
+
+
+@dataclass
+class _Unit:
+    node: Node
+    op: Op
+
+
+@dataclass
+class _Fork:
+    branches: list[list[Union["_Unit", "_Fork"]]]
+    merge: _Unit
+
+
+_Plan = list[Union[_Unit, _Fork]]
+
+
+def _plan(steps: tuple[Step, ...]) -> _Plan:
+    return [_Fork([_plan(b) for b in s.branches], _Unit(s.merge, op_for(s.merge.layer)))
+            if isinstance(s, Parallel) else _Unit(s, op_for(s.layer)) for s in steps]
+
+
+def _units(plan: _Plan) -> list[_Unit]:
+    out: list[_Unit] = []
+    for item in plan:
+        if isinstance(item, _Fork):
+            for branch in item.branches:
+                out += _units(branch)
+            out.append(item.merge)
+        else:
+            out.append(item)
+    return out
+
+
+Progress = Callable[[int], None]
+
+
+def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | None = None,
+        dtype: str = "float32", seed: int = 0, backward: bool = True, train: bool = True,
+        gradient_check: bool = False, max_memory: int | None = None,
+        progress: Progress | None = None) -> RunResult:
+    """Build, initialise (He for conv and dense, ones/zeros for norms), run a random batch
+    forward and, with `backward`, backward from a scalar loss; check every executed shape.
+
+    `train=False` is eval mode (running statistics, no dropout). `gradient_check` also checks
+    every layer's gradients by finite differences in float64 (batch of at most 2). The spec's
+    shape expectations are checked against the executed shapes, except with `input_size`:
+    they were written for the spec's own input.
+    Raises SpecError for a bad spec, MemoryRefused above `max_memory` bytes.
+    """
+    if batch < 1:
+        raise ValueError(f"the batch must be at least 1; found {batch}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; found {dtype!r}")
+    base = spec.spec if isinstance(spec, Network) else spec
+    if input_size:
+        network = build(resized(base, input_size))
+    else:
+        network = spec if isinstance(spec, Network) else build(spec)
+    analysis = analyze(network)
+    plan = _plan(network.steps)
+    units = _units(plan)
+    itemsize = np.dtype(dtype).itemsize
+    workspace = max((u.op.workspace(batch) for u in units), default=0)
+    memory = estimate(analysis, batch, itemsize, workspace, backward)
+    if max_memory is not None and memory.total > max_memory:
+        raise MemoryRefused(memory, max_memory, batch, network.input_shape)
+
+    rng = np.random.default_rng(seed)
+    for index, unit in enumerate(units):
+        unit.op.init(rng, np.dtype(dtype))
+        unit.op.seed = seed + index  # dropout masks differ per layer, same per run
+    x = rng.standard_normal((batch, *network.input_shape)).astype(dtype)
+    clock = _Clock(progress)
+    start = time.perf_counter()
+    y, _ = _forward(plan, x, False, train, clock)
+    forward_ms = 1e3 * (time.perf_counter() - start)
+    loss_name, loss, dy = _loss(y, units[-1].node.layer.kind if units else "", rng)
+    backward_ms = None
+    mismatches: list[Mismatch] = []
+    if backward:
+        start = time.perf_counter()
+        dx, _ = _backward(plan, dy, True, clock)
+        backward_ms = 1e3 * (time.perf_counter() - start)
+        if dx.shape != x.shape:
+            mismatches.append(Mismatch(network.spec.where("input"), (
+                f"the input's gradient has shape {shape_str(dx.shape)}; expected "
+                f"{shape_str(x.shape)}")))
+        mismatches += _gradient_shapes(units)
+    errors = _check_gradients(network, seed, batch) if gradient_check else {}
+    layers = tuple(_layer_run(u, clock, errors.get(u.node.name)) for u in units)
+    mismatches = _shape_mismatches(layers, units, network, y, batch,
+                                   expectations=not input_size) + mismatches
+    mismatches += [Mismatch(r.location, f"{r.kind} '{r.name}': gradient check failed, worst "
+                                        f"relative error {r.gradient_error:.2e} (pass below "
+                                        f"{gradcheck.PASS_BELOW:.0e})")
+                   for r in layers if r.gradient_error is not None
+                   and not r.gradient_error < gradcheck.PASS_BELOW]
+    return RunResult(network.spec.name, batch, dtype, train, network.input_shape,
+                     tuple(y.shape[1:]), layers, loss_name, loss, forward_ms, backward_ms,
+                     memory, tuple(mismatches), gradient_check)
+
+
+class _Clock:
+    """Per-node shapes and milliseconds, and progress reports."""
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.forward: dict[int, float] = {}
+        self.backward: dict[int, float] = {}
+        self.shapes: dict[int, Shape] = {}
+
+    def done(self, table: dict[int, float], unit: _Unit, start: float) -> None:
+        table[id(unit)] = 1e3 * (time.perf_counter() - start)
+        if self.progress:
+            self.progress(1)
+
+
+def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
+             ) -> tuple[np.ndarray, bool]:
+    """`owned`: nobody else reads x, so the next op may overwrite it."""
+    for item in plan:
+        if isinstance(item, _Fork):
+            ends = [_forward(branch, x, False, train, clock) for branch in item.branches]
+            start = time.perf_counter()
+            y = item.merge.op.forward([e for e, _ in ends], train, tuple(o for _, o in ends))
+            clock.done(clock.forward, item.merge, start)
+            clock.shapes[id(item.merge)] = y.shape
+            x, owned = y, True
+        else:
+            start = time.perf_counter()
+            y = item.op.forward(x, train, owned)
+            clock.done(clock.forward, item, start)
+            clock.shapes[id(item)] = y.shape
+            owned = not item.op.keeps_output and (owned or not np.may_share_memory(x, y))
+            x = y
+    return x, owned
+
+
+def _backward(plan: _Plan, dy: np.ndarray, owned: bool, clock: _Clock
+              ) -> tuple[np.ndarray, bool]:
+    for item in reversed(plan):
+        if isinstance(item, _Fork):
+            start = time.perf_counter()
+            parts = item.merge.op.backward(dy)
+            clock.done(clock.backward, item.merge, start)
+            total, total_owned = None, False
+            for branch, part in zip(item.branches, parts):
+                dx, mine = _backward(branch, part, False, clock)
+                if total is None:
+                    total, total_owned = dx, mine
+                elif total_owned:
+                    total += dx
+                else:
+                    total, total_owned = total + dx, True
+            dy, owned = total, total_owned
+        else:
+            start = time.perf_counter()
+            dx = item.op.backward(dy, owned)
+            clock.done(clock.backward, item, start)
+            owned = owned or not np.may_share_memory(dx, dy)
+            dy = dx
+    return dy, owned
+
+
+def _loss(y: np.ndarray, last_kind: str, rng: np.random.Generator
+          ) -> tuple[str, float, np.ndarray]:
+    """Cross-entropy against random labels when the head is a classifier (a flat output of
+    several classes), else the sum of the outputs. Returns (name, value, dL/dy)."""
+    n = y.shape[0]
+    if y.ndim == 2 and y.shape[1] > 1:
+        labels = rng.integers(0, y.shape[1], size=n)
+        rows = np.arange(n)
+        if last_kind == "softmax":  # the head already gives probabilities
+            picked = np.maximum(y[rows, labels], np.finfo(y.dtype).tiny)
+            dy = np.zeros_like(y)
+            dy[rows, labels] = -1.0 / (n * picked)
+            return "cross-entropy", float(-np.log(picked).mean()), dy
+        shifted = y - y.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        dy = np.exp(log_probs)
+        dy[rows, labels] -= 1
+        dy /= n
+        return "cross-entropy", float(-log_probs[rows, labels].mean()), dy
+    return "sum", float(y.sum(dtype=np.float64)), np.ones_like(y)
+
+
+def _gradient_shapes(units: list[_Unit]) -> list[Mismatch]:
+    found = []
+    for unit in units:
+        layer = unit.node.layer
+        for name, shape in layer.param_shapes().items():
+            got = unit.op.grads.get(name)
+            if got is None or got.shape != shape:
+                what = "no gradient" if got is None else f"a gradient of shape " \
+                                                          f"{shape_str(got.shape)}"
+                found.append(Mismatch(unit.node.location,
+                                      f"{layer.kind} '{unit.node.name}': parameter '{name}' "
+                                      f"{shape_str(shape)} got {what}"))
+    return found
+
+
+def _check_gradients(network: Network, seed: int, batch: int) -> dict[str, float]:
+    """Worst relative gradient error per layer, each op fresh in float64."""
+    rng = np.random.default_rng(seed)
+    errors = {}
+    n = min(batch, 2)
+    for node in network.nodes():
+        op = op_for(node.layer)
+        op.init(rng, np.dtype("float64"))
+        shapes = getattr(node.layer, "input_shapes", None)
+        inputs = [rng.standard_normal((n, *s)) for s in shapes] if shapes else \
+            rng.standard_normal((n, *node.layer.input_shape))
+        errors[node.name] = gradcheck.worst_error(op, inputs, rng)
+    return errors
+
+
+def _layer_run(unit: _Unit, clock: _Clock, error: float | None) -> LayerRun:
+    node = unit.node
+    key = id(unit)
+    return LayerRun(node.name, node.layer.kind, node.depth, node.location,
+                    node.output_shape, tuple(clock.shapes[key][1:]), clock.forward[key],
+                    clock.backward.get(key), error)
+
+
+def _shape_mismatches(layers: tuple[LayerRun, ...], units: list[_Unit], network: Network,
+                      y: np.ndarray, batch: int, expectations: bool) -> list[Mismatch]:
+    found = []
+    for layer, unit in zip(layers, units):
+        label = f"{layer.kind} '{layer.name}'"
+        if not layer.match:
+            found.append(Mismatch(layer.location, f"{label}: calculated output "
+                                                  f"{shape_str(layer.calculated)}, executed "
+                                                  f"{shape_str(layer.executed)}"))
+        expect = unit.node.expect if expectations else None
+        for key in ("shape", "output_shape"):
+            if expect is not None and key in expect and tuple(expect[key]) != layer.executed:
+                found.append(Mismatch(expect.where(key), (
+                    f"{label}: expected output shape {shape_str(tuple(expect[key]))}, "
+                    f"executed {shape_str(layer.executed)}")))
+    expect = network.spec.expect if expectations else None
+    for key in ("shape", "output_shape"):
+        if expect is not None and key in expect and tuple(expect[key]) != y.shape[1:]:
+            found.append(Mismatch(expect.where(key), (
+                f"network '{network.spec.name}': expected output shape "
+                f"{shape_str(tuple(expect[key]))}, executed {shape_str(y.shape[1:])}")))
+    if y.shape[0] != batch:
+        found.append(Mismatch(network.spec.where("input"),
+                              f"the output has batch {y.shape[0]}; expected {batch}"))
+    return found
+
+
+__all__ = ["DTYPES", "LayerRun", "MemoryRefused", "Mismatch", "RunResult", "resized", "run"]
