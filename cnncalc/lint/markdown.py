@@ -158,6 +158,9 @@ def stale_table(path: str, region: Region, content: str, wanted: str) -> Diagnos
     renders = new[first] if first < len(new) else "(the end of the region)"
     what = f"the {region.view} table of '{region.target}'" if region.target else \
         f"the cnncalc:{region.view} region"
+    if not content.strip():
+        return Diagnostic("D101", "stale-table", RULES["D101"].severity, path, region.line, 1,
+                          f"{what} is empty; run `cnncalc check --fix`")
     return Diagnostic("D101", "stale-table", RULES["D101"].severity, path, region.line, 1,
                       f"{what} is stale: line {line} reads {reads[:60]!r}, cnncalc renders "
                       f"{renders[:60]!r}; run `cnncalc check --fix`")
