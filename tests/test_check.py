@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import main
-from cnncalc.lint.markdown import check_document, scan
 from cnncalc.errors import SpecError
+from cnncalc.lint.markdown import check_document, scan
 
 ROOT = Path(__file__).parent.parent
 CLEAN = ROOT / "tests" / "fixtures" / "lint" / "cli_clean.yaml"

@@ -232,3 +232,15 @@ def test_rules_prefix_and_formats() -> None:
 
 def test_rules_unknown_code_exits_2() -> None:
     assert run("rules", "Q123").exit_code == 2
+
+
+def test_without_a_toml_reader_the_defaults_apply_and_say_why(
+        no_project_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.10 without tomli: [tool.cnncalc] is skipped with a note, not a crash."""
+    from cnncalc.lint import config
+
+    monkeypatch.setattr(config, "_toml", None)
+    (no_project_config / "pyproject.toml").write_text('[tool.cnncalc]\nignore = ["S"]\n')
+    result = run("lint", WARNS)
+    assert result.exit_code == 1   # S103 not ignored: the settings were not read
+    assert "[tool.cnncalc] ignored: reading TOML on Python 3.10 needs 'tomli'" in result.stderr

@@ -1,10 +1,19 @@
 """cnncalc's linter: rules with codes over an analysed network, budgets, and the document
 check. `lint_file(path)` returns diagnostics; it never prints."""
-from . import budget, cost, order, portability, receptive_field, shapes, unsupported  # noqa: F401
+# the rule families and the document check register their codes on import
+from . import (  # noqa: F401
+           budget,
+           cost,
+           markdown,
+           order,
+           portability,
+           receptive_field,
+           shapes,
+           unsupported,
+)
 from .diagnostic import Diagnostic, Severity
 from .engine import lint_analysis, lint_file, lint_spec
 from .registry import RULES, Rule, selected
-from . import markdown  # noqa: E402,F401  (registers D101)
 
-__all__ = ["Diagnostic", "RULES", "Rule", "Severity", "lint_analysis", "lint_file",
+__all__ = ["RULES", "Diagnostic", "Rule", "Severity", "lint_analysis", "lint_file",
            "lint_spec", "selected"]

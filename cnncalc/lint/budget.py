@@ -12,8 +12,9 @@ finding.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import Location, SpecError
 from ..layers import shape_str

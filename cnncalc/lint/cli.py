@@ -16,8 +16,15 @@ import click
 from ..errors import Location, SpecError
 from .config import load_config
 from .diagnostic import SEVERITIES, Diagnostic, Severity
-from .docs import all_rules, rule_markdown, rule_text, rules_json, rules_markdown, rules_table
-from .docs import rules_text
+from .docs import (
+    all_rules,
+    rule_markdown,
+    rule_text,
+    rules_json,
+    rules_markdown,
+    rules_table,
+    rules_text,
+)
 from .engine import lint_file
 from .markdown import check_document
 from .output import FORMATS, render, summary

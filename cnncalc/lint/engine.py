@@ -1,8 +1,8 @@
 """Run the selected rules over an analysed network and honour the spec's suppressions."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..analysis import Analysis, analyze
 from ..build import build

@@ -1,7 +1,7 @@
 """O: layer order. Pairs of layers that undo or disturb each other."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..build import Node
 from .diagnostic import Severity

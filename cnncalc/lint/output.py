@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path, PurePath
-from typing import Any, Iterable
+from typing import Any
 
 from .diagnostic import Diagnostic, Severity
 from .registry import RULES, Rule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..build import Node
 from ..geometry import CAFFE_CEIL, CEIL, FLOOR, PYTORCH_CEIL, Window
