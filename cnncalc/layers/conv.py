@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..geometry import SizeRule, Window, effective_kernel, rule_for, transposed_size
+from ..geometry import SizeRule, Window, rule_for, transposed_size
 from ..receptive import Field
 from .base import Args, Layer, ParamCount, Shape, check_output, need_spatial, numel, register
 
@@ -184,8 +184,7 @@ class ConvTranspose(Layer):
         return numel(self.output_shape()) if self.bias else 0
 
     def receptive_field(self, field: Field) -> Field:
-        return tuple(f.through_transposed(effective_kernel(k, d), s, pb)
-                     for f, k, s, (pb, _), d in
+        return tuple(f.through_transposed(k, s, pb, d) for f, k, s, (pb, _), d in
                      zip(field, self.kernel, self.stride, self.padding, self.dilation))
 
     def describe(self) -> str:

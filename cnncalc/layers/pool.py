@@ -149,13 +149,8 @@ class AdaptivePool(Layer):
         return self.input_shape[0] * per_channel
 
     def receptive_field(self, field: Field) -> Field:
-        result = []
-        for axis, f in enumerate(field):
-            n, o = self.input_shape[1 + axis], self.output_size[axis]
-            widest = max(self.window_sizes(axis))
-            first_center = (-(-n // o) - 1) / 2
-            result.append(f.through_window(widest, n / o, (widest - 1) / 2 - first_center))
-        return tuple(result)
+        return tuple(f.through_adaptive(n, o) for f, n, o in
+                     zip(field, self.input_shape[1:], self.output_size))
 
     def describe(self) -> str:
         return "to " + "x".join(str(o) for o in self.output_size)

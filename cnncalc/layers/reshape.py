@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..receptive import Field
 from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
@@ -141,13 +142,15 @@ class Upsample(Layer):
         result = []
         for axis, f in enumerate(field):
             n, m = self.input_shape[1 + axis], self.size[axis]
-            scale = self.scale[axis] if self.scale else m / n
+            # output/input scale: PyTorch's scale_factor when given, else the size ratio
+            scale = Fraction(self.scale[axis]).limit_denominator(1 << 20) if self.scale \
+                else Fraction(m, n)
             if self.mode == "nearest":
-                result.append(f.through_resample(1, scale, 0))
+                result.append(f.through_nearest(scale))
             elif self.align_corners:
-                result.append(f.through_resample(2, (m - 1) / (n - 1) if m > 1 < n else 1, 0))
-            else:
-                result.append(f.through_resample(2, scale, 0.5 / scale - 0.5))
+                result.append(f.through_linear(Fraction(n - 1, max(m - 1, 1)), Fraction(0)))
+            else:  # samples at (j + 0.5)/scale - 0.5
+                result.append(f.through_linear(1 / scale, (1 / scale - 1) / 2))
         return tuple(result)
 
     def describe(self) -> str:

@@ -29,12 +29,26 @@ in_positions * prod(kernel) * C_in * C_out / groups, so the products that land
 in the cropped ``padding`` border are counted and ``output_padding`` adds
 nothing. BatchNorm, pooling, activations, upsampling, additions and
 concatenations count 0. MACs below are FLOPs / 2 for one sample (batch 1).
+
+Receptive fields (``rf`` in models.json): a float64 copy of each model is made
+linear and positive (constant positive weights, zero biases, identity
+BatchNorm, ReLU/ReLU6/Dropout -> Identity, MaxPool -> AvgPool of the same
+geometry); the gradient of one central output position of the feature layer
+(summed over channels) is non-zero exactly on that position's receptive field.
+size = extent of the non-zero input gradient per axis, jump = its shift when
+the output index moves by one, start = field centre of output index i minus
+i * jump (input pixel centres at 0, 1, 2, ...). The input is large enough that
+the field never touches the border (asserted). The U-Net's field is not
+translation-uniform (its transposed convs map output pixels 2j and 2j+1 to the
+same input pixel), so its entry also lists the field of 33 consecutive output
+positions (``per_position``), ``size_range`` and ``mean_jump``; its size /
+jump / start are those of the first two of these positions only.
 """
 
 import copy
 import json
-import math
 import os
+import warnings
 from collections import OrderedDict
 
 import torch
@@ -43,6 +57,9 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# torch warns that even-kernel 'same' convs copy the input; harmless here.
+warnings.filterwarnings("ignore", message="Using padding='same'")
 
 # The operators whose FLOPs we accept: anything else would mean the "MACs"
 # are not conv + linear only.

@@ -1,0 +1,93 @@
+"""cnncalc against PyTorch: figures recorded by tests/reference/make_reference.py.
+
+layers.json: single layers (output shape, parameters, running statistics, MACs from
+FlopCounterMode / 2). models.json: torchvision's networks and a U-Net and LeNet-5 built in
+PyTorch (totals, every conv/dense/transposed-conv layer's output shape and parameters in
+forward order, and the receptive field measured empirically by back-propagation).
+"""
+import json
+
+import pytest
+
+from cnncalc import analyze_file
+from conftest import EXAMPLES, REFERENCE, analyze_layers
+
+LAYERS = json.loads((REFERENCE / "layers.json").read_text())
+MODELS = json.loads((REFERENCE / "models.json").read_text())
+
+
+@pytest.mark.parametrize("case", LAYERS, ids=[c["id"] for c in LAYERS])
+def test_single_layer_matches_pytorch(case):
+    top = {"framework": case["framework"]} if case.get("framework") else {}
+    row = analyze_layers([case["layer"]], case["input"], **top).rows[0]
+    assert list(row.output_shape) == case["output_shape"]
+    assert row.weights == case["params"]
+    assert row.buffers == case["buffers"]
+    if case["macs"] is not None:
+        assert row.macs == case["macs"]
+
+
+def test_reference_covers_every_layer_kind():
+    from cnncalc.layers import LAYERS as REGISTRY
+
+    names = [c["layer"] if isinstance(c["layer"], str) else next(iter(c["layer"]))
+             for c in LAYERS]
+    kinds = {REGISTRY[name].kind for name in names}
+    assert kinds == {cls.kind for cls in REGISTRY.values()}
+
+
+# torch module types whose outputs cnncalc rows must match, one to one and in order
+COMPARED = {"Conv1d": "conv", "Conv2d": "conv", "Conv3d": "conv", "Linear": "dense",
+            "ConvTranspose2d": "conv_transpose", "MaxPool2d": "maxpool"}
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def model(request):
+    return request.param, MODELS[request.param], analyze_file(EXAMPLES / f"{request.param}.yaml")
+
+
+def test_totals(model):
+    name, ref, analysis = model
+    assert analysis.totals.params == ref["params"]
+    assert analysis.totals.buffers == ref["buffers"]
+    assert analysis.totals.macs == ref["macs"]
+    assert list(analysis.output_shape) == ref["output_shape"]
+    assert list(analysis.input_shape) == ref["input"]
+
+
+def test_every_weighted_layer_in_order(model):
+    name, ref, analysis = model
+    torch_layers = [(COMPARED[m["type"]], m["output_shape"], m["params"])
+                    for m in ref["layers"] if m["type"] in COMPARED]
+    ours = [(r.kind, list(r.output_shape), r.weights) for r in analysis.rows
+            if r.kind in COMPARED.values()]
+    assert ours == torch_layers
+
+
+def test_receptive_field_measured_in_pytorch(model):
+    name, ref, analysis = model
+    field = analysis.totals.rf
+    rf = ref["rf"]
+    if "per_position" in rf:  # upsampling: the field differs from one output to the next
+        assert [f.size for f in field] == [rf["size_range"][1]] * 2
+        for position in rf["per_position"]:
+            for axis, key in enumerate(("rows", "cols")):
+                i = position["index"][axis]
+                assert [field[axis].lo(i), field[axis].hi(i)] == position[key]
+        return
+    assert [f.size for f in field] == rf["size"]
+    assert [f.jump for f in field] == rf["jump"]
+    assert [f.start for f in field] == rf["start"]
+
+
+# Araujo, Norris & Sim, Distill 2019, table of receptive fields: where the architecture is the
+# same as torchvision's. (network, size, jump, effective padding)
+DISTILL = [("alexnet", 195, 32, None), ("vgg16", 212, 32, 90)]
+
+
+@pytest.mark.parametrize("name,size,jump,padding", DISTILL)
+def test_receptive_field_published(name, size, jump, padding):
+    field = analyze_file(EXAMPLES / f"{name}.yaml").totals.rf
+    assert all(f.size == size and f.jump == jump for f in field)
+    if padding is not None:
+        assert all(f.effective_padding == padding for f in field)
