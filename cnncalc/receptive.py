@@ -71,6 +71,15 @@ class AxisField:
         return (self.lows[0] + self.highs[0]) / 2
 
     @property
+    def center_offset(self) -> float:
+        """Where the fields' centers sit relative to a regular grid of `jump`, on average
+        over a period: (lo(i) + hi(i))/2 - i * jump. Equal to `start` when the period is 1;
+        after upsampling the centers wobble around this line."""
+        period = len(self.lows)
+        return sum((lo + hi) / 2 - i * self.advance / period
+                   for i, (lo, hi) in enumerate(zip(self.lows, self.highs))) / period
+
+    @property
     def effective_padding(self) -> float:
         return (self.size - 1) / 2 - self.start
 
@@ -162,7 +171,8 @@ Field = tuple[AxisField, ...]
 def merge_fields(fields: list[Field], broadcast: set[int] = frozenset()) -> tuple[Field, bool]:
     """Where branches meet: each output reads what any branch reads.
 
-    Branches agree ("aligned") when their jumps and centers match on every axis; then the
+    Branches agree ("aligned") when their jumps match and their centers sit on the same grid
+    (on average over a period, so an upsampled path can align with its skip); then the
     merged field is exact per position. When they disagree, the widest branch's field is
     kept and the merge is reported. A broadcast branch (a [C, 1, 1] squeeze-and-excitation
     gate) reaches every position: it joins as context.
@@ -174,8 +184,8 @@ def merge_fields(fields: list[Field], broadcast: set[int] = frozenset()) -> tupl
     for axis in range(len(fields[0])):
         parts = [f[axis] for f in spatial]
         first = parts[0]
-        same = all(math.isclose(p.jump, first.jump) and math.isclose(p.start, first.start)
-                   for p in parts[1:])
+        same = all(math.isclose(p.jump, first.jump) and math.isclose(
+            p.center_offset, first.center_offset) for p in parts[1:])
         aligned &= same
         if same and len(parts) > 1:
             result = _union(parts)

@@ -92,3 +92,15 @@ def test_net_rf_is_taken_before_global_pooling():
     analysis = analyze_layers([{"conv": {"filters": 1, "kernel": 3}}, "global_avgpool",
                                "flatten", {"dense": {"units": 2}}], [1, 9, 9])
     assert analysis.totals.rf_layer == "conv1" and analysis.totals.rf[0].size == 3
+
+
+def test_upsampled_path_aligns_with_its_skip_on_average():
+    # pool 2 then transposed conv 2/2: output centers sit at 0.5, 0.5, 2.5, 2.5 ... against
+    # the skip's 0, 1, 2, 3: half a pixel either side, aligned on average (U-Net)
+    analysis = analyze_layers([{"branches": [[], [{"maxpool": {"kernel": 2}}, {
+        "conv_transpose": {"filters": 1, "kernel": 2, "stride": 2}}]]}], [1, 16, 16])
+    up = analysis.rows[1].field[0]
+    assert [up.lo(i) for i in range(4)] == [0, 0, 2, 2]
+    assert [up.hi(i) for i in range(4)] == [1, 1, 3, 3]
+    assert up.start == 0.5 and up.center_offset == 0
+    assert not analysis.misalignments
