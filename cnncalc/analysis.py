@@ -19,7 +19,7 @@ from .yamlpos import Mapping
 NET_EXPECT_KEYS = ("shape", "output_shape", "params", "trainable_params", "macs", "rf")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Row:
     """The figures of one layer, for one sample (no batch axis)."""
 
@@ -65,7 +65,7 @@ class Row:
         return self.buffers + (0 if self.node.trainable else self.weights)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Totals:
     """Whole-network figures, per sample."""
 
@@ -93,7 +93,7 @@ class Mismatch:
         return f"{self.location}: {self.message}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Misalignment:
     """Branches meeting with different jumps or centers (Araujo et al., 2019)."""
 
@@ -101,7 +101,7 @@ class Misalignment:
     fields: tuple[Field, ...]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Analysis:
     network: Network
     rows: tuple[Row, ...]

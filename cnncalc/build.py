@@ -21,7 +21,7 @@ META_KEYS = ("name", "repeat", "expect", "rounding", "trainable", "lint")
 STRUCTURES = ("residual", "branches")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Node:
     """One built layer and what the spec said about it."""
 
@@ -42,7 +42,7 @@ class Node:
         return self.layer.output_shape()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Parallel:
     """Branches fed the same input; their outputs meet at `merge`."""
 
@@ -57,7 +57,7 @@ class Parallel:
 Step = Union[Node, Parallel]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Network:
     """A spec, built: the steps in order, and its input and output shapes."""
 

@@ -64,7 +64,29 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands (lint, check, rules, run) are imported only when
+    used, so `cnncalc shapes` never pays for the linter or numpy (click's lazy-loading
+    pattern)."""
+
+    lazy = {"lint": "cnncalc.lint.cli:lint_command",
+            "rules": "cnncalc.lint.cli:rules_command",
+            "check": "cnncalc.lint.cli:check_command",
+            "run": "cnncalc.executor.cli:run_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cnncalc")
 def main() -> None:
     """cnncalc: shapes, parameters, MACs and receptive fields of a CNN written as YAML.
@@ -166,13 +188,3 @@ def kinds_command() -> None:
     from .quick import kinds_text
 
     click.echo(kinds_text())
-
-
-from .lint.cli import check_command, lint_command, rules_command  # noqa: E402
-
-main.add_command(lint_command)
-main.add_command(rules_command)
-main.add_command(check_command)
-
-from .executor.cli import run_command  # noqa: E402
-main.add_command(run_command, "run")

@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fractions (and decimal) load only when upsampling needs them
+    from fractions import Fraction
 
 Reads = Callable[[int], tuple[int, int]]
 
@@ -146,6 +149,8 @@ class AxisField:
 
     def through_adaptive(self, size: int, out: int) -> AxisField:
         """PyTorch's adaptive pooling: window i spans floor(iN/o) ... ceil((i+1)N/o) - 1."""
+        from fractions import Fraction
+
         ratio = Fraction(size, out)
         return self.through(lambda i: (math.floor(i * ratio), math.ceil((i + 1) * ratio) - 1),
                             ratio.denominator, ratio.numerator)

@@ -19,7 +19,7 @@ TOP_KEYS = ("name", "input", "framework", "rounding", "dtype", "expect", "budget
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BlockDef:
     """A reusable block: parameters (None = required) and a list of layer entries."""
 
@@ -29,7 +29,7 @@ class BlockDef:
     location: Location
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class NetSpec:
     """The parsed top level of a spec file."""
 

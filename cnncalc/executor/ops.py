@@ -40,12 +40,13 @@ class Op:
 
     def init(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Fresh parameters, one array per `Layer.param_shapes()` entry."""
-        self.params = {name: np.asarray(self.initial(name, shape, rng), dtype=dtype)
+        self.params = {name: self.initial(name, shape, rng, np.dtype(dtype))
                        for name, shape in self.layer.param_shapes().items()}
 
-    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
+                dtype: np.dtype) -> Array:
         """Weights 1 and biases 0 (norms); conv and dense override with He init."""
-        return np.ones(shape) if name == "weight" else np.zeros(shape)
+        return np.ones(shape, dtype) if name == "weight" else np.zeros(shape, dtype)
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         raise NotImplementedError
@@ -95,9 +96,12 @@ def op_for(layer: Layer) -> Op:
     return cls(layer)
 
 
-def _he_normal(shape: tuple[int, ...], fan_in: int, rng: np.random.Generator) -> Array:
-    """Kaiming He normal init for ReLU nets: N(0, 2 / fan_in)."""
-    return rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)
+def _he_normal(shape: tuple[int, ...], fan_in: int, rng: np.random.Generator,
+               dtype: np.dtype) -> Array:
+    """Kaiming He normal init for ReLU nets: N(0, 2 / fan_in), drawn in the run's dtype."""
+    weight = rng.standard_normal(shape, dtype=dtype)
+    weight *= math.sqrt(2.0 / fan_in)
+    return weight
 
 
 def _channel_view(vector: Array, ndim: int) -> Array:
@@ -113,11 +117,12 @@ def _spatial_axes(x: Array) -> tuple[int, ...]:
 
 @register("conv")
 class ConvOp(Op):
-    """y = W * x + b with im2col: one batched matrix product forward, two backward.
+    """y = W * x + b with im2col: one matrix product forward, two backward.
 
-    Forward uses the 'batch' columns (N, C*K, L) so that W (F, C*K) @ cols is already NCHW;
-    backward rebuilds the columns in the 'channel' layout (C*K, N*L) (keeping them from the
-    forward would cost K times the input's memory) so that dW is a single product.
+    The columns use the 'channel' layout (C*K, N*L), so each product is a single 2-D BLAS
+    call over the whole batch (OpenBLAS runs one large product several times faster than a
+    batch of per-sample ones); the output then needs one transposing copy to NCHW. Backward
+    rebuilds the columns rather than keeping them: they are K times the input's size.
     """
 
     def __init__(self, layer: Layer):
@@ -125,10 +130,11 @@ class ConvOp(Op):
         self.axes = tuple(Sliding.of(w) for w in layer.windows())
         self.x: Array | None = None
 
-    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
+                dtype: np.dtype) -> Array:
         if name == "weight":
-            return _he_normal(shape, math.prod(shape[1:]), rng)
-        return np.zeros(shape)
+            return _he_normal(shape, math.prod(shape[1:]), rng, dtype)
+        return np.zeros(shape, dtype)
 
     def workspace(self, batch: int) -> int:
         """The columns and, in backward, their gradient: 2 N C K L."""
@@ -141,32 +147,44 @@ class ConvOp(Op):
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.x = x
-        n, groups = x.shape[0], self.layer.groups
-        cols = im2col(x, self.axes, "batch")                     # (N, C*K, L)
+        n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
+        cols = im2col(x, self.axes, "channel")                  # (C*K, N*L)
         w = self._grouped_weight()                               # (g, F/g, C/g*K)
         if groups == 1:
-            y = np.matmul(w[0], cols)                            # (N, F, L)
+            out = w[0] @ cols                                    # (F, N*L)
         else:
-            y = np.matmul(w, cols.reshape(n, groups, -1, cols.shape[-1]))
-        y = y.reshape(n, self.layer.filters, *(a.out for a in self.axes))
-        if "bias" in self.params:
-            y += _channel_view(self.params["bias"], y.ndim)
+            out = np.matmul(w, cols.reshape(groups, -1, cols.shape[1]))
+        del cols
+        y = np.empty((n, filters, *(a.out for a in self.axes)), dtype=x.dtype)
+        nchw = out.reshape(filters, n, -1).transpose(1, 0, 2)   # (N, F, L), a view
+        if "bias" in self.params:  # the bias rides on the transposing copy
+            np.add(nchw, self.params["bias"][:, None], out=y.reshape(n, filters, -1))
+        else:
+            np.copyto(y.reshape(n, filters, -1), nchw)
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         x, self.x = self.x, None
         n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
+        weight = self.params["weight"]
         cols = im2col(x, self.axes, "channel")                   # (C*K, N*L)
-        dyt = dy.reshape(n, filters, -1).transpose(1, 0, 2).reshape(filters, -1)
-        dyg = dyt.reshape(groups, filters // groups, -1)         # (g, F/g, N*L)
-        colg = cols.reshape(groups, -1, cols.shape[-1])          # (g, C/g*K, N*L)
-        w = self._grouped_weight()
-        self.grads["weight"] = np.matmul(dyg, colg.transpose(0, 2, 1)).reshape(
-            self.params["weight"].shape)
+        dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
+            filters, -1)                                         # (F, N*L)
         if "bias" in self.params:
             self.grads["bias"] = dyt.sum(axis=1)
-        del cols, colg
-        dcols = np.matmul(w.transpose(0, 2, 1), dyg).reshape(-1, dyt.shape[1])
+        if groups == 1:
+            # (cols dy^T)^T: this operand order keeps OpenBLAS on its fast path
+            self.grads["weight"] = (cols @ dyt.T).T.reshape(weight.shape)
+            del cols
+            dcols = weight.reshape(filters, -1).T @ dyt
+        else:
+            dyg = dyt.reshape(groups, filters // groups, -1)     # (g, F/g, N*L)
+            colg = cols.reshape(groups, -1, cols.shape[-1])      # (g, C/g*K, N*L)
+            self.grads["weight"] = np.matmul(dyg, colg.transpose(0, 2, 1)).reshape(
+                weight.shape)
+            del cols, colg
+            dcols = np.matmul(self._grouped_weight().transpose(0, 2, 1), dyg).reshape(
+                -1, dyt.shape[1])
         return col2im(dcols, x.shape, self.axes, "channel")
 
 
@@ -191,10 +209,11 @@ class ConvTransposeOp(Op):
                           zip(out, self.full, layer.padding))
         self.x: Array | None = None
 
-    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
+                dtype: np.dtype) -> Array:
         if name == "weight":  # PyTorch's fan_in for a transposed conv: dim 1 times the kernel
-            return _he_normal(shape, math.prod(shape[1:]), rng)
-        return np.zeros(shape)
+            return _he_normal(shape, math.prod(shape[1:]), rng, dtype)
+        return np.zeros(shape, dtype)
 
     def workspace(self, batch: int) -> int:
         """The columns, the uncut output and their gradients."""
@@ -248,8 +267,11 @@ class ConvTransposeOp(Op):
 class DenseOp(Op):
     """y = x W^T + b on the last axis: (..., F) -> (..., units)."""
 
-    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
-        return _he_normal(shape, shape[1], rng) if name == "weight" else np.zeros(shape)
+    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
+                dtype: np.dtype) -> Array:
+        if name == "weight":
+            return _he_normal(shape, shape[1], rng, dtype)
+        return np.zeros(shape, dtype)
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.x = x

@@ -164,7 +164,7 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     for index, unit in enumerate(units):
         unit.op.init(rng, np.dtype(dtype))
         unit.op.seed = seed + index  # dropout masks differ per layer, same per run
-    x = rng.standard_normal((batch, *network.input_shape)).astype(dtype)
+    x = rng.standard_normal((batch, *network.input_shape), dtype=np.dtype(dtype))
     clock = _Clock(progress)
     start = time.perf_counter()
     y, _ = _forward(plan, x, False, train, clock)

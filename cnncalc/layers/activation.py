@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from .base import Args, Layer, Shape, numel, register
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Activation(Layer):
     """An elementwise nonlinearity: [...] -> [...], one operation per element."""
 
@@ -27,7 +27,7 @@ for _kind, *_aliases in (("relu",), ("relu6",), ("sigmoid",), ("tanh",), ("gelu"
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class LeakyRelu(Activation):
     """max(x, 0) + negative_slope * min(x, 0)."""
 
@@ -44,7 +44,7 @@ class LeakyRelu(Activation):
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Softmax(Activation):
     """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
 
@@ -65,7 +65,7 @@ class Softmax(Activation):
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Dropout(Layer):
     """Zero a fraction p of the elements in training (scaled by 1/(1-p)); shape unchanged."""
 

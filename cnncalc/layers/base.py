@@ -231,6 +231,10 @@ class Layer:
     def receptive_field(self, field: Field) -> Field:
         return field
 
+    def __repr__(self) -> str:  # one for all kinds: generated ones cost start-up time
+        config = self.describe()
+        return f"<{self.kind} {config + ' ' if config else ''}{shape_str(self.input_shape)}>"
+
     def windows(self) -> tuple[Window, ...]:
         """Per spatial axis, the sliding window this layer slides (empty if none)."""
         return ()

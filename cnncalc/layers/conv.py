@@ -35,7 +35,7 @@ def _channels_in_groups(args: Args, channels: int, filters: int, groups: int) ->
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Conv(Layer):
     """Convolution. Input [C, *S] -> output [filters, *S'], S' from the layer's size rule."""
 
@@ -117,7 +117,7 @@ class Conv(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ConvTranspose(Layer):
     """Transposed convolution: each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1."""
 

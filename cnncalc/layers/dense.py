@@ -8,7 +8,7 @@ from .base import Args, Layer, ParamCount, Shape, numel, register
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Dense(Layer):
     """Linear map on the last axis: [..., F] -> [..., units] (PyTorch's and Keras' rule)."""
 

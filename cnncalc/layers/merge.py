@@ -7,7 +7,7 @@ from ..errors import Location, SpecError
 from .base import Layer, Shape, numel, shape_str
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Merge(Layer):
     """Combines the outputs of two or more branches. `input_shapes` holds each branch's."""
 

@@ -10,7 +10,7 @@ from .base import Args, Layer, Shape, check_output, need_spatial, numel, registe
 from .conv import _axes_text
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class WindowPool(Layer):
     """Max or average over sliding windows: [C, *S] -> [C, *S'], stride defaults to kernel."""
 
@@ -78,7 +78,7 @@ class AvgPool(WindowPool):
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GlobalPool(Layer):
     """Pool every spatial position: [C, *S] -> [C, 1, ...] (keepdims, PyTorch) or [C]."""
 
@@ -121,7 +121,7 @@ class GlobalMaxPool(GlobalPool):
     aliases = ("global_max_pool", "global_max_pooling")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class AdaptivePool(Layer):
     """PyTorch's adaptive pooling: window i spans [floor(iN/o), ceil((i+1)N/o))."""
 

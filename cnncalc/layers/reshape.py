@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ..receptive import Field
 from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Flatten(Layer):
     """[C, *S] -> [C * prod(S)]. Everything after it sees the whole input."""
 
@@ -33,7 +32,7 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Identity(Layer):
     """Passes its input on unchanged."""
 
@@ -46,7 +45,7 @@ class Identity(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ZeroPad(Layer):
     """Pads zeros around each spatial axis: N -> N + before + after."""
 
@@ -80,7 +79,7 @@ _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
 @register
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Upsample(Layer):
     """Resize each spatial axis to `size`, or floor(N * scale), by nearest or linear
     interpolation (PyTorch's nn.Upsample)."""
@@ -139,6 +138,8 @@ class Upsample(Layer):
         return numel(self.output_shape()) * taps
 
     def receptive_field(self, field: Field) -> Field:
+        from fractions import Fraction
+
         result = []
         for axis, f in enumerate(field):
             n, m = self.input_shape[1 + axis], self.size[axis]
