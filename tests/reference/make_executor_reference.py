@@ -1,0 +1,243 @@
+"""Record PyTorch's outputs and gradients for the NumPy executor's tests.
+
+Run from the repository root with a Python that has torch (CPU is enough):
+
+    /work/torchvenv/bin/python tests/reference/make_executor_reference.py
+
+Generated with torch 2.14.1 and NumPy 2.4.6, in float64. It rewrites, next to itself,
+``executor_reference.npz``. For each case (one layer kind and configuration, or one merge)
+it stores a fixed random input (or inputs, for merges), the module's parameters and buffers,
+the output, a random output gradient ``g``, and the gradients of sum(g * output) with
+respect to the input(s) and every parameter; for batch norm in training also the updated
+running statistics. ``__cases__`` is JSON: per case, the cnncalc spec text that builds the
+same layer (the tested layer is the spec's last node), the mode, and the names stored.
+The tests (tests/test_executor_reference.py) never import torch.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.set_default_dtype(torch.float64)
+OUT = Path(__file__).with_name("executor_reference.npz")
+BATCH = 2
+
+
+class Case:
+    def __init__(self, name: str, input_shape: list[int], layers: str,
+                 module: Callable[[], nn.Module] | Callable, merge_inputs: list[list[int]] = (),
+                 train: bool = True, scale: float = 1.0):
+        self.name, self.input_shape, self.layers = name, input_shape, layers
+        self.module, self.merge_inputs = module, merge_inputs
+        self.train, self.scale = train, scale
+
+    def spec(self) -> str:
+        return (f"name: {self.name}\ninput: {self.input_shape}\nframework: pytorch\n"
+                f"layers:\n{self.layers}\n")
+
+
+class ChannelsLayerNorm(nn.Module):
+    """ConvNeXt's LayerNorm2d: LayerNorm over C at each position."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+        self.weight, self.bias = self.norm.weight, self.norm.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.movedim(1, -1)).movedim(-1, 1)
+
+
+class Lambda(nn.Module):
+    def __init__(self, fn: Callable):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return self.fn(*xs)
+
+
+def one(entry: str) -> str:
+    return f"  - {entry}"
+
+
+CASES = [
+    # convolutions
+    Case("conv_basic", [3, 7, 8], one("conv: {filters: 4, kernel: 3, padding: 1}"),
+         lambda: nn.Conv2d(3, 4, 3, padding=1)),
+    Case("conv_stride_dilation_groups", [4, 11, 10],
+         one("conv: {filters: 6, kernel: 3, stride: 2, padding: 2, dilation: 2, groups: 2}"),
+         lambda: nn.Conv2d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2)),
+    Case("conv_depthwise_nobias", [4, 6, 6],
+         one("conv: {depthwise: true, kernel: 3, padding: 1, bias: false}"),
+         lambda: nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False)),
+    Case("conv_rect_kernel", [3, 9, 6],
+         one("conv: {filters: 5, kernel: [3, 1], stride: [2, 1], padding: [1, 0]}"),
+         lambda: nn.Conv2d(3, 5, (3, 1), stride=(2, 1), padding=(1, 0))),
+    Case("conv_same_even_kernel", [2, 7, 7],
+         one("conv: {filters: 3, kernel: 4, padding: same}"),
+         lambda: nn.Conv2d(2, 3, 4, padding="same")),
+    Case("conv_floor_unread_tail", [2, 8, 8],
+         one("conv: {filters: 3, kernel: 3, stride: 2}"),
+         lambda: nn.Conv2d(2, 3, 3, stride=2)),
+    Case("conv1d", [2, 11], one("conv1d: {filters: 3, kernel: 3, stride: 2, padding: 1}"),
+         lambda: nn.Conv1d(2, 3, 3, stride=2, padding=1)),
+    Case("conv3d", [2, 5, 6, 6],
+         one("conv3d: {filters: 2, kernel: 3, stride: [1, 2, 2], padding: 1}"),
+         lambda: nn.Conv3d(2, 2, 3, stride=(1, 2, 2), padding=1)),
+    Case("conv_transpose_groups", [4, 5, 4],
+         one("conv_transpose: {filters: 6, kernel: 3, stride: 2, padding: 1, "
+             "output_padding: 1, groups: 2}"),
+         lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)),
+    Case("conv_transpose_dilation", [3, 4, 5],
+         one("conv_transpose: {filters: 2, kernel: 3, stride: 2, padding: [2, 1], "
+             "dilation: 2, bias: false}"),
+         lambda: nn.ConvTranspose2d(3, 2, 3, stride=2, padding=(2, 1), dilation=2,
+                                    bias=False)),
+    Case("conv_transpose1d", [3, 6],
+         one("conv_transpose1d: {filters: 2, kernel: 4, stride: 2, padding: 1}"),
+         lambda: nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1)),
+    # pooling
+    Case("maxpool_floor", [3, 9, 9], one("maxpool: {kernel: 3, stride: 2, padding: 1}"),
+         lambda: nn.MaxPool2d(3, 2, 1)),
+    Case("maxpool_ceil_hangs_into_padding", [3, 8, 8],
+         one("maxpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}"),
+         lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True)),
+    Case("maxpool_ceil_drops_last", [2, 7, 7],
+         one("maxpool: {kernel: 2, stride: 2, padding: 1, ceil_mode: true}"),
+         lambda: nn.MaxPool2d(2, 2, 1, ceil_mode=True)),
+    Case("maxpool_dilation", [2, 9, 9], one("maxpool: {kernel: 2, stride: 2, dilation: 2}"),
+         lambda: nn.MaxPool2d(2, 2, dilation=2)),
+    Case("maxpool1d_ceil", [2, 10], one("maxpool1d: {kernel: 3, stride: 2, ceil_mode: true}"),
+         lambda: nn.MaxPool1d(3, 2, ceil_mode=True)),
+    Case("avgpool_ceil_include_pad", [3, 8, 8],
+         one("avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}"),
+         lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True)),
+    Case("avgpool_ceil_exclude_pad", [3, 8, 8],
+         one("avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "count_include_pad: false}"),
+         lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    Case("avgpool_floor", [2, 7, 9], one("avgpool: {kernel: 2}"),
+         lambda: nn.AvgPool2d(2)),
+    Case("avgpool3d", [2, 4, 5, 5], one("avgpool3d: {kernel: 2, stride: [1, 2, 2]}"),
+         lambda: nn.AvgPool3d(2, (1, 2, 2))),
+    Case("global_avgpool", [3, 5, 6], one("global_avgpool"),
+         lambda: nn.AdaptiveAvgPool2d(1)),
+    Case("global_maxpool_flat", [3, 5, 6], one("global_maxpool: {keepdims: false}"),
+         lambda: Lambda(lambda x: x.amax(dim=(2, 3)))),
+    Case("adaptive_avgpool", [3, 7, 9], one("adaptive_avgpool: {output_size: [3, 5]}"),
+         lambda: nn.AdaptiveAvgPool2d((3, 5))),
+    Case("adaptive_maxpool", [3, 7, 9], one("adaptive_maxpool: {output_size: [3, 5]}"),
+         lambda: nn.AdaptiveMaxPool2d((3, 5))),
+    # normalisation
+    Case("batchnorm_train", [3, 4, 5], one("batchnorm"), lambda: nn.BatchNorm2d(3)),
+    Case("batchnorm_eval", [3, 4, 5], one("batchnorm"), lambda: nn.BatchNorm2d(3),
+         train=False),
+    Case("batchnorm1d_flat_train", [5], one("batchnorm1d"), lambda: nn.BatchNorm1d(5)),
+    Case("layernorm_all", [3, 4, 5], one("layernorm"), lambda: nn.LayerNorm([3, 4, 5])),
+    Case("layernorm_channels", [4, 3, 5], one("layernorm: {over: channels}"),
+         lambda: ChannelsLayerNorm(4)),
+    Case("groupnorm", [6, 4, 3], one("groupnorm: {groups: 3}"), lambda: nn.GroupNorm(3, 6)),
+    # activations, softmax, dropout (scaled inputs reach every piece of the piecewise ones)
+    *[Case(f"act_{kind}", [3, 4, 5], one(kind), module, scale=4.0) for kind, module in (
+        ("relu", nn.ReLU), ("relu6", nn.ReLU6), ("sigmoid", nn.Sigmoid), ("tanh", nn.Tanh),
+        ("gelu", nn.GELU), ("silu", nn.SiLU), ("hardswish", nn.Hardswish),
+        ("hardsigmoid", nn.Hardsigmoid))],
+    Case("act_leaky_relu", [3, 4, 5], one("leaky_relu: {negative_slope: 0.1}"),
+         lambda: nn.LeakyReLU(0.1), scale=4.0),
+    Case("softmax_channels", [4, 3, 3], one("softmax"), lambda: nn.Softmax(dim=1)),
+    Case("softmax_flat", [7], one("softmax"), lambda: nn.Softmax(dim=1)),
+    Case("dropout_p0_train", [3, 4, 4], one("dropout: {p: 0.0}"), lambda: nn.Dropout(0.0)),
+    Case("dropout_eval", [3, 4, 4], one("dropout: {p: 0.5}"), lambda: nn.Dropout(0.5),
+         train=False),
+    # resampling and reshaping
+    Case("upsample_nearest_x2", [2, 3, 4], one("upsample: {scale: 2}"),
+         lambda: nn.Upsample(scale_factor=2)),
+    Case("upsample_nearest_size", [2, 3, 4], one("upsample: {size: [5, 7]}"),
+         lambda: nn.Upsample(size=(5, 7))),
+    Case("upsample_bilinear_size", [2, 4, 5], one("upsample: {size: [7, 9], mode: bilinear}"),
+         lambda: nn.Upsample(size=(7, 9), mode="bilinear")),
+    Case("upsample_bilinear_align", [2, 4, 5],
+         one("upsample: {size: [7, 9], mode: bilinear, align_corners: true}"),
+         lambda: nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)),
+    Case("upsample_bilinear_scale", [2, 4, 6], one("upsample: {scale: 1.5, mode: bilinear}"),
+         lambda: nn.Upsample(scale_factor=1.5, mode="bilinear")),
+    Case("upsample_linear1d", [2, 5], one("upsample: {scale: 2, mode: linear}"),
+         lambda: nn.Upsample(scale_factor=2, mode="linear")),
+    Case("upsample_trilinear", [2, 2, 3, 3], one("upsample: {size: [3, 5, 4], mode: trilinear}"),
+         lambda: nn.Upsample(size=(3, 5, 4), mode="trilinear")),
+    Case("dense_flat", [12], one("dense: {units: 5}"), lambda: nn.Linear(12, 5)),
+    Case("dense_last_axis", [3, 4, 6], one("dense: {units: 2}"), lambda: nn.Linear(6, 2)),
+    Case("zeropad", [2, 3, 4], one("zeropad: {padding: [[1, 2], [0, 1]]}"),
+         lambda: nn.ZeroPad2d((0, 1, 1, 2))),
+    Case("flatten", [2, 3, 4], one("flatten"), lambda: nn.Flatten()),
+    Case("identity", [2, 3, 4], one("identity"), lambda: nn.Identity()),
+    # merges: the tested node is the merge; its inputs are the branch ends
+    Case("merge_add", [3, 4, 4], "  - branches: [[], [identity]]\n    merge: add",
+         lambda: Lambda(lambda a, b: a + b), merge_inputs=[[3, 4, 4], [3, 4, 4]]),
+    Case("merge_concat", [3, 4, 4],
+         "  - branches: [[], [conv: {filters: 2, kernel: 1}]]\n    merge: concat",
+         lambda: Lambda(lambda a, b: torch.cat([a, b], 1)),
+         merge_inputs=[[3, 4, 4], [2, 4, 4]]),
+    Case("merge_multiply_broadcast", [3, 4, 4],
+         "  - branches: [[], [global_avgpool]]\n    merge: multiply",
+         lambda: Lambda(lambda a, b: a * b), merge_inputs=[[3, 4, 4], [3, 1, 1]]),
+]
+
+
+def record(case: Case, seed: int) -> dict[str, np.ndarray]:
+    torch.manual_seed(seed)
+    module = case.module()
+    for p in module.parameters():  # away from the ones/zeros defaults: every term counts
+        with torch.no_grad():
+            p.copy_(torch.randn_like(p) * 0.5 + (1.0 if p.dim() == 1 else 0.0))
+    for name, b in module.named_buffers():
+        if name.endswith("running_mean"):
+            b.copy_(torch.randn_like(b))
+        elif name.endswith("running_var"):
+            b.copy_(torch.rand_like(b) + 0.5)
+    module.train(case.train)
+    shapes = case.merge_inputs or [case.input_shape]
+    xs = [(torch.randn(BATCH, *s) * case.scale).requires_grad_() for s in shapes]
+    stored = {f"input{i}": x.detach().numpy().copy() for i, x in enumerate(xs)}
+    stored |= {f"param/{n}": p.detach().numpy().copy() for n, p in module.named_parameters()
+               if "." not in n}
+    stored |= {f"buffer/{n}": b.numpy().copy() for n, b in module.named_buffers()
+               if n.startswith("running_")}
+    y = module(*xs)
+    g = torch.randn_like(y)
+    (y * g).sum().backward()
+    stored |= {"output": y.detach().numpy(), "g": g.numpy()}
+    stored |= {f"dinput{i}": x.grad.numpy() for i, x in enumerate(xs)}
+    stored |= {f"grad/{n}": p.grad.numpy() for n, p in module.named_parameters()
+               if "." not in n}
+    if case.train:
+        stored |= {f"updated/{n}": b.numpy().copy() for n, b in module.named_buffers()
+                   if n.startswith("running_")}
+    return stored
+
+
+def main() -> None:
+    arrays: dict[str, np.ndarray] = {}
+    meta = []
+    for seed, case in enumerate(CASES):
+        stored = record(case, seed)
+        arrays |= {f"{case.name}/{key}": value for key, value in stored.items()}
+        meta.append({"name": case.name, "spec": case.spec(), "train": case.train,
+                     "inputs": len(case.merge_inputs or [case.input_shape]),
+                     "keys": sorted(stored)})
+    arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
+    arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
+                                                  "numpy": np.__version__}))
+    np.savez_compressed(OUT, **arrays)
+    print(f"{OUT}: {len(CASES)} cases, {OUT.stat().st_size:,} bytes")
+
+
+if __name__ == "__main__":
+    main()

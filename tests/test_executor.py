@@ -1,0 +1,291 @@
+"""The NumPy executor: im2col against its loop reference, gradient checks of every kind,
+`cnncalc run` on every example, the mismatch path, and the memory guard."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnncalc.build import build
+from cnncalc.cli import main
+from cnncalc.executor import ops
+from cnncalc.executor.gradcheck import PASS_BELOW, worst_error
+from cnncalc.executor.im2col import Sliding, col2im, col2im_naive, im2col, im2col_naive
+from cnncalc.executor.memory import parse_bytes
+from cnncalc.executor.runner import MemoryRefused, run
+from cnncalc.executor.special import normal_cdf
+from cnncalc.geometry import CEIL, FLOOR, PYTORCH_CEIL, Window
+from cnncalc.layers import LAYERS, MERGES
+from cnncalc.spec import load_file, parse
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+TINY = ROOT / "examples" / "tiny_all_kinds.yaml"
+
+
+# --- im2col -----------------------------------------------------------------------------
+
+@st.composite
+def sliding_windows(draw: st.DrawFn) -> tuple[tuple[Sliding, ...], tuple[int, ...]]:
+    """1 to 3 axes, each a layer window under a random rounding rule, as geometry counts."""
+    axes = []
+    for _ in range(draw(st.integers(1, 3))):
+        kernel = draw(st.integers(1, 3))
+        dilation = draw(st.integers(1, 2))
+        extent = dilation * (kernel - 1) + 1
+        size = draw(st.integers(max(1, extent - 2), 7))
+        pads = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+        rule = draw(st.sampled_from((CEIL, FLOOR, PYTORCH_CEIL)))
+        window = Window(size, kernel, draw(st.integers(1, 3)), *pads, dilation, rule)
+        if window.count < 1:
+            window = Window(size, kernel, 1, extent, extent, dilation, rule)
+        axes.append(Sliding.of(window))
+    return tuple(axes), tuple(a.size for a in axes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sliding_windows(), st.integers(1, 2), st.integers(1, 3), st.sampled_from((0.0, -7.0)))
+def test_im2col_matches_the_loop_reference(geometry, batch, channels, fill) -> None:
+    axes, spatial = geometry
+    x = np.random.default_rng(0).standard_normal((batch, channels, *spatial))
+    want = im2col_naive(x, axes, fill)
+    assert np.array_equal(im2col(x, axes, "batch", fill), want)
+    # the channel layout holds the same columns, samples side by side
+    channel = im2col(x, axes, "channel", fill)
+    assert np.array_equal(channel.reshape(want.shape[1], batch, -1).transpose(1, 0, 2), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sliding_windows(), st.integers(1, 2), st.integers(1, 3))
+def test_col2im_matches_the_loop_reference_and_is_the_adjoint(geometry, batch, channels):
+    axes, spatial = geometry
+    rng = np.random.default_rng(1)
+    shape = (batch, channels, *spatial)
+    rows = channels * math.prod(a.kernel for a in axes)
+    cols = rng.standard_normal((batch, rows, math.prod(a.out for a in axes)))
+    want = col2im_naive(cols, shape, axes)
+    assert np.allclose(col2im(cols, shape, axes, "batch"), want)
+    channel = np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(rows, -1)
+    assert np.allclose(col2im(channel, shape, axes, "channel"), want)
+    x = rng.standard_normal(shape)  # <im2col(x), c> = <x, col2im(c)>
+    assert np.isclose(np.sum(im2col(x, axes) * cols), np.sum(x * want))
+
+
+@pytest.mark.parametrize("size, kernel, stride, pad, rule, windows, reach", [
+    # ceil keeps a last window hanging past the padding: the padded input grows (implicit)
+    (8, 3, 2, 1, CEIL, 5, 11),
+    # PyTorch's ceil_mode drops a last window that would start in the padding
+    (7, 2, 2, 1, PYTORCH_CEIL, 4, 8),
+    # floor leaves the last input pixel unread: the padded input is cut short
+    (8, 3, 2, 0, FLOOR, 3, 7),
+])
+def test_sliding_takes_its_window_count_from_geometry(size, kernel, stride, pad, rule,
+                                                      windows, reach) -> None:
+    axis = Sliding.of(Window(size, kernel, stride, pad, pad, 1, rule))
+    assert (axis.out, axis.reach) == (windows, reach)
+
+
+def test_normal_cdf_is_accurate_across_the_line() -> None:
+    xs = np.concatenate([np.linspace(-30, 30, 6001), [-8.5, -4.25, 4.25]])
+    want = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in xs])
+    got = normal_cdf(xs)
+    inside = want > 1e-300
+    assert np.max(np.abs(got[inside] - want[inside]) / want[inside]) < 1e-10  # exp(-z^2) of a large z loses ~z^2 ulps
+
+
+# --- gradients --------------------------------------------------------------------------
+
+def test_every_kind_has_an_op_chosen_by_kind() -> None:
+    kinds = {cls.kind for cls in LAYERS.values()} | set(MERGES)
+    assert kinds <= set(ops.OPS)
+
+
+def test_tiny_net_holds_every_kind_and_passes_the_gradient_check() -> None:
+    result = run(load_file(TINY), gradient_check=True)
+    kinds = {layer.kind for layer in result.layers}
+    assert kinds == {cls.kind for cls in LAYERS.values()} | set(MERGES)
+    worst = {layer.name: layer.gradient_error for layer in result.layers}
+    assert all(error < PASS_BELOW for error in worst.values()), worst
+    assert result.ok, result.mismatches
+
+
+REFERENCE = json.loads(str(np.load(ROOT / "tests" / "reference" /
+                                   "executor_reference.npz")["__cases__"]))
+
+
+@pytest.mark.parametrize("case", REFERENCE, ids=[c["name"] for c in REFERENCE])
+def test_every_configuration_of_the_pytorch_reference_passes_the_gradient_check(case) -> None:
+    """1-D and 3-D, ceil and floor, groups, dilation, align_corners: each op on its own."""
+    op = ops.op_for(build(parse(case["spec"], case["name"])).nodes()[-1].layer)
+    rng = np.random.default_rng(7)
+    op.init(rng, np.dtype("float64"))
+    shapes = getattr(op.layer, "input_shapes", None) or [op.layer.input_shape]
+    inputs = [rng.standard_normal((2, *shape)) for shape in shapes]
+    assert worst_error(op, inputs if len(inputs) > 1 else inputs[0], rng) < PASS_BELOW
+
+
+def test_a_wrong_backward_fails_the_gradient_check(monkeypatch) -> None:
+    true_backward = ops.ActivationOp.backward
+
+    def off_by_a_little(self, dy, inplace=False):
+        return true_backward(self, dy, inplace) * 1.001
+
+    monkeypatch.setattr(ops.ActivationOp, "backward", off_by_a_little)
+    result = run(load_file(TINY), gradient_check=True, backward=False)
+    failed = {m.message.split("'")[1] for m in result.mismatches}
+    assert "relu1" in failed and "gelu1" in failed
+    assert "stem" not in failed
+
+
+def test_batch_norm_trains_on_batch_statistics_and_evaluates_on_running_ones() -> None:
+    spec = parse("input: [3, 4, 4]\nlayers:\n  - batchnorm\n")
+    op = ops.op_for(build(spec).nodes()[0].layer)
+    op.init(np.random.default_rng(0), np.dtype("float64"))
+    x = np.random.default_rng(1).standard_normal((4, 3, 4, 4)) * 3 + 5
+    y = op.forward(x, train=True)
+    assert np.allclose(y.mean(axis=(0, 2, 3)), 0) and np.allclose(y.var(axis=(0, 2, 3)), 1,
+                                                                   atol=1e-4)
+    assert np.allclose(op.buffers["running_mean"], 0.1 * x.mean(axis=(0, 2, 3)))
+    assert np.allclose(op.forward(x, train=False),
+                       (x - op.buffers["running_mean"][:, None, None]) /
+                       np.sqrt(op.buffers["running_var"][:, None, None] + 1e-5))
+
+
+def test_dropout_drops_about_p_in_training_and_nothing_in_eval() -> None:
+    spec = parse("input: [1000]\nlayers:\n  - dropout: {p: 0.3}\n")
+    op = ops.op_for(build(spec).nodes()[0].layer)
+    x = np.ones((10, 1000))
+    y = op.forward(x, train=True)
+    assert abs((y == 0).mean() - 0.3) < 0.03 and np.allclose(y[y != 0], 1 / 0.7)
+    assert op.forward(x, train=False) is x
+
+
+@pytest.mark.parametrize("head, loss", [
+    ("  - dense: {units: 5}\n", "cross-entropy"),
+    ("  - dense: {units: 5}\n  - softmax\n", "cross-entropy"),
+    ("  - conv: {filters: 2, kernel: 1}\n", "sum"),
+])
+def test_the_loss_is_cross_entropy_for_a_classifier_head(head: str, loss: str) -> None:
+    result = run(parse(f"input: [3, 4, 4]\nlayers:\n  - flatten\n{head}" if "dense" in head
+                       else f"input: [3, 4, 4]\nlayers:\n{head}"), batch=3)
+    assert result.loss_name == loss and result.ok
+    if loss == "cross-entropy":
+        assert 0 < result.loss < 20
+
+
+# --- the command ------------------------------------------------------------------------
+
+# Each example at a size a CI run affords: (file, --input-size or None for its own).
+SIZES = {"alexnet": "64", "googlenet": "64", "lenet5": None, "mobilenet_v2": "32",
+         "resnet18": "32", "resnet50": "32", "tiny_all_kinds": None, "unet": "32",
+         "vgg16": "32"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_run_passes_with_backward_on_every_example(path: Path) -> None:
+    size = SIZES.get(path.stem, "32")
+    args = ["run", str(path), "--backward", "--format", "json", "--batch", "2"]
+    result = CliRunner().invoke(main, args + (["--input-size", size] if size else []))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] and all(layer["match"] for layer in report["layers"])
+    assert all(layer["backward_ms"] is not None for layer in report["layers"])
+
+
+def test_run_prints_the_table_and_no_progress_bar_on_a_pipe() -> None:
+    result = CliRunner().invoke(main, ["run", str(TINY)])
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[1].split()
+    assert header[:4] == ["Layer", "Type", "Calculated", "Executed"]
+    assert "shapes: 50 of 50 layers as calculated" in result.stdout
+    assert "running" not in result.output
+
+
+WRONG_EXPECT = """\
+input: [3, 16, 16]
+layers:
+  - conv: {filters: 8, kernel: 3, stride: 2, padding: 1}
+    expect: {shape: [8, 7, 7]}
+  - relu
+"""
+
+
+def test_a_wrong_expectation_exits_1_naming_the_layer_and_both_shapes(tmp_path) -> None:
+    spec = tmp_path / "wrong.yaml"
+    spec.write_text(WRONG_EXPECT)
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    assert result.exit_code == 1
+    # the seed's ceil rule: ceil((16 + 2 - 3) / 2) + 1 = 9
+    assert f"{spec}:4:21: conv 'conv1': expected output shape [8, 7, 7], executed " \
+           f"[8, 9, 9]" in result.stderr
+
+
+def test_an_executed_shape_other_than_calculated_exits_1(tmp_path, monkeypatch) -> None:
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(WRONG_EXPECT.replace("    expect: {shape: [8, 7, 7]}\n", ""))
+    true_forward = ops.ActivationOp.forward
+    monkeypatch.setattr(ops.ActivationOp, "forward",  # a relu that loses a column
+                        lambda self, x, train=True, inplace=False:
+                        true_forward(self, x, train, inplace)[..., :-1])
+    result = CliRunner().invoke(main, ["run", str(spec), "--no-backward"])
+    assert result.exit_code == 1
+    assert f"{spec}:4:5: relu 'relu1': calculated output [8, 9, 9], executed [8, 9, 8]" \
+        in result.stderr
+
+
+def test_a_bad_spec_exits_2_with_a_located_message(tmp_path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {filters: 4}\n")
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{spec}:3:5: conv 'conv1': missing required argument")
+    assert "Traceback" not in result.output
+
+
+def test_the_memory_guard_refuses_resnet50_at_batch_512_fast_without_allocating() -> None:
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "resnet50.yaml"),
+                                       "--batch", "512", "--max-memory", "8G"])
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.exit_code == 2
+    assert "would need about" in result.stderr and "GiB" in result.stderr
+    assert "--batch" in result.stderr and "--input-size" in result.stderr
+    assert elapsed < 5 and peak < 50 * 2 ** 20
+
+
+def test_the_estimate_bounds_the_measured_peak() -> None:
+    spec = load_file(ROOT / "examples" / "resnet18.yaml")
+    tracemalloc.start()
+    result = run(spec, batch=4, input_size=(64,))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak <= result.memory.total <= 4 * peak
+    with pytest.raises(MemoryRefused):
+        run(spec, batch=4, input_size=(64,), max_memory=peak // 2)
+
+
+@pytest.mark.parametrize("text, count", [
+    ("512M", 512 * 2 ** 20), ("4G", 4 * 2 ** 30), ("2GiB", 2 * 2 ** 30),
+    ("1.5GB", 1_500_000_000), ("1000", 1000),
+])
+def test_memory_sizes_read_like_free_prints_them(text: str, count: int) -> None:
+    assert parse_bytes(text) == count
+
+
+def test_the_calculator_never_imports_numpy() -> None:
+    code = ("import sys, cnncalc, cnncalc.cli; from cnncalc.executor import cli; "
+            "assert 'numpy' not in sys.modules, 'numpy imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
