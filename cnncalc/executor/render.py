@@ -83,7 +83,7 @@ def render(result: RunResult, fmt: str) -> str:
     import tabulate
 
     text = tabulate.tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple",
-                             disable_numparse=True,
+                             disable_numparse=True, preserve_whitespace=True,
                              colalign=["right" if c in _RIGHT else "left" for c in shown])
     if fmt == "markdown":
         return f"{text}\n\n" + "\n".join(f"- {line}" for line in footer(result))
