@@ -20,6 +20,7 @@ from typing import Callable, ClassVar, NamedTuple
 
 import numpy as np
 
+from ..geometry import transposed_size
 from ..layers import Layer
 from .im2col import Sliding, col2im, im2col, pad, unpad, window_view
 from .special import normal_cdf, normal_pdf
@@ -199,7 +200,7 @@ class ConvTransposeOp(Op):
     def __init__(self, layer: Layer):
         super().__init__(layer)
         spatial = layer.input_shape[1:]
-        self.full = tuple((n - 1) * s + d * (k - 1) + 1 for n, s, d, k in
+        self.full = tuple(transposed_size(n, k, s, 0, 0, d, 0) for n, s, d, k in
                           zip(spatial, layer.stride, layer.dilation, layer.kernel))
         # the windows of the equivalent conv: one per input pixel, over the uncut output
         self.axes = tuple(Sliding(f, k, s, d, 0, n) for f, k, s, d, n in
