@@ -140,30 +140,33 @@ def render(analysis: Analysis, view: str, fmt: str) -> str:
     if pretty and columns[0] is Column.NAME:  # indent what sits inside blocks and branches
         for row, line in zip(analysis.rows, rows):
             line[0] = "  " * row.node.depth + line[0]
-    headers = [c.value for c in columns]
+    return table(analysis.spec.name, rows, [c.value for c in columns], fmt,
+                 ["right" if c in _RIGHT else "left" for c in columns],
+                 lambda: footer(analysis))
+
+
+def table(title: str, rows: list[list[Any]], headers: list[str], fmt: str, align: list[str],
+          footer_lines: Callable[[], list[str]]) -> str:
+    """Rows as CSV (nothing else), a GitHub Markdown table with the footer as a list, or a
+    titled text table with the footer under it. tabulate loads only for the text formats;
+    cells keep their leading spaces, which show nesting."""
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(headers)
         writer.writerows(rows)
         return out.getvalue().rstrip("\n")
-    import tabulate  # only the text formats need it
+    import tabulate
 
-    tablefmt = "github" if fmt == "markdown" else "simple"
-    text = tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True,
-                             colalign=_align(columns), preserve_whitespace=True)
-    lines = footer(analysis)
+    text = tabulate.tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple",
+                             disable_numparse=True, colalign=align, preserve_whitespace=True)
     if fmt == "markdown":
-        return f"{text}\n\n" + "\n".join(f"- {line}" for line in lines)
-    return f"{analysis.spec.name}\n{text}\n\n" + "\n".join(lines)
+        return f"{text}\n\n" + "\n".join(f"- {line}" for line in footer_lines())
+    return f"{title}\n{text}\n\n" + "\n".join(footer_lines())
 
 
 _RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.TRAINABLE, Column.NON_TRAINABLE,
           Column.MACS, Column.OPS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
-
-
-def _align(columns: tuple[Column, ...]) -> list[str]:
-    return ["right" if c in _RIGHT else "left" for c in columns]
 
 
 def _field_json(field: Field) -> dict[str, list[float | int]]:

@@ -1,14 +1,12 @@
 """Render a RunResult as a table, Markdown, CSV or JSON. Renders; never computes."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import Enum
 from typing import Any
 
 from ..layers import shape_str
-from ..report import EMPTY, human_bytes
+from ..report import EMPTY, human_bytes, table
 from .runner import LayerRun, RunResult
 
 
@@ -71,23 +69,11 @@ def render(result: RunResult, fmt: str) -> str:
         return json.dumps(to_json(result), indent=2)
     shown = columns(result)
     rows = [[_CELLS[c](r) for c in shown] for r in result.layers]
-    headers = [c.value for c in shown]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(rows)
-        return out.getvalue().rstrip("\n")
-    for row, layer in zip(rows, result.layers):
-        row[0] = "  " * layer.depth + row[0]
-    import tabulate
-
-    text = tabulate.tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple",
-                             disable_numparse=True, preserve_whitespace=True,
-                             colalign=["right" if c in _RIGHT else "left" for c in shown])
-    if fmt == "markdown":
-        return f"{text}\n\n" + "\n".join(f"- {line}" for line in footer(result))
-    return f"{result.name}\n{text}\n\n" + "\n".join(footer(result))
+    if fmt != "csv":
+        for row, layer in zip(rows, result.layers):
+            row[0] = "  " * layer.depth + row[0]
+    return table(result.name, rows, [c.value for c in shown], fmt,
+                 ["right" if c in _RIGHT else "left" for c in shown], lambda: footer(result))
 
 
 def _layer_json(layer: LayerRun) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..geometry import SizeRule, Window, rule_for, transposed_size
+from ..geometry import CEIL, SizeRule, Window, rule_for, transposed_size
 from ..receptive import Field
 from .base import Args, Layer, ParamCount, Shape, check_output, need_spatial, numel, register
 
@@ -34,13 +34,10 @@ def _channels_in_groups(args: Args, channels: int, filters: int, groups: int) ->
         raise args.fail("groups", f"groups ({groups}) must divide the filters ({filters})")
 
 
-@register
 @dataclass(frozen=True, eq=False, repr=False)
-class Conv(Layer):
-    """Convolution. Input [C, *S] -> output [filters, *S'], S' from the layer's size rule."""
+class Filtered(Layer):
+    """What conv and transposed conv share: filters of K x C/groups weights (+1 bias)."""
 
-    kind = "conv"
-    aliases = ("conv1d", "conv2d", "conv3d")
     family = "conv"
 
     input_shape: Shape
@@ -51,7 +48,24 @@ class Conv(Layer):
     dilation: tuple[int, ...]
     groups: int
     bias: bool
-    rule: SizeRule
+
+    def params(self) -> ParamCount:
+        per_filter = self.input_shape[0] // self.groups * math.prod(self.kernel) + self.bias
+        return ParamCount(per_filter * self.filters, 0, per_filter, self.filters)
+
+    def ops(self) -> int:
+        return numel(self.output_shape()) if self.bias else 0  # the bias adds
+
+
+@register
+@dataclass(frozen=True, eq=False, repr=False)
+class Conv(Filtered):
+    """Convolution. Input [C, *S] -> output [filters, *S'], S' from the layer's size rule."""
+
+    kind = "conv"
+    aliases = ("conv1d", "conv2d", "conv3d")
+
+    rule: SizeRule = CEIL
     padding_mode: str = "explicit"
 
     @classmethod
@@ -88,10 +102,6 @@ class Conv(Layer):
     def output_shape(self) -> Shape:
         return (self.filters, *(w.count for w in self.windows()))
 
-    def params(self) -> ParamCount:
-        per_filter = self.input_shape[0] // self.groups * math.prod(self.kernel) + self.bias
-        return ParamCount(per_filter * self.filters, 0, per_filter, self.filters)
-
     def param_shapes(self) -> dict[str, Shape]:
         shapes = {"weight": (self.filters, self.input_shape[0] // self.groups, *self.kernel)}
         return shapes | ({"bias": (self.filters,)} if self.bias else {})
@@ -99,9 +109,6 @@ class Conv(Layer):
     def macs(self) -> int:
         return numel(self.output_shape()) * (self.input_shape[0] // self.groups) * math.prod(
             self.kernel)
-
-    def ops(self) -> int:
-        return numel(self.output_shape()) if self.bias else 0
 
     def receptive_field(self, field: Field) -> Field:
         return tuple(f.through_window(w.extent, w.stride, w.pad_before)
@@ -118,23 +125,14 @@ class Conv(Layer):
 
 @register
 @dataclass(frozen=True, eq=False, repr=False)
-class ConvTranspose(Layer):
+class ConvTranspose(Filtered):
     """Transposed convolution: each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1."""
 
     kind = "conv_transpose"
     aliases = ("deconv", "transposed_conv", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d")
-    family = "conv"
 
-    input_shape: Shape
-    filters: int
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]
-    output_padding: tuple[int, ...]
-    dilation: tuple[int, ...]
-    groups: int
-    bias: bool
+    output_padding: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -159,7 +157,7 @@ class ConvTranspose(Layer):
         bias = args.boolean("bias", True)
         args.finish(())
         return check_output(args, cls(input_shape, filters, kernel, stride, padding,
-                                      output_padding, dilation, groups, bias))
+                                      dilation, groups, bias, output_padding))
 
     def output_shape(self) -> Shape:
         spatial = tuple(
@@ -168,10 +166,6 @@ class ConvTranspose(Layer):
                 self.output_padding))
         return (self.filters, *spatial)
 
-    def params(self) -> ParamCount:
-        per_filter = self.input_shape[0] // self.groups * math.prod(self.kernel) + self.bias
-        return ParamCount(per_filter * self.filters, 0, per_filter, self.filters)
-
     def param_shapes(self) -> dict[str, Shape]:
         weight = (self.input_shape[0], self.filters // self.groups, *self.kernel)
         return {"weight": weight} | ({"bias": (self.filters,)} if self.bias else {})
@@ -179,9 +173,6 @@ class ConvTranspose(Layer):
     def macs(self) -> int:
         # every input element is multiplied into K x filters/groups outputs
         return numel(self.input_shape) * (self.filters // self.groups) * math.prod(self.kernel)
-
-    def ops(self) -> int:
-        return numel(self.output_shape()) if self.bias else 0
 
     def receptive_field(self, field: Field) -> Field:
         return tuple(f.through_transposed(k, s, pb, d) for f, k, s, (pb, _), d in
