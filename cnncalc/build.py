@@ -105,10 +105,11 @@ class _Scope:
         number = self.count(kind)
         if given:
             return self.claim(given, location)
-        name = f"{kind}{number}"
+        join = "_" if kind[-1].isdigit() else ""  # relu6_1, not relu61
+        name = f"{kind}{join}{number}"
         while name in self.taken:  # a user already took it: keep counting
             number = self.count(kind)
-            name = f"{kind}{number}"
+            name = f"{kind}{join}{number}"
         return self.claim(name, location)
 
     def claim(self, name: str, location: Location) -> str:

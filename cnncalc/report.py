@@ -25,7 +25,7 @@ class Column(Enum):
     PER_FILTER = "Params/filter"
     PARAMS = "Params"
     TRAINABLE = "Trainable"
-    NON_TRAINABLE = "Non-trainable"
+    NON_TRAINABLE = "Non-trainable (Keras)"
     MACS = "MACs"
     OPS = "Other ops"
     MEMORY = "Act. memory"
@@ -116,7 +116,7 @@ def footer(analysis: Analysis) -> list[str]:
         f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
         f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
         f"+ running statistics {t.buffers:,})",
-        f"MACs: {t.macs:,} ({human(t.macs)}MACs, conv + dense, bias excluded)   other ops: "
+        f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other ops: "
         f"{t.ops:,} ({human(t.ops)})",
         f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
         f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",

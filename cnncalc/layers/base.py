@@ -69,6 +69,7 @@ class Args:
             self.mapping.key_locations, self.mapping.value_locations = {}, {}
         self.ctx = ctx
         self.used: set[str] = set()
+        self.asked: set[str] = set()  # every argument this kind reads, given or not
 
     def where(self, key: str) -> Location:
         return self.mapping.where(key) if key in self.mapping else self.ctx.location
@@ -80,6 +81,7 @@ class Args:
         return key in self.mapping
 
     def raw(self, key: str, default: Any = _MISSING, aliases: tuple[str, ...] = ()) -> Any:
+        self.asked.update((key, *aliases))
         present = [k for k in (key, *aliases) if k in self.mapping]
         if len(present) > 1:
             raise self.fail(present[1], f"'{present[0]}' and '{present[1]}' mean the same;"
@@ -158,7 +160,7 @@ class Args:
         """Refuse keys this kind does not take, naming the ones it does."""
         for key in self.mapping:
             if key not in self.used and key not in known:
-                accepted = sorted(set(known) | self.used)
+                accepted = sorted(set(known) | self.asked)
                 close = close_matches(key, accepted)
                 hint = f"did you mean '{close[0]}'?" if close else \
                     f"expected {', '.join(accepted) or 'no arguments'}"
