@@ -144,6 +144,16 @@ class _Builder:
     def __init__(self, spec: NetSpec):
         self.spec = spec
         self.block_stack: list[str] = []
+        # id(entry) -> (entry, holds a $ value?); the entry is kept so its id stays its own
+        self.parametric: dict[int, tuple[Any, bool]] = {}
+
+    def has_parameters(self, item: Any) -> bool:
+        """Whether an entry holds `$name` or `${...}` anywhere; known once per entry, as a
+        block's entries are the same objects in every instance."""
+        key = id(item)
+        if key not in self.parametric:
+            self.parametric[key] = (item, _mentions_parameter(item))
+        return self.parametric[key][1]
 
     def sequence(self, items: Sequence, shape: Shape, scope: _Scope,
                  inherited: _Inherited) -> tuple[list[Step], Shape]:
@@ -155,7 +165,7 @@ class _Builder:
 
     def entry(self, item: Any, location: Location, shape: Shape, scope: _Scope,
               inherited: _Inherited) -> tuple[list[Step], Shape]:
-        if inherited.env:
+        if inherited.env and self.has_parameters(item):
             item = substitute(item, dict(inherited.env), location)
         kind, args, meta = _split(item, location)
         repeat = _meta_int(meta, "repeat", 1, location)
@@ -248,6 +258,14 @@ class _Builder:
         node = Node(full, merge, location, _expect(meta, location), inherited.trainable,
                     inherited.lint_ignore, inherited.depth)
         return [Parallel(tuple(branches), node)], merge.output_shape()
+
+
+def _mentions_parameter(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_mentions_parameter(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions_parameter(v) for v in value)
+    return isinstance(value, str) and value.startswith("$")
 
 
 def _split(item: Any, location: Location) -> tuple[str, Any, Mapping]:

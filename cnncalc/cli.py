@@ -5,6 +5,7 @@ Exit codes: 0 clean, 1 mismatches (or findings), 2 unreadable input or usage.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 from collections.abc import Callable
 
@@ -188,3 +189,10 @@ def kinds_command() -> None:
     from .quick import kinds_text
 
     click.echo(kinds_text())
+
+
+def entry_point() -> None:
+    """The `cnncalc` command. A short-lived process: cycle collections would only walk the
+    thousands of small objects a build makes, and everything is freed at exit."""
+    gc.disable()
+    main()

@@ -149,6 +149,8 @@ class AxisField:
 
     def through_adaptive(self, size: int, out: int) -> AxisField:
         """PyTorch's adaptive pooling: window i spans floor(iN/o) ... ceil((i+1)N/o) - 1."""
+        if size % out == 0:  # evenly divided: a plain window of N/o
+            return self.through_window(size // out, size // out, 0)
         from fractions import Fraction
 
         ratio = Fraction(size, out)

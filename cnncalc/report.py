@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
@@ -131,6 +130,8 @@ def footer(analysis: Analysis) -> list[str]:
 def render(analysis: Analysis, view: str, fmt: str) -> str:
     """The view's columns in the chosen format (JSON always carries every figure)."""
     if fmt == "json":
+        import json
+
         return json.dumps(to_json(analysis), indent=2)
     columns = VIEWS[view]
     pretty = fmt != "csv"

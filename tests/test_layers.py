@@ -165,3 +165,22 @@ def test_spec_floor_rounding():
 def test_groups_must_divide_channels():
     with pytest.raises(SpecError, match=r"groups \(3\) must divide the input channels \(64\)"):
         one({"conv": {"filters": 6, "kernel": 3, "groups": 3}}, [64, 8, 8])
+
+
+def test_layers_are_immutable_values():
+    row = one({"conv": {"filters": 4, "kernel": 3}}, [3, 8, 8])
+    layer = row.node.layer
+    with pytest.raises(AttributeError, match="immutable"):
+        layer.filters = 5
+    assert layer.windows() is layer.windows()          # computed once
+    assert repr(layer) == "<conv 3x3 [3, 8, 8]>"
+
+
+def test_layer_constructor_names_missing_and_unknown_fields():
+    from cnncalc.layers import LAYERS
+
+    with pytest.raises(TypeError, match="needs the field 'units'"):
+        LAYERS["dense"]((4,))
+    with pytest.raises(TypeError, match="unexpected or repeated field 'unit'"):
+        LAYERS["dense"]((4,), unit=3)
+    assert LAYERS["dense"]((4,), units=3).output_shape() == (3,)

@@ -1,12 +1,9 @@
 """Elementwise activations and dropout: the output has the input's shape, no weights."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .base import Args, Layer, Shape, numel, register
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Activation(Layer):
     """An elementwise nonlinearity: [...] -> [...], one operation per element."""
 
@@ -27,7 +24,6 @@ for _kind, *_aliases in (("relu",), ("relu6",), ("sigmoid",), ("tanh",), ("gelu"
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class LeakyRelu(Activation):
     """max(x, 0) + negative_slope * min(x, 0)."""
 
@@ -44,7 +40,6 @@ class LeakyRelu(Activation):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class Softmax(Activation):
     """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
 
@@ -65,7 +60,6 @@ class Softmax(Activation):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class Dropout(Layer):
     """Zero a fraction p of the elements in training (scaled by 1/(1-p)); shape unchanged."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 from ..errors import Location, Problem, SpecError, close_matches
@@ -207,7 +208,39 @@ class Layer:
     aliases: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""
     arity: ClassVar[int] = 1           # inputs; merges take any number >= 2
+    fields: ClassVar[tuple[str, ...]] = ("input_shape",)
     input_shape: Shape
+
+    # Layers are immutable values, like frozen dataclasses. The constructor is built from
+    # each kind's annotated fields here, once, instead of generating code for every kind at
+    # import: that generation was most of `cnncalc shapes`' start-up time.
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = tuple(name for name, hint in vars(cls).get("__annotations__", {}).items()
+                    if "ClassVar" not in str(hint) and name not in cls.fields)
+        cls.fields = cls.fields + own
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(self.fields):
+            raise TypeError(f"{type(self).__name__} takes {len(self.fields)} fields: "
+                            f"{', '.join(self.fields)}")
+        values = dict(zip(self.fields, args))
+        for name, value in kwargs.items():
+            if name not in self.fields or name in values:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {name!r}")
+            values[name] = value
+        for name in self.fields:
+            if name not in values:
+                if not hasattr(type(self), name):
+                    raise TypeError(f"{type(self).__name__} needs the field {name!r}")
+                values[name] = getattr(type(self), name)  # the default in the class body
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self.kind} layers are immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{self.kind} layers are immutable: cannot delete {name!r}")
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -244,6 +277,32 @@ class Layer:
     def describe(self) -> str:
         """A short account of the configuration, e.g. '3x3 s2 p1'."""
         return ""
+
+
+class Windowed(Layer):
+    """A layer that slides a window along every spatial axis: conv and window pooling.
+
+    Subclasses hold kernel, stride, padding ((before, after) per axis), dilation and rule.
+    """
+
+    @cached_property
+    def sliding(self) -> tuple[Window, ...]:  # computed once: shape, RF, lint all ask
+        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in  # type: ignore[attr-defined]
+                     zip(self.input_shape[1:], self.kernel, self.stride,  # type: ignore[attr-defined]
+                         self.padding, self.dilation))  # type: ignore[attr-defined]
+
+    def windows(self) -> tuple[Window, ...]:
+        return self.sliding
+
+    def output_channels(self) -> int:
+        return self.input_shape[0]
+
+    def output_shape(self) -> Shape:
+        return (self.output_channels(), *(w.count for w in self.sliding))
+
+    def receptive_field(self, field: Field) -> Field:
+        return tuple(f.through_window(w.extent, w.stride, w.pad_before)
+                     for f, w in zip(field, self.sliding))
 
 
 LAYERS: dict[str, type[Layer]] = {}

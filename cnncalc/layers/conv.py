@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from ..geometry import CEIL, SizeRule, Window, rule_for, transposed_size
+from ..geometry import CEIL, SizeRule, rule_for, transposed_size
 from ..receptive import Field
-from .base import Args, Layer, ParamCount, Shape, check_output, need_spatial, numel, register
+from .base import (
+    Args,
+    Layer,
+    ParamCount,
+    Shape,
+    Windowed,
+    check_output,
+    need_spatial,
+    numel,
+    register,
+)
 
 
 def _axes_text(kernel: tuple[int, ...], stride: tuple[int, ...],
@@ -34,7 +43,6 @@ def _channels_in_groups(args: Args, channels: int, filters: int, groups: int) ->
         raise args.fail("groups", f"groups ({groups}) must divide the filters ({filters})")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Filtered(Layer):
     """What conv and transposed conv share: filters of K x C/groups weights (+1 bias)."""
 
@@ -58,8 +66,7 @@ class Filtered(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
-class Conv(Filtered):
+class Conv(Filtered, Windowed):
     """Convolution. Input [C, *S] -> output [filters, *S'], S' from the layer's size rule."""
 
     kind = "conv"
@@ -94,13 +101,8 @@ class Conv(Filtered):
         return check_output(args, cls(input_shape, filters, kernel, stride, padding,
                                       dilation, groups, bias, rule, mode))
 
-    def windows(self) -> tuple[Window, ...]:
-        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
-                     zip(self.input_shape[1:], self.kernel, self.stride, self.padding,
-                         self.dilation))
-
-    def output_shape(self) -> Shape:
-        return (self.filters, *(w.count for w in self.windows()))
+    def output_channels(self) -> int:
+        return self.filters
 
     def param_shapes(self) -> dict[str, Shape]:
         shapes = {"weight": (self.filters, self.input_shape[0] // self.groups, *self.kernel)}
@@ -109,10 +111,6 @@ class Conv(Filtered):
     def macs(self) -> int:
         return numel(self.output_shape()) * (self.input_shape[0] // self.groups) * math.prod(
             self.kernel)
-
-    def receptive_field(self, field: Field) -> Field:
-        return tuple(f.through_window(w.extent, w.stride, w.pad_before)
-                     for f, w in zip(field, self.windows()))
 
     def describe(self) -> str:
         text = _axes_text(self.kernel, self.stride, self.padding, self.dilation)
@@ -124,7 +122,6 @@ class Conv(Filtered):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class ConvTranspose(Filtered):
     """Transposed convolution: each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1."""
 

@@ -1,14 +1,11 @@
 """Dense (fully connected) layers."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..receptive import Field
 from .base import Args, Layer, ParamCount, Shape, numel, register
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class Dense(Layer):
     """Linear map on the last axis: [..., F] -> [..., units] (PyTorch's and Keras' rule)."""
 

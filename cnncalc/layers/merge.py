@@ -1,13 +1,10 @@
 """Merges where branches meet: add, concat (channels), multiply (broadcasting)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import Location, SpecError
 from .base import Layer, Shape, numel, shape_str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class Merge(Layer):
     """Combines the outputs of two or more branches. `input_shapes` holds each branch's."""
 

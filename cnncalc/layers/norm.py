@@ -1,13 +1,10 @@
 """Normalisation layers: batch, layer and group norm."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .base import Args, Layer, ParamCount, Shape, numel, register
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class BatchNorm(Layer):
     """Per-channel normalisation; [C, ...] -> same. 2C weights (affine), 2C running stats."""
 
@@ -43,7 +40,6 @@ class BatchNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class LayerNorm(Layer):
     """Normalise each sample over all its axes (`over: all`, nn.LayerNorm([C, H, W])) or over
     channels at each position (`over: channels`, ConvNeXt's LayerNorm2d)."""
@@ -80,7 +76,6 @@ class LayerNorm(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class GroupNorm(Layer):
     """Normalise groups of channels per sample; 2C affine weights, no running stats."""
 

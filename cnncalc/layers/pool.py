@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from ..geometry import SizeRule, Window, rule_for
+from ..geometry import SizeRule, rule_for
 from ..receptive import Field
-from .base import Args, Layer, Shape, check_output, need_spatial, numel, register
+from .base import Args, Layer, Shape, Windowed, check_output, need_spatial, numel, register
 from .conv import _axes_text
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class WindowPool(Layer):
+class WindowPool(Windowed):
     """Max or average over sliding windows: [C, *S] -> [C, *S'], stride defaults to kernel."""
 
     family = "pool"
@@ -42,20 +40,8 @@ class WindowPool(Layer):
         return check_output(args, cls(input_shape, kernel, stride, padding, dilation, rule,
                                       mode, include))
 
-    def windows(self) -> tuple[Window, ...]:
-        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
-                     zip(self.input_shape[1:], self.kernel, self.stride, self.padding,
-                         self.dilation))
-
-    def output_shape(self) -> Shape:
-        return (self.input_shape[0], *(w.count for w in self.windows()))
-
     def ops(self) -> int:
         return numel(self.output_shape()) * math.prod(self.kernel)
-
-    def receptive_field(self, field: Field) -> Field:
-        return tuple(f.through_window(w.extent, w.stride, w.pad_before)
-                     for f, w in zip(field, self.windows()))
 
     def describe(self) -> str:
         text = _axes_text(self.kernel, self.stride, self.padding, self.dilation)
@@ -78,7 +64,6 @@ class AvgPool(WindowPool):
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class GlobalPool(Layer):
     """Pool every spatial position: [C, *S] -> [C, 1, ...] (keepdims, PyTorch) or [C]."""
 
@@ -121,7 +106,6 @@ class GlobalMaxPool(GlobalPool):
     aliases = ("global_max_pool", "global_max_pooling")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class AdaptivePool(Layer):
     """PyTorch's adaptive pooling: window i spans [floor(iN/o), ceil((i+1)N/o))."""
 

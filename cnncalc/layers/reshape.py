@@ -3,14 +3,12 @@ zero padding, identity."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from ..receptive import Field
 from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class Flatten(Layer):
     """[C, *S] -> [C * prod(S)]. Everything after it sees the whole input."""
 
@@ -32,7 +30,6 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class Identity(Layer):
     """Passes its input on unchanged."""
 
@@ -45,7 +42,6 @@ class Identity(Layer):
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class ZeroPad(Layer):
     """Pads zeros around each spatial axis: N -> N + before + after."""
 
@@ -79,7 +75,6 @@ _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
 @register
-@dataclass(frozen=True, eq=False, repr=False)
 class Upsample(Layer):
     """Resize each spatial axis to `size`, or floor(N * scale), by nearest or linear
     interpolation (PyTorch's nn.Upsample)."""
