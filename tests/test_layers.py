@@ -183,4 +183,4 @@ def test_layer_constructor_names_missing_and_unknown_fields():
         LAYERS["dense"]((4,))
     with pytest.raises(TypeError, match="unexpected or repeated field 'unit'"):
         LAYERS["dense"]((4,), unit=3)
-    assert LAYERS["dense"]((4,), units=3).output_shape() == (3,)
+    assert LAYERS["dense"]((4,), units=3, bias=True).output_shape() == (3,)
