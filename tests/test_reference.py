@@ -91,3 +91,26 @@ def test_receptive_field_published(name, size, jump, padding):
     assert all(f.size == size and f.jump == jump for f in field)
     if padding is not None:
         assert all(f.effective_padding == padding for f in field)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_examples_through_the_json_command(name):
+    """The same figures through `cnncalc summary --format json`, the contract tools read."""
+    import json as json_module
+
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    result = CliRunner().invoke(main, ["summary", str(EXAMPLES / f"{name}.yaml"),
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json_module.loads(result.stdout)
+    ref = MODELS[name]
+    assert data["total_params"] == ref["params"]
+    assert data["total_macs"] == ref["macs"]
+    assert data["output_shape"] == ref["output_shape"]
+    assert data["input_shape"] == ref["input"]
+    if "per_position" not in ref["rf"]:
+        assert {k: data["rf"][k] for k in ("size", "jump", "start")} == {
+            k: ref["rf"][k] for k in ("size", "jump", "start")}
