@@ -22,7 +22,8 @@ import numpy as np
 
 from ..geometry import transposed_size
 from ..layers import Layer
-from .im2col import Sliding, col2im, im2col, pad, unpad, window_view
+from .im2col import (Scratch, Sliding, col2im, im2col, pad, phase_pad, phase_unpad,
+                     phased_shape, tap, unpad, window_view)
 from .special import normal_cdf, normal_pdf
 
 Array = np.ndarray
@@ -38,6 +39,8 @@ class Op:
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
         self.buffers: dict[str, Array] = {}
+        # temporaries that die within a call; the runner hands every op the same one
+        self.scratch = Scratch()
 
     def init(self, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Fresh parameters, one array per `Layer.param_shapes()` entry."""
@@ -149,7 +152,7 @@ class ConvOp(Op):
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.x = x
         n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
-        cols = im2col(x, self.axes, "channel")                  # (C*K, N*L)
+        cols = im2col(x, self.axes, "channel", scratch=self.scratch)   # (C*K, N*L)
         w = self._grouped_weight()                               # (g, F/g, C/g*K)
         if groups == 1:
             out = w[0] @ cols                                    # (F, N*L)
@@ -168,24 +171,24 @@ class ConvOp(Op):
         x, self.x = self.x, None
         n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
         weight = self.params["weight"]
-        cols = im2col(x, self.axes, "channel")                   # (C*K, N*L)
+        cols = im2col(x, self.axes, "channel", scratch=self.scratch)   # (C*K, N*L)
         dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
             filters, -1)                                         # (F, N*L)
         if "bias" in self.params:
             self.grads["bias"] = dyt.sum(axis=1)
+        # the columns' gradient is written over the columns, dead once the weight's
+        # gradient is made: no second array of that size (and no fresh pages to fault in)
         if groups == 1:
             # (cols dy^T)^T: this operand order keeps OpenBLAS on its fast path
             self.grads["weight"] = (cols @ dyt.T).T.reshape(weight.shape)
-            del cols
-            dcols = weight.reshape(filters, -1).T @ dyt
+            dcols = np.matmul(weight.reshape(filters, -1).T, dyt, out=cols)
         else:
             dyg = dyt.reshape(groups, filters // groups, -1)     # (g, F/g, N*L)
             colg = cols.reshape(groups, -1, cols.shape[-1])      # (g, C/g*K, N*L)
             self.grads["weight"] = np.matmul(dyg, colg.transpose(0, 2, 1)).reshape(
                 weight.shape)
-            del cols, colg
-            dcols = np.matmul(self._grouped_weight().transpose(0, 2, 1), dyg).reshape(
-                -1, dyt.shape[1])
+            np.matmul(self._grouped_weight().transpose(0, 2, 1), dyg, out=colg)
+            dcols = cols
         return col2im(dcols, x.shape, self.axes, "channel")
 
 

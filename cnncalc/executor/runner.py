@@ -20,6 +20,7 @@ from ..errors import Location
 from ..layers import Shape, shape_str
 from ..spec import NetSpec
 from . import gradcheck
+from .im2col import Scratch
 from .memory import MemoryEstimate, estimate
 from .ops import Op, op_for
 
@@ -161,9 +162,11 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
         raise MemoryRefused(memory, max_memory, batch, network.input_shape)
 
     rng = np.random.default_rng(seed)
+    scratch = Scratch()  # one buffer for every op's temporaries, not one each
     for index, unit in enumerate(units):
         unit.op.init(rng, np.dtype(dtype))
         unit.op.seed = seed + index  # dropout masks differ per layer, same per run
+        unit.op.scratch = scratch
     x = rng.standard_normal((batch, *network.input_shape), dtype=np.dtype(dtype))
     clock = _Clock(progress)
     start = time.perf_counter()
