@@ -311,7 +311,8 @@ class MaxPoolOp(Op):
     """Max over each window; padding (declared or implicit) never wins, as in PyTorch.
 
     The winner's tap index is kept per output (the first maximum, PyTorch's tie rule);
-    backward adds each output's gradient at its winning tap, one strided add per tap.
+    backward adds each output's gradient at its winning tap, one strided add per tap. The
+    taps are read from the phased padded input (`im2col.phase_pad`), unit-stride.
     """
 
     def __init__(self, layer: Layer):
@@ -321,14 +322,19 @@ class MaxPoolOp(Op):
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
-        windows = window_view(pad(x, self.axes, -np.inf), self.axes)  # (N, C, *K, *O)
-        best = windows[(slice(None), slice(None), *self.offsets[0])].copy()
+        xq = phase_pad(x, self.axes, -np.inf)
+        best = tap(xq, self.axes, self.offsets[0]).copy()       # (N, C, *O)
         winner = np.zeros(best.shape, dtype=np.uint8 if len(self.offsets) < 256 else np.int32)
+        better = np.empty(best.shape, dtype=bool)
+        marked = np.empty_like(winner)
         for index, offset in enumerate(self.offsets[1:], start=1):
-            tap = windows[(slice(None), slice(None), *offset)]
-            better = tap > best
-            np.copyto(best, tap, where=better)
-            np.copyto(winner, index, where=better)
+            candidate = tap(xq, self.axes, offset)
+            np.greater(candidate, best, out=better)
+            np.maximum(best, candidate, out=best)
+            # winner = index where better: the taps come in rising index order, so a max does
+            # it, and arithmetic runs several times faster than a masked copy (np.copyto where)
+            np.multiply(better, winner.dtype.type(index), out=marked)
+            np.maximum(winner, marked, out=winner)
         self.winner = winner
         if any(a.pad_before or a.reach > a.size for a in self.axes):
             # a window wholly in padding (the plain ceil rule allows one) reads 0
@@ -336,12 +342,16 @@ class MaxPoolOp(Op):
         return best
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        n, c = self.shape[:2]
-        dxp = np.zeros((n, c, *(a.reach for a in self.axes)), dtype=dy.dtype)
+        dxq = np.zeros(phased_shape(self.shape, self.axes), dtype=dy.dtype)
+        won = np.empty(dy.shape, dtype=bool)
+        share = np.empty_like(dy)
         for index, offset in enumerate(self.offsets):
-            dxp[_tap_region(self.axes, offset)] += dy * (self.winner == index)
+            np.equal(self.winner, index, out=won)
+            np.multiply(dy, won, out=share)
+            target = tap(dxq, self.axes, offset)
+            target += share
         self.winner = None
-        return unpad(dxp, self.axes)
+        return phase_unpad(dxq, self.axes, self.shape)
 
 
 @register("avgpool")
