@@ -289,3 +289,26 @@ def test_the_calculator_never_imports_numpy() -> None:
     code = ("import sys, cnncalc, cnncalc.cli; from cnncalc.executor import cli; "
             "assert 'numpy' not in sys.modules, 'numpy imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("kernel, padding, dilation", [
+    (3, 1, 1),   # ResNet's 3x3 'same' conv
+    (3, 0, 1),   # valid: dy is padded by the whole kernel extent
+    (5, 1, 2),   # dilated, padding smaller than the extent
+    (2, 1, 1),   # an even kernel
+])
+def test_stride_one_conv_backward_by_the_adjoint_conv_equals_col2im(kernel, padding,
+                                                                     dilation) -> None:
+    spec = parse(f"name: c\ninput: [3, 9, 8]\nlayers:\n  - conv: {{filters: 4, kernel: "
+                 f"{kernel}, padding: {padding}, dilation: {dilation}}}\n", "c")
+    op = ops.op_for(build(spec).nodes()[-1].layer)
+    assert op.by_adjoint
+    rng = np.random.default_rng(3)
+    op.init(rng, np.dtype("float64"))
+    x = rng.standard_normal((2, 3, 9, 8))
+    dy = rng.standard_normal(op.forward(x).shape)
+    fast = op.backward(dy)
+    fast_grads = dict(op.grads)
+    op.forward(x)
+    assert np.allclose(fast, op.backward_by_col2im(dy))
+    assert all(np.allclose(fast_grads[name], op.grads[name]) for name in op.grads)

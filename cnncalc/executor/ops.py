@@ -127,12 +127,24 @@ class ConvOp(Op):
     call over the whole batch (OpenBLAS runs one large product several times faster than a
     batch of per-sample ones); the output then needs one transposing copy to NCHW. Backward
     rebuilds the columns rather than keeping them: they are K times the input's size.
+
+    With stride 1 the input's gradient is itself a convolution: of dy, padded by
+    d(K - 1) - p before, with the kernel flipped and its in and out channels swapped
+    (dx[h] = sum_k dy[h + p - k d] W[k]). That is an im2col copy and one product whose
+    inner size is F K rather than F; it ran 15-30% faster here than the product and col2im's
+    strided adds, which the other convs (and `backward_by_col2im`, for the tests) use.
     """
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
         self.axes = tuple(Sliding.of(w) for w in layer.windows())
         self.x: Array | None = None
+        # the adjoint conv's windows: over dy (size O), one per input pixel (count S)
+        self.adjoint_axes = tuple(
+            Sliding(a.out, a.kernel, 1, a.dilation, a.dilation * (a.kernel - 1) - a.pad_before,
+                    a.size) for a in self.axes)
+        self.by_adjoint = layer.groups == 1 and all(
+            a.stride == 1 and b.pad_before >= 0 for a, b in zip(self.axes, self.adjoint_axes))
 
     def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
                 dtype: np.dtype) -> Array:
@@ -168,6 +180,28 @@ class ConvOp(Op):
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
+        if not self.by_adjoint:
+            return self.backward_by_col2im(dy)
+        x, self.x = self.x, None
+        n, filters = x.shape[0], self.layer.filters
+        weight = self.params["weight"]
+        cols = im2col(x, self.axes, "channel", scratch=self.scratch)   # (C*K, N*L)
+        dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
+            filters, -1)                                         # (F, N*L)
+        if "bias" in self.params:
+            self.grads["bias"] = dyt.sum(axis=1)
+        # (cols dy^T)^T: this operand order keeps OpenBLAS on its fast path
+        self.grads["weight"] = (cols @ dyt.T).T.reshape(weight.shape)
+        del cols, dyt
+        spatial = tuple(range(2, weight.ndim))
+        flipped = np.flip(weight, spatial).swapaxes(0, 1)        # (C, F, *K)
+        flipped = np.ascontiguousarray(flipped).reshape(x.shape[1], -1)
+        dcols = im2col(dy, self.adjoint_axes, "channel", scratch=self.scratch)  # (F*K, N*S)
+        dxt = flipped @ dcols                                    # (C, N*S)
+        return np.ascontiguousarray(np.swapaxes(dxt.reshape(x.shape[1], n, *x.shape[2:]), 0, 1))
+
+    def backward_by_col2im(self, dy: Array) -> Array:
+        """Backward for any stride and groups: the columns' gradient W^T dy, then col2im."""
         x, self.x = self.x, None
         n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
         weight = self.params["weight"]
