@@ -182,48 +182,51 @@ class ConvOp(Op):
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         if not self.by_adjoint:
             return self.backward_by_col2im(dy)
-        x, self.x = self.x, None
-        n, filters = x.shape[0], self.layer.filters
-        weight = self.params["weight"]
-        cols = im2col(x, self.axes, "channel", scratch=self.scratch)   # (C*K, N*L)
-        dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
-            filters, -1)                                         # (F, N*L)
-        if "bias" in self.params:
-            self.grads["bias"] = dyt.sum(axis=1)
-        # (cols dy^T)^T: this operand order keeps OpenBLAS on its fast path
-        self.grads["weight"] = (cols @ dyt.T).T.reshape(weight.shape)
+        x, cols, dyt = self._columns_and_dy(dy)
+        self._weight_gradient(cols, dyt)
         del cols, dyt
-        spatial = tuple(range(2, weight.ndim))
-        flipped = np.flip(weight, spatial).swapaxes(0, 1)        # (C, F, *K)
+        weight = self.params["weight"]
+        flipped = np.flip(weight, tuple(range(2, weight.ndim))).swapaxes(0, 1)  # (C, F, *K)
         flipped = np.ascontiguousarray(flipped).reshape(x.shape[1], -1)
         dcols = im2col(dy, self.adjoint_axes, "channel", scratch=self.scratch)  # (F*K, N*S)
         dxt = flipped @ dcols                                    # (C, N*S)
-        return np.ascontiguousarray(np.swapaxes(dxt.reshape(x.shape[1], n, *x.shape[2:]), 0, 1))
+        dxt = dxt.reshape(x.shape[1], x.shape[0], *x.shape[2:])
+        return np.ascontiguousarray(np.swapaxes(dxt, 0, 1))
 
     def backward_by_col2im(self, dy: Array) -> Array:
         """Backward for any stride and groups: the columns' gradient W^T dy, then col2im."""
-        x, self.x = self.x, None
-        n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
-        weight = self.params["weight"]
-        cols = im2col(x, self.axes, "channel", scratch=self.scratch)   # (C*K, N*L)
-        dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
-            filters, -1)                                         # (F, N*L)
-        if "bias" in self.params:
-            self.grads["bias"] = dyt.sum(axis=1)
+        x, cols, dyt = self._columns_and_dy(dy)
+        self._weight_gradient(cols, dyt)
         # the columns' gradient is written over the columns, dead once the weight's
         # gradient is made: no second array of that size (and no fresh pages to fault in)
+        groups = self.layer.groups
+        np.matmul(self._grouped_weight().transpose(0, 2, 1),      # (g, C/g*K, F/g)
+                  dyt.reshape(groups, -1, dyt.shape[-1]),          # (g, F/g, N*L)
+                  out=cols.reshape(groups, -1, cols.shape[-1]))
+        return col2im(cols, x.shape, self.axes, "channel")
+
+    def _columns_and_dy(self, dy: Array) -> tuple[Array, Array, Array]:
+        """Backward's common start: x, its columns (C*K, N*L) rebuilt in the scratch
+        buffer, and dy as (F, N*L); leaves the bias's gradient."""
+        x, self.x = self.x, None
+        n, filters = x.shape[0], self.layer.filters
+        cols = im2col(x, self.axes, "channel", scratch=self.scratch)
+        dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
+            filters, -1)
+        if "bias" in self.params:
+            self.grads["bias"] = dyt.sum(axis=1)
+        return x, cols, dyt
+
+    def _weight_gradient(self, cols: Array, dyt: Array) -> None:
+        """dW = dy cols^T per group, from cols (C*K, N*L) and dyt (F, N*L)."""
+        groups, weight = self.layer.groups, self.params["weight"]
         if groups == 1:
             # (cols dy^T)^T: this operand order keeps OpenBLAS on its fast path
             self.grads["weight"] = (cols @ dyt.T).T.reshape(weight.shape)
-            dcols = np.matmul(weight.reshape(filters, -1).T, dyt, out=cols)
-        else:
-            dyg = dyt.reshape(groups, filters // groups, -1)     # (g, F/g, N*L)
-            colg = cols.reshape(groups, -1, cols.shape[-1])      # (g, C/g*K, N*L)
-            self.grads["weight"] = np.matmul(dyg, colg.transpose(0, 2, 1)).reshape(
-                weight.shape)
-            np.matmul(self._grouped_weight().transpose(0, 2, 1), dyg, out=colg)
-            dcols = cols
-        return col2im(dcols, x.shape, self.axes, "channel")
+            return
+        dyg = dyt.reshape(groups, -1, dyt.shape[-1])               # (g, F/g, N*L)
+        colg = cols.reshape(groups, -1, cols.shape[-1])            # (g, C/g*K, N*L)
+        self.grads["weight"] = np.matmul(dyg, colg.transpose(0, 2, 1)).reshape(weight.shape)
 
 
 @register("conv_transpose")
