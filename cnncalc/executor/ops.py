@@ -578,6 +578,13 @@ def normalize_backward(dxhat: Array, xhat: Array, inv_std: Array, axes: tuple[in
     return inv_std * (dxhat - mean_d - xhat * mean_dx)
 
 
+def _channel_dot(a: Array, b: Array) -> Array:
+    """sum(a * b) per channel without the product's temporary: a, b (N, C, S) -> (C,)."""
+    if hasattr(np, "vecdot"):  # NumPy >= 2.0: a SIMD dot per row, 2-3x faster than einsum
+        return np.vecdot(a, b).sum(axis=0)
+    return np.einsum("ncs,ncs->c", a, b)
+
+
 @register("batchnorm")
 class BatchNormOp(Op):
     """Per channel over (N, *S). Training uses the batch's statistics and updates the running
@@ -593,51 +600,62 @@ class BatchNormOp(Op):
     def keeps_output(self) -> bool:  # type: ignore[override]
         return not self.layer.affine  # then the output is x_hat itself
 
+    # Batch norm is memory-bound, so the code counts passes over the batch: the statistics
+    # are a sum and a dot product per channel (no squared temporary), x_hat is
+    # kept as centered * s (s = 1/std, or 1 once scaled in place) so that forward never
+    # scales it separately, and the affine map is one multiply and one add.
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
-        axes = (0, *_spatial_axes(x))
+        """x (N, C, *S) -> y of the same shape; statistics per channel over (N, *S)."""
         layer = self.layer
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)                                  # (N, C, S)
+        count = x3.shape[0] * x3.shape[2]
         self.batch_stats = train or not layer.track_running_stats
         if self.batch_stats:
-            xhat, inv_std, mean, var = normalize(x, axes, layer.eps)
+            mean = x3.sum(axis=(0, 2)) / count                    # (C,)
+            centered = x3 - mean[:, None]
+            var = _channel_dot(centered, centered) / count
             if train and layer.track_running_stats:
-                count = x.size // x.shape[1]
                 m = layer.momentum
                 self.buffers["running_mean"] *= 1 - m
-                self.buffers["running_mean"] += m * mean.ravel()
+                self.buffers["running_mean"] += m * mean
                 self.buffers["running_var"] *= 1 - m
-                self.buffers["running_var"] += m * var.ravel() * count / max(count - 1, 1)
+                self.buffers["running_var"] += m * var * count / max(count - 1, 1)
         else:
-            inv_std = _channel_view(1.0 / np.sqrt(self.buffers["running_var"] + layer.eps),
-                                    x.ndim)
-            xhat = (x - _channel_view(self.buffers["running_mean"], x.ndim)) * inv_std
-        self.xhat, self.inv_std = xhat, inv_std
-        if not layer.affine:
-            return xhat
-        y = xhat * _channel_view(self.params["weight"], x.ndim)
-        y += _channel_view(self.params["bias"], x.ndim)
-        return y
+            centered = x3 - self.buffers["running_mean"][:, None]
+            var = self.buffers["running_var"]
+        inv_std = (1.0 / np.sqrt(var + layer.eps)).astype(x.dtype)
+        self.inv_std = inv_std
+        if not layer.affine:  # the output is x_hat: scale in place and keep it
+            centered *= inv_std[:, None]
+            self.centered, self.to_xhat = centered, np.ones_like(inv_std)
+            return centered.reshape(x.shape)
+        self.centered, self.to_xhat = centered, inv_std
+        y = np.multiply(centered, (self.params["weight"] * inv_std)[:, None])
+        y += self.params["bias"][:, None]
+        return y.reshape(x.shape)
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        xhat, inv_std = self.xhat, self.inv_std
-        self.xhat = None
-        axes = (0, *_spatial_axes(dy))
-        ndim = dy.ndim
-        dgamma = np.sum(dy * xhat, axis=axes)
-        dbeta = dy.sum(axis=axes)
-        gamma = self.params["weight"] if self.layer.affine else np.ones_like(dbeta)
+        centered, to_xhat, inv_std = self.centered, self.to_xhat, self.inv_std
+        self.centered = None
+        n, c = dy.shape[:2]
+        dy3 = dy.reshape(n, c, -1)
+        count = dy3.shape[0] * dy3.shape[2]
+        dbeta = dy3.sum(axis=(0, 2))
+        dgamma = _channel_dot(dy3, centered) * to_xhat            # sum(dy x_hat)
         if self.layer.affine:
             self.grads = {"weight": dgamma, "bias": dbeta}
-        scale = _channel_view(gamma, ndim) * inv_std
+            scale = self.params["weight"] * inv_std
+        else:
+            scale = inv_std
         if not self.batch_stats:
-            return dy * scale
-        # inv_std (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) with dxhat = gamma dy, whose
-        # means are the parameter gradients over the count: no more passes over the batch
-        count = dy.size // dy.shape[1]
-        dx = xhat * _channel_view(-dgamma / count, ndim)
-        dx += dy
-        dx -= _channel_view(dbeta / count, ndim)
-        dx *= scale
-        return dx
+            return dy * _channel_view(scale, dy.ndim)
+        # scale (dy - mean(dy) - x_hat mean(dy x_hat)), dgamma and dbeta being those sums
+        dx = np.multiply(centered, (-to_xhat * dgamma / count)[:, None])
+        dx += dy3
+        dx -= (dbeta / count)[:, None]
+        dx *= scale[:, None]
+        return dx.reshape(dy.shape)
 
 
 class GroupedNormOp(Op):
