@@ -176,11 +176,18 @@ def _phase_regions(axes: Sequence[Sliding]) -> list[tuple[tuple[slice, ...], tup
     return regions
 
 
-def _allocate(shape: tuple[int, ...], dtype: np.dtype, channel_major: bool) -> np.ndarray:
+def is_channel_major(x: np.ndarray) -> bool:
+    """Whether x (N, C, ...) is stored as a C-contiguous (C, N, ...) array."""
+    return x.ndim >= 2 and x.swapaxes(0, 1).flags.c_contiguous
+
+
+def allocate(shape: tuple[int, ...], dtype: np.dtype, channel_major: bool,
+             zero: bool = False) -> np.ndarray:
     """An (N, C, ...) array; channel_major stores it as (C, N, ...) and returns the view."""
+    make = np.zeros if zero else np.empty
     if not channel_major:
-        return np.empty(shape, dtype=dtype)
-    return np.empty((shape[1], shape[0], *shape[2:]), dtype=dtype).swapaxes(0, 1)
+        return make(shape, dtype=dtype)
+    return make((shape[1], shape[0], *shape[2:]), dtype=dtype).swapaxes(0, 1)
 
 
 def phase_pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0,
@@ -193,7 +200,7 @@ def phase_pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0,
     """
     if phases(axes[-1]) == 1 and all(a.pad_before == 0 and a.reach <= a.size for a in axes):
         return x[..., None, :]
-    xq = _allocate(phased_shape(x.shape, axes), x.dtype, channel_major)
+    xq = allocate(phased_shape(x.shape, axes), x.dtype, channel_major)
     xq.fill(fill)
     for target, source in _phase_regions(axes):
         xq[target] = x[source]
@@ -202,9 +209,9 @@ def phase_pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0,
 
 def phase_unpad(dxq: np.ndarray, axes: Sequence[Sliding], shape: tuple[int, ...]
                 ) -> np.ndarray:
-    """The adjoint of `phase_pad` for gradients: phased -> (N, C, *S), C-contiguous; input
-    pixels that no window reached get zero."""
-    dx = np.zeros(shape, dtype=dxq.dtype)
+    """The adjoint of `phase_pad` for gradients: phased -> (N, C, *S), stored in dxq's
+    order (NCHW or channel-major); input pixels that no window reached get zero."""
+    dx = allocate(shape, dxq.dtype, is_channel_major(dxq), zero=True)
     for target, source in _phase_regions(axes):
         dx[source] = dxq[target]
     return dx
@@ -255,14 +262,14 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding],
     that read padding are dropped). `shape` is x's shape.
 
     One strided add per kernel tap into a zeroed phased array, stored in the columns' own
-    channel order so that the adds run in memory order; one copy back to NCHW.
+    channel order so that the adds run in memory order; one copy back out of it (the
+    'channel' layout's result is channel-major, see `ops`).
     """
     n, c = shape[:2]
     kernel = tuple(a.kernel for a in axes)
     out = tuple(a.out for a in axes)
     channel = layout == "channel"
-    dxq = _allocate(phased_shape(shape, axes), cols.dtype, channel)
-    dxq.fill(0)
+    dxq = allocate(phased_shape(shape, axes), cols.dtype, channel, zero=True)
     windows = cols.reshape((c, *kernel, n, *out) if channel else (n, c, *kernel, *out))
     for offset in _offsets(axes):
         target = tap(dxq, axes, offset)

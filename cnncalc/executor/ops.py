@@ -8,6 +8,12 @@ the parameter gradients in `grads` (same names and shapes as `params`, which fol
 
 Shapes carry the batch first: x (N, C, *S) for spatial layers, (N, F) for flat ones.
 
+Layout: arrays have NCHW shapes, but a conv's output (and its input's gradient) is stored
+channel-major, (C, N, *S) in memory, because that is what its matrix product gives; batch
+norm, activations and pooling keep the layout they are given (NumPy's elementwise results
+follow their input's memory order), so a ResNet's activations never pay a transposing copy.
+Every op accepts any memory order; the layout only decides which copies are needed.
+
 Memory: an op keeps only what its backward reads (a conv keeps its input, not its columns;
 batch norm keeps the normalised input). `inplace=True` tells an op that nobody else reads its
 input, so it may write its output over it; ops whose backward reads their own output say so
@@ -22,8 +28,8 @@ import numpy as np
 
 from ..geometry import transposed_size
 from ..layers import Layer
-from .im2col import (Scratch, Sliding, col2im, im2col, pad, phase_pad, phase_unpad,
-                     phased_shape, tap, unpad, window_view)
+from .im2col import (Scratch, Sliding, allocate, col2im, im2col, is_channel_major, pad,
+                     phase_pad, phase_unpad, phased_shape, tap, unpad, window_view)
 from .special import normal_cdf, normal_pdf
 
 Array = np.ndarray
@@ -125,8 +131,10 @@ class ConvOp(Op):
 
     The columns use the 'channel' layout (C*K, N*L), so each product is a single 2-D BLAS
     call over the whole batch (OpenBLAS runs one large product several times faster than a
-    batch of per-sample ones); the output then needs one transposing copy to NCHW. Backward
-    rebuilds the columns rather than keeping them: they are K times the input's size.
+    batch of per-sample ones). The product's (F, N*L) result is returned as it is, an
+    (N, F, *O) view of channel-major memory (see the module's docstring); dy and dx likewise
+    need no transposing copy when they are channel-major. Backward rebuilds the columns
+    rather than keeping them: they are K times the input's size.
 
     With stride 1 the input's gradient is itself a convolution: of dy, padded by
     d(K - 1) - p before, with the kernel flipped and its in and out channels swapped
@@ -171,13 +179,10 @@ class ConvOp(Op):
         else:
             out = np.matmul(w, cols.reshape(groups, -1, cols.shape[1]))
         del cols
-        y = np.empty((n, filters, *(a.out for a in self.axes)), dtype=x.dtype)
-        nchw = out.reshape(filters, n, -1).transpose(1, 0, 2)   # (N, F, L), a view
-        if "bias" in self.params:  # the bias rides on the transposing copy
-            np.add(nchw, self.params["bias"][:, None], out=y.reshape(n, filters, -1))
-        else:
-            np.copyto(y.reshape(n, filters, -1), nchw)
-        return y
+        out = out.reshape(filters, n, *(a.out for a in self.axes))  # (F, N, *O)
+        if "bias" in self.params:
+            out += _channel_view(self.params["bias"], out.ndim).swapaxes(0, 1)
+        return out.swapaxes(0, 1)                                # (N, F, *O), channel-major
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         if not self.by_adjoint:
@@ -190,8 +195,7 @@ class ConvOp(Op):
         flipped = np.ascontiguousarray(flipped).reshape(x.shape[1], -1)
         dcols = im2col(dy, self.adjoint_axes, "channel", scratch=self.scratch)  # (F*K, N*S)
         dxt = flipped @ dcols                                    # (C, N*S)
-        dxt = dxt.reshape(x.shape[1], x.shape[0], *x.shape[2:])
-        return np.ascontiguousarray(np.swapaxes(dxt, 0, 1))
+        return dxt.reshape(x.shape[1], x.shape[0], *x.shape[2:]).swapaxes(0, 1)
 
     def backward_by_col2im(self, dy: Array) -> Array:
         """Backward for any stride and groups: the columns' gradient W^T dy, then col2im."""
@@ -359,10 +363,11 @@ class MaxPoolOp(Op):
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
-        xq = phase_pad(x, self.axes, -np.inf)
-        best = tap(xq, self.axes, self.offsets[0]).copy()       # (N, C, *O)
-        winner = np.zeros(best.shape, dtype=np.uint8 if len(self.offsets) < 256 else np.int32)
-        better = np.empty(best.shape, dtype=bool)
+        xq = phase_pad(x, self.axes, -np.inf, channel_major=is_channel_major(x))
+        best = tap(xq, self.axes, self.offsets[0]).copy(order="K")   # (N, C, *O), xq's order
+        # the *_like arrays follow best's memory order, so the loop runs in one order
+        winner = np.zeros_like(best, dtype=np.uint8 if len(self.offsets) < 256 else np.int32)
+        better = np.empty_like(best, dtype=bool)
         marked = np.empty_like(winner)
         for index, offset in enumerate(self.offsets[1:], start=1):
             candidate = tap(xq, self.axes, offset)
@@ -379,8 +384,9 @@ class MaxPoolOp(Op):
         return best
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        dxq = np.zeros(phased_shape(self.shape, self.axes), dtype=dy.dtype)
-        won = np.empty(dy.shape, dtype=bool)
+        dxq = allocate(phased_shape(self.shape, self.axes), dy.dtype, is_channel_major(dy),
+                       zero=True)
+        won = np.empty_like(dy, dtype=bool)
         share = np.empty_like(dy)
         for index, offset in enumerate(self.offsets):
             np.equal(self.winner, index, out=won)
