@@ -207,7 +207,7 @@ class ConvOp(Op):
         np.matmul(self._grouped_weight().transpose(0, 2, 1),      # (g, C/g*K, F/g)
                   dyt.reshape(groups, -1, dyt.shape[-1]),          # (g, F/g, N*L)
                   out=cols.reshape(groups, -1, cols.shape[-1]))
-        return col2im(cols, x.shape, self.axes, "channel")
+        return col2im(cols, x.shape, self.axes, "channel", self.scratch)
 
     def _columns_and_dy(self, dy: Array) -> tuple[Array, Array, Array]:
         """Backward's common start: x, its columns (C*K, N*L) rebuilt in the scratch
@@ -363,7 +363,7 @@ class MaxPoolOp(Op):
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
-        xq = phase_pad(x, self.axes, -np.inf, channel_major=is_channel_major(x))
+        xq = phase_pad(x, self.axes, -np.inf, is_channel_major(x), self.scratch)
         best = tap(xq, self.axes, self.offsets[0]).copy(order="K")   # (N, C, *O), xq's order
         # the *_like arrays follow best's memory order, so the loop runs in one order
         winner = np.zeros_like(best, dtype=np.uint8 if len(self.offsets) < 256 else np.int32)
@@ -384,8 +384,9 @@ class MaxPoolOp(Op):
         return best
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        dxq = allocate(phased_shape(self.shape, self.axes), dy.dtype, is_channel_major(dy),
-                       zero=True)
+        dxq = self.scratch.array("padded", phased_shape(self.shape, self.axes), dy.dtype,
+                                 is_channel_major(dy))
+        dxq.fill(0)
         won = np.empty_like(dy, dtype=bool)
         share = np.empty_like(dy)
         for index, offset in enumerate(self.offsets):
