@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..geometry import Window
+from . import parallel
 
 LAYOUTS = ("batch", "channel")
 
@@ -207,9 +208,15 @@ def phase_pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0,
     if phases(axes[-1]) == 1 and all(a.pad_before == 0 and a.reach <= a.size for a in axes):
         return x[..., None, :]
     xq = _temporary(phased_shape(x.shape, axes), x.dtype, channel_major, scratch, "padded")
-    xq.fill(fill)
-    for target, source in _phase_regions(axes):
-        xq[target] = x[source]
+    regions = _phase_regions(axes)
+
+    def fill_channels(start: int, stop: int) -> None:
+        part, source_part = xq[:, start:stop], x[:, start:stop]
+        part.fill(fill)
+        for target, source in regions:
+            part[target] = source_part[source]
+
+    parallel.split(fill_channels, x.shape[1], xq.size)
     return xq
 
 
@@ -225,8 +232,14 @@ def phase_unpad(dxq: np.ndarray, axes: Sequence[Sliding], shape: tuple[int, ...]
     """The adjoint of `phase_pad` for gradients: phased -> (N, C, *S), stored in dxq's
     order (NCHW or channel-major); input pixels that no window reached get zero."""
     dx = allocate(shape, dxq.dtype, is_channel_major(dxq), zero=True)
-    for target, source in _phase_regions(axes):
-        dx[source] = dxq[target]
+    regions = _phase_regions(axes)
+
+    def copy_channels(start: int, stop: int) -> None:
+        part, source_part = dx[:, start:stop], dxq[:, start:stop]
+        for target, source in regions:
+            part[source] = source_part[target]
+
+    parallel.split(copy_channels, shape[1], dx.size)
     return dx
 
 
@@ -251,7 +264,8 @@ def im2col(x: np.ndarray, axes: Sequence[Sliding], layout: str = "batch",
     (C*prod(K), N*prod(O)). Padding (and implicit padding) reads `fill`. With `scratch`
     the columns are written into its buffer (valid until its next use).
 
-    One copy per kernel tap (9 for a 3x3 kernel), never per pixel or channel.
+    One copy per kernel tap (9 for a 3x3 kernel), never per pixel or channel; the taps are
+    shared out over threads (`parallel`).
     """
     n, c = x.shape[:2]
     channel = layout == "channel"
@@ -260,11 +274,16 @@ def im2col(x: np.ndarray, axes: Sequence[Sliding], layout: str = "batch",
     out = tuple(a.out for a in axes)
     shape = (c, *kernel, n, *out) if channel else (n, c, *kernel, *out)
     cols = _temporary(shape, x.dtype, False, scratch, "columns")
-    for offset in _offsets(axes):
-        if channel:
-            np.copyto(cols[(slice(None), *offset)], tap(xq, axes, offset).swapaxes(0, 1))
-        else:
-            np.copyto(cols[(slice(None), slice(None), *offset)], tap(xq, axes, offset))
+    offsets = _offsets(axes)
+
+    def copy_taps(start: int, stop: int) -> None:
+        for offset in offsets[start:stop]:
+            if channel:
+                np.copyto(cols[(slice(None), *offset)], tap(xq, axes, offset).swapaxes(0, 1))
+            else:
+                np.copyto(cols[(slice(None), slice(None), *offset)], tap(xq, axes, offset))
+
+    parallel.split(copy_taps, len(offsets), cols.size)
     rows, positions = c * math.prod(kernel), math.prod(out)
     return cols.reshape(rows, n * positions) if channel else cols.reshape(n, rows, positions)
 
@@ -283,14 +302,20 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding],
     out = tuple(a.out for a in axes)
     channel = layout == "channel"
     dxq = _temporary(phased_shape(shape, axes), cols.dtype, channel, scratch, "padded")
-    dxq.fill(0)
     windows = cols.reshape((c, *kernel, n, *out) if channel else (n, c, *kernel, *out))
-    for offset in _offsets(axes):
-        target = tap(dxq, axes, offset)
-        if channel:
-            target += windows[(slice(None), *offset)].swapaxes(0, 1)
-        else:
-            target += windows[(slice(None), slice(None), *offset)]
+    offsets = _offsets(axes)
+
+    def add_channels(start: int, stop: int) -> None:  # overlapping taps: split by channel
+        part = dxq[:, start:stop]
+        part.fill(0)
+        for offset in offsets:
+            target = tap(part, axes, offset)
+            if channel:
+                target += windows[(slice(start, stop), *offset)].swapaxes(0, 1)
+            else:
+                target += windows[(slice(None), slice(start, stop), *offset)]
+
+    parallel.split(add_channels, c, cols.size)
     return phase_unpad(dxq, axes, shape)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..geometry import transposed_size
 from ..layers import Layer
+from . import parallel
 from .im2col import (Scratch, Sliding, allocate, col2im, im2col, is_channel_major, pad,
                      phase_pad, phase_unpad, phased_shape, tap, unpad, window_view)
 from .special import normal_cdf, normal_pdf
@@ -365,18 +366,23 @@ class MaxPoolOp(Op):
         self.shape = x.shape
         xq = phase_pad(x, self.axes, -np.inf, is_channel_major(x), self.scratch)
         best = tap(xq, self.axes, self.offsets[0]).copy(order="K")   # (N, C, *O), xq's order
-        # the *_like arrays follow best's memory order, so the loop runs in one order
+        # the *_like arrays follow best's memory order, so the loops run in one order
         winner = np.zeros_like(best, dtype=np.uint8 if len(self.offsets) < 256 else np.int32)
-        better = np.empty_like(best, dtype=bool)
-        marked = np.empty_like(winner)
-        for index, offset in enumerate(self.offsets[1:], start=1):
-            candidate = tap(xq, self.axes, offset)
-            np.greater(candidate, best, out=better)
-            np.maximum(best, candidate, out=best)
-            # winner = index where better: the taps come in rising index order, so a max does
-            # it, and arithmetic runs several times faster than a masked copy (np.copyto where)
-            np.multiply(better, winner.dtype.type(index), out=marked)
-            np.maximum(winner, marked, out=winner)
+
+        def channels(start: int, stop: int) -> None:
+            part, won = best[:, start:stop], winner[:, start:stop]
+            better = np.empty_like(part, dtype=bool)
+            marked = np.empty_like(won)
+            for index, offset in enumerate(self.offsets[1:], start=1):
+                candidate = tap(xq[:, start:stop], self.axes, offset)
+                np.greater(candidate, part, out=better)
+                np.maximum(part, candidate, out=part)
+                # won = index where better: the taps come in rising index order, so a max
+                # does it, and arithmetic runs several times faster than np.copyto(where=)
+                np.multiply(better, won.dtype.type(index), out=marked)
+                np.maximum(won, marked, out=won)
+
+        parallel.split(channels, x.shape[1], xq.size)
         self.winner = winner
         if any(a.pad_before or a.reach > a.size for a in self.axes):
             # a window wholly in padding (the plain ceil rule allows one) reads 0
@@ -386,15 +392,20 @@ class MaxPoolOp(Op):
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         dxq = self.scratch.array("padded", phased_shape(self.shape, self.axes), dy.dtype,
                                  is_channel_major(dy))
-        dxq.fill(0)
-        won = np.empty_like(dy, dtype=bool)
-        share = np.empty_like(dy)
-        for index, offset in enumerate(self.offsets):
-            np.equal(self.winner, index, out=won)
-            np.multiply(dy, won, out=share)
-            target = tap(dxq, self.axes, offset)
-            target += share
-        self.winner = None
+        winner, self.winner = self.winner, None
+
+        def channels(start: int, stop: int) -> None:
+            part, grad = dxq[:, start:stop], dy[:, start:stop]
+            part.fill(0)
+            won = np.empty_like(grad, dtype=bool)
+            share = np.empty_like(grad)
+            for index, offset in enumerate(self.offsets):
+                np.equal(winner[:, start:stop], index, out=won)
+                np.multiply(grad, won, out=share)
+                target = tap(part, self.axes, offset)
+                target += share
+
+        parallel.split(channels, dy.shape[1], dxq.size)
         return phase_unpad(dxq, self.axes, self.shape)
 
 
@@ -608,38 +619,50 @@ class BatchNormOp(Op):
         return not self.layer.affine  # then the output is x_hat itself
 
     # Batch norm is memory-bound, so the code counts passes over the batch: the statistics
-    # are a sum and a dot product per channel (no squared temporary), x_hat is
-    # kept as centered * s (s = 1/std, or 1 once scaled in place) so that forward never
-    # scales it separately, and the affine map is one multiply and one add.
+    # are a sum and a dot product per channel (no squared temporary), x_hat is kept as
+    # centered * s (s = 1/std, or 1 once scaled in place) so that forward never scales it
+    # separately, and the affine map is one multiply and one add. Channels are independent,
+    # so each thread (`parallel`) takes a share of them through every pass.
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         """x (N, C, *S) -> y of the same shape; statistics per channel over (N, *S)."""
         layer = self.layer
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, -1)                                  # (N, C, S)
         count = x3.shape[0] * x3.shape[2]
-        self.batch_stats = train or not layer.track_running_stats
-        if self.batch_stats:
-            mean = x3.sum(axis=(0, 2)) / count                    # (C,)
-            centered = x3 - mean[:, None]
-            var = _channel_dot(centered, centered) / count
-            if train and layer.track_running_stats:
-                m = layer.momentum
-                self.buffers["running_mean"] *= 1 - m
-                self.buffers["running_mean"] += m * mean
-                self.buffers["running_var"] *= 1 - m
-                self.buffers["running_var"] += m * var * count / max(count - 1, 1)
-        else:
-            centered = x3 - self.buffers["running_mean"][:, None]
-            var = self.buffers["running_var"]
-        inv_std = (1.0 / np.sqrt(var + layer.eps)).astype(x.dtype)
-        self.inv_std = inv_std
-        if not layer.affine:  # the output is x_hat: scale in place and keep it
-            centered *= inv_std[:, None]
-            self.centered, self.to_xhat = centered, np.ones_like(inv_std)
-            return centered.reshape(x.shape)
-        self.centered, self.to_xhat = centered, inv_std
-        y = np.multiply(centered, (self.params["weight"] * inv_std)[:, None])
-        y += self.params["bias"][:, None]
+        batch_stats = self.batch_stats = train or not layer.track_running_stats
+        update = train and layer.track_running_stats
+        centered = np.empty_like(x3)                              # x3's memory order
+        y = np.empty_like(x3) if layer.affine else centered
+        inv_std = np.empty(c, dtype=x.dtype)
+
+        def channels(start: int, stop: int) -> None:
+            part, mine = x3[:, start:stop], centered[:, start:stop]
+            if batch_stats:
+                mean = part.sum(axis=(0, 2)) / count              # (C,)
+                np.subtract(part, mean[:, None], out=mine)
+                var = _channel_dot(mine, mine) / count
+                if update:
+                    m = layer.momentum
+                    running_mean = self.buffers["running_mean"][start:stop]
+                    running_mean *= 1 - m
+                    running_mean += m * mean
+                    running_var = self.buffers["running_var"][start:stop]
+                    running_var *= 1 - m
+                    running_var += m * var * count / max(count - 1, 1)
+            else:
+                np.subtract(part, self.buffers["running_mean"][start:stop, None], out=mine)
+                var = self.buffers["running_var"][start:stop]
+            inv_std[start:stop] = 1.0 / np.sqrt(var + layer.eps)
+            if not layer.affine:  # the output is x_hat: scale in place
+                mine *= inv_std[start:stop, None]
+                return
+            scale = self.params["weight"][start:stop] * inv_std[start:stop]
+            np.multiply(mine, scale[:, None], out=y[:, start:stop])
+            y[:, start:stop] += self.params["bias"][start:stop, None]
+
+        parallel.split(channels, c, x3.size)
+        self.centered, self.inv_std = centered, inv_std
+        self.to_xhat = inv_std if layer.affine else np.ones_like(inv_std)
         return y.reshape(x.shape)
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
@@ -648,20 +671,28 @@ class BatchNormOp(Op):
         n, c = dy.shape[:2]
         dy3 = dy.reshape(n, c, -1)
         count = dy3.shape[0] * dy3.shape[2]
-        dbeta = dy3.sum(axis=(0, 2))
-        dgamma = _channel_dot(dy3, centered) * to_xhat            # sum(dy x_hat)
-        if self.layer.affine:
+        affine = self.layer.affine
+        scale = self.params["weight"] * inv_std if affine else inv_std
+        dgamma, dbeta = np.empty_like(inv_std), np.empty_like(inv_std)
+        dx = np.empty_like(centered)
+
+        def channels(start: int, stop: int) -> None:
+            grad, mine, out = dy3[:, start:stop], centered[:, start:stop], dx[:, start:stop]
+            dbeta[start:stop] = grad.sum(axis=(0, 2))
+            dgamma[start:stop] = _channel_dot(grad, mine) * to_xhat[start:stop]  # sum dy x_hat
+            if not self.batch_stats:
+                np.multiply(grad, scale[start:stop, None], out=out)
+                return
+            # scale (dy - mean(dy) - x_hat mean(dy x_hat)), dgamma and dbeta being those sums
+            coefficient = -to_xhat[start:stop] * dgamma[start:stop] / count
+            np.multiply(mine, coefficient[:, None], out=out)
+            out += grad
+            out -= dbeta[start:stop, None] / count
+            out *= scale[start:stop, None]
+
+        parallel.split(channels, c, dy3.size)
+        if affine:
             self.grads = {"weight": dgamma, "bias": dbeta}
-            scale = self.params["weight"] * inv_std
-        else:
-            scale = inv_std
-        if not self.batch_stats:
-            return dy * _channel_view(scale, dy.ndim)
-        # scale (dy - mean(dy) - x_hat mean(dy x_hat)), dgamma and dbeta being those sums
-        dx = np.multiply(centered, (-to_xhat * dgamma / count)[:, None])
-        dx += dy3
-        dx -= (dbeta / count)[:, None]
-        dx *= scale[:, None]
         return dx.reshape(dy.shape)
 
 
