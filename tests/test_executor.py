@@ -312,3 +312,20 @@ def test_stride_one_conv_backward_by_the_adjoint_conv_equals_col2im(kernel, padd
     op.forward(x)
     assert np.allclose(fast, op.backward_by_col2im(dy))
     assert all(np.allclose(fast_grads[name], op.grads[name]) for name in op.grads)
+
+
+def test_conv_backward_over_a_free_dy_equals_the_plain_one() -> None:
+    """With inplace, a stride-1 conv writes dx over a channel-major dy of the same shape."""
+    spec = parse("name: c\ninput: [4, 6, 5]\nlayers:\n  - conv: {filters: 4, kernel: 3, "
+                 "padding: 1}\n", "c")
+    op = ops.op_for(build(spec).nodes()[-1].layer)
+    rng = np.random.default_rng(5)
+    op.init(rng, np.dtype("float64"))
+    x = rng.standard_normal((2, 4, 6, 5))
+    dy = rng.standard_normal((2, 4, 6, 5))
+    op.forward(x)
+    want = op.backward(dy.copy())
+    free = np.ascontiguousarray(dy.swapaxes(0, 1)).swapaxes(0, 1)  # channel-major
+    op.forward(x)
+    got = op.backward(free, inplace=True)
+    assert np.shares_memory(got, free) and np.allclose(got, want)

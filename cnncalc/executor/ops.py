@@ -195,7 +195,11 @@ class ConvOp(Op):
         flipped = np.flip(weight, tuple(range(2, weight.ndim))).swapaxes(0, 1)  # (C, F, *K)
         flipped = np.ascontiguousarray(flipped).reshape(x.shape[1], -1)
         dcols = im2col(dy, self.adjoint_axes, "channel", scratch=self.scratch)  # (F*K, N*S)
-        dxt = flipped @ dcols                                    # (C, N*S)
+        dxt = None
+        if inplace and dy.shape == x.shape and dy.dtype == x.dtype and is_channel_major(dy):
+            # dy is dead once copied into the columns: dx takes its pages, not fresh ones
+            dxt = dy.swapaxes(0, 1).reshape(x.shape[1], -1)
+        dxt = np.matmul(flipped, dcols, out=dxt)                 # (C, N*S)
         return dxt.reshape(x.shape[1], x.shape[0], *x.shape[2:]).swapaxes(0, 1)
 
     def backward_by_col2im(self, dy: Array) -> Array:
