@@ -141,7 +141,9 @@ class ConvOp(Op):
     d(K - 1) - p before, with the kernel flipped and its in and out channels swapped
     (dx[h] = sum_k dy[h + p - k d] W[k]). That is an im2col copy and one product whose
     inner size is F K rather than F; it ran 15-30% faster here than the product and col2im's
-    strided adds, which the other convs (and `backward_by_col2im`, for the tests) use.
+    strided adds, which the other convs (and `backward_by_col2im`, for the tests) use. The
+    same columns of dy, multiplied by x itself, give the weight's gradient, so a stride-1
+    conv's backward builds no columns of x at all.
     """
 
     def __init__(self, layer: Layer):
@@ -188,19 +190,28 @@ class ConvOp(Op):
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         if not self.by_adjoint:
             return self.backward_by_col2im(dy)
-        x, cols, dyt = self._columns_and_dy(dy)
-        self._weight_gradient(cols, dyt)
-        del cols, dyt
+        x, self.x = self.x, None
+        n, c = x.shape[:2]
         weight = self.params["weight"]
-        flipped = np.flip(weight, tuple(range(2, weight.ndim))).swapaxes(0, 1)  # (C, F, *K)
-        flipped = np.ascontiguousarray(flipped).reshape(x.shape[1], -1)
+        spatial = tuple(range(2, weight.ndim))
+        if "bias" in self.params:
+            self.grads["bias"] = dy.sum(axis=(0, *spatial))
         dcols = im2col(dy, self.adjoint_axes, "channel", scratch=self.scratch)  # (F*K, N*S)
+        # dy's columns give the weight's gradient too, against x itself (C, N*S), a view
+        # when x is channel-major: row (f, k') of dcols is dy read at tap k = K-1-k', so
+        # sum_(n,s) dcols[(f, k'), (n, s)] x[c, n, s] = dW[f, c, K-1-k']; no columns of x
+        x2d = x.swapaxes(0, 1).reshape(c, -1)
+        dw = (dcols @ x2d.T).reshape(weight.shape[0], *weight.shape[2:], c)  # (F, *K', C)
+        dw = np.flip(dw, tuple(range(1, weight.ndim - 1)))      # taps back in kernel order
+        self.grads["weight"] = np.ascontiguousarray(np.moveaxis(dw, -1, 1))   # (F, C, *K)
+        flipped = np.flip(weight, spatial).swapaxes(0, 1)        # (C, F, *K)
+        flipped = np.ascontiguousarray(flipped).reshape(c, -1)
         dxt = None
         if inplace and dy.shape == x.shape and dy.dtype == x.dtype and is_channel_major(dy):
             # dy is dead once copied into the columns: dx takes its pages, not fresh ones
-            dxt = dy.swapaxes(0, 1).reshape(x.shape[1], -1)
+            dxt = dy.swapaxes(0, 1).reshape(c, -1)
         dxt = np.matmul(flipped, dcols, out=dxt)                 # (C, N*S)
-        return dxt.reshape(x.shape[1], x.shape[0], *x.shape[2:]).swapaxes(0, 1)
+        return dxt.reshape(c, n, *x.shape[2:]).swapaxes(0, 1)
 
     def backward_by_col2im(self, dy: Array) -> Array:
         """Backward for any stride and groups: the columns' gradient W^T dy, then col2im."""
