@@ -164,9 +164,19 @@ class ConvOp(Op):
         return np.zeros(shape, dtype)
 
     def workspace(self, batch: int) -> int:
-        """The columns and, in backward, their gradient: 2 N C K L."""
-        rows = self.layer.input_shape[0] * math.prod(a.kernel for a in self.axes)
-        return 2 * batch * rows * math.prod(a.out for a in self.axes)
+        """The scratch buffers at their largest: the columns (of x, N C K L, or for the
+        adjoint backward of dy, N F K S) and the phased padded array they are copied from,
+        counted twice for the gradient arrays made beside them."""
+        layer, kernel = self.layer, math.prod(a.kernel for a in self.axes)
+        channels, sizes = layer.input_shape[0], layer.input_shape[1:]
+        columns = batch * channels * kernel * math.prod(a.out for a in self.axes)
+        padded = math.prod(phased_shape((batch, channels, *sizes), self.axes))
+        if self.by_adjoint:
+            outputs = tuple(a.out for a in self.axes)
+            columns = max(columns, batch * layer.filters * kernel * math.prod(sizes))
+            padded = max(padded, math.prod(phased_shape((batch, layer.filters, *outputs),
+                                                        self.adjoint_axes)))
+        return 2 * (columns + padded)
 
     def _grouped_weight(self) -> Array:
         w = self.params["weight"]
