@@ -6,7 +6,12 @@ Run from the repository root (torch is optional; without it only the executor ru
         [--repeat 3] [--threads N]
 
 Each side runs in its own subprocess with the same thread count (OPENBLAS_NUM_THREADS,
-OMP_NUM_THREADS, torch.set_num_threads), so that its peak memory is its own: the peak is
+OMP_NUM_THREADS, torch.set_num_threads), so that its peak memory is its own. The NumPy side
+also gets OPENBLAS_THREAD_TIMEOUT=4 (--blas-timeout; 0 leaves OpenBLAS's default): after
+each product OpenBLAS's idle threads otherwise busy-wait for 2^28 cycles (about 0.1 s), and
+the spinning thread takes a core from NumPy's own passes between the products (measured:
+about 80-100 ms of ResNet-18's forward + backward). PyTorch's kernels all run on its thread
+pool, so it has no such gap to lose. The peak is
 ru_maxrss at the end minus the resident size before the model was built (the libraries
 themselves are not counted), plus tracemalloc's peak for the executor, whose arrays NumPy
 reports to it. Times are the best of --repeat runs after one warm-up; the loss is
@@ -148,6 +153,8 @@ def _timed(fn) -> float:
 def _spawn(worker: str, args: argparse.Namespace) -> dict | None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads),
                OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    if worker == "numpy" and args.blas_timeout:
+        env["OPENBLAS_THREAD_TIMEOUT"] = str(args.blas_timeout)
     command = [sys.executable, __file__, "--worker", worker, "--batch", str(args.batch),
                "--size", str(args.size), "--repeat", str(args.repeat),
                "--threads", str(args.threads)]
@@ -168,6 +175,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--blas-timeout", type=int, default=4,
+                        help="OPENBLAS_THREAD_TIMEOUT for the NumPy side (4-30; 0: default)")
     parser.add_argument("--worker", choices=("numpy", "torch"))
     args = parser.parse_args()
     if args.worker == "numpy":
@@ -177,8 +186,10 @@ def main() -> None:
         print(json.dumps(torch_worker(args.batch, args.size, args.repeat, args.threads)))
         return
 
+    spin = (f"OPENBLAS_THREAD_TIMEOUT={args.blas_timeout}" if args.blas_timeout
+            else "OpenBLAS's default thread timeout")
     print(f"ResNet-18, batch {args.batch}, {args.size}x{args.size}, forward + backward, "
-          f"float32, {args.threads} thread(s), best of {args.repeat}")
+          f"float32, {args.threads} thread(s), best of {args.repeat}; NumPy side: {spin}")
     ours = _spawn("numpy", args)
     if ours is None:
         sys.exit(1)
