@@ -852,14 +852,28 @@ class ActivationOp(Op):
         return self.fn.saves == "output"
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
-        out = x if inplace and self.fn.saves == "output" else None
-        y = self.fn.forward(x, self.layer, out)
-        self.saved = y if self.fn.saves == "output" else x
+        if self.fn.saves == "input":  # these build their result from temporaries
+            self.saved = x
+            return self.fn.forward(x, self.layer, None)
+        y = x if inplace else np.empty_like(x)
+
+        def channels(start: int, stop: int) -> None:
+            self.fn.forward(x[:, start:stop], self.layer, y[:, start:stop])
+
+        parallel.split(channels, x.shape[1], x.size)
+        self.saved = y
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        slope, self.saved = self.fn.derivative(self.saved, self.layer), None
-        return np.multiply(dy, slope, out=dy if inplace else None, dtype=dy.dtype)
+        saved, self.saved = self.saved, None
+        dx = dy if inplace else np.empty_like(dy)
+
+        def channels(start: int, stop: int) -> None:
+            slope = self.fn.derivative(saved[:, start:stop], self.layer)
+            np.multiply(dy[:, start:stop], slope, out=dx[:, start:stop], dtype=dy.dtype)
+
+        parallel.split(channels, dy.shape[1], dy.size)
+        return dx
 
 
 @register("softmax")
