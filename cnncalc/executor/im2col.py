@@ -254,6 +254,22 @@ def tap(xq: np.ndarray, axes: Sequence[Sliding], offset: Sequence[int]) -> np.nd
                position % count, slice(start, start + (last.out - 1) * step + 1, step))]
 
 
+def _tap_inside(axes: Sequence[Sliding], offset: Sequence[int]
+                ) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+    """(which windows, which input pixels) of kernel tap `offset` lie inside the input:
+    window o reads pixel o * stride + offset * dilation - pad_before."""
+    windows, pixels = [slice(None), slice(None)], [slice(None), slice(None)]
+    for a, k in zip(axes, offset):
+        shift = k * a.dilation - a.pad_before
+        first = min(a.out, max(0, -(shift // a.stride) if shift < 0 else 0))
+        last = min(a.out, max(first, (a.size - 1 - shift) // a.stride + 1))
+        windows.append(slice(first, last))
+        start = first * a.stride + shift
+        pixels.append(slice(start, start + (last - first - 1) * a.stride + 1, a.stride)
+                      if last > first else slice(0, 0))
+    return tuple(windows), tuple(pixels)
+
+
 def _offsets(axes: Sequence[Sliding]) -> list[tuple[int, ...]]:
     return list(itertools.product(*(range(a.kernel) for a in axes)))
 
@@ -269,19 +285,28 @@ def im2col(x: np.ndarray, axes: Sequence[Sliding], layout: str = "batch",
     """
     n, c = x.shape[:2]
     channel = layout == "channel"
-    xq = phase_pad(x, axes, fill, channel_major=channel, scratch=scratch)
     kernel = tuple(a.kernel for a in axes)
     out = tuple(a.out for a in axes)
     shape = (c, *kernel, n, *out) if channel else (n, c, *kernel, *out)
     cols = _temporary(shape, x.dtype, False, scratch, "columns")
     offsets = _offsets(axes)
+    # with one phase the taps read x itself, their padding filled in place: no padded copy
+    xq = None if phases(axes[-1]) == 1 else phase_pad(x, axes, fill, channel, scratch)
 
     def copy_taps(start: int, stop: int) -> None:
         for offset in offsets[start:stop]:
-            if channel:
-                np.copyto(cols[(slice(None), *offset)], tap(xq, axes, offset).swapaxes(0, 1))
-            else:
-                np.copyto(cols[(slice(None), slice(None), *offset)], tap(xq, axes, offset))
+            # the tap's (N, C, *O) slab of the columns, as a view
+            slab = (cols[(slice(None), *offset)].swapaxes(0, 1) if channel
+                    else cols[(slice(None), slice(None), *offset)])
+            if xq is not None:
+                np.copyto(slab, tap(xq, axes, offset))
+                continue
+            inside, source = _tap_inside(axes, offset)
+            np.copyto(slab[inside], x[source])
+            for axis, (a, kept) in enumerate(zip(axes, inside[2:])):
+                before = (slice(None),) * (2 + axis)
+                slab[before + (slice(0, kept.start),)] = fill
+                slab[before + (slice(kept.stop, a.out),)] = fill
 
     parallel.split(copy_taps, len(offsets), cols.size)
     rows, positions = c * math.prod(kernel), math.prod(out)
