@@ -213,7 +213,8 @@ class ConvOp(Op):
         x2d = x.swapaxes(0, 1).reshape(c, -1)
         dw = (dcols @ x2d.T).reshape(weight.shape[0], *weight.shape[2:], c)  # (F, *K', C)
         dw = np.flip(dw, tuple(range(1, weight.ndim - 1)))      # taps back in kernel order
-        self.grads["weight"] = np.ascontiguousarray(np.moveaxis(dw, -1, 1))   # (F, C, *K)
+        # a strided (F, C, *K) view: copying it contiguous cost ~2.5 ms in layer4 for nothing
+        self.grads["weight"] = np.moveaxis(dw, -1, 1)
         flipped = np.flip(weight, spatial).swapaxes(0, 1)        # (C, F, *K)
         flipped = np.ascontiguousarray(flipped).reshape(c, -1)
         dxt = None
