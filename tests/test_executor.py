@@ -329,3 +329,30 @@ def test_conv_backward_over_a_free_dy_equals_the_plain_one() -> None:
     op.forward(x)
     got = op.backward(free, inplace=True)
     assert np.shares_memory(got, free) and np.allclose(got, want)
+
+
+def test_ops_split_over_threads_give_the_serial_results(monkeypatch) -> None:
+    """Every op of the tiny net, forward and backward, with its passes split over three
+    threads however small the arrays, against the same op run serially."""
+    from cnncalc.executor import parallel
+
+    def forward_backward(node, split: bool):
+        monkeypatch.setattr(parallel, "MIN_ELEMENTS", 0 if split else 1 << 62)
+        monkeypatch.setattr(parallel, "thread_count", lambda: 3)
+        op = ops.op_for(node.layer)
+        rng = np.random.default_rng(11)
+        op.init(rng, np.dtype("float64"))
+        shapes = getattr(node.layer, "input_shapes", None)
+        inputs = [rng.standard_normal((3, *s)) for s in shapes] if shapes else \
+            rng.standard_normal((3, *node.layer.input_shape))
+        y = op.forward(inputs)
+        dx = op.backward(np.random.default_rng(12).standard_normal(y.shape))
+        return y, dx, {name: grad.copy() for name, grad in op.grads.items()}
+
+    for node in build(load_file(TINY)).nodes():
+        (y, dx, grads), (y2, dx2, grads2) = (forward_backward(node, s) for s in (False, True))
+        assert np.allclose(y, y2) and grads.keys() == grads2.keys(), node.name
+        for got, want in zip(dx2 if isinstance(dx2, list) else [dx2],
+                             dx if isinstance(dx, list) else [dx]):
+            assert np.allclose(got, want), node.name
+        assert all(np.allclose(grads2[name], grads[name]) for name in grads), node.name

@@ -10,6 +10,7 @@ The thread count is OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else the usable 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -17,6 +18,7 @@ from typing import Callable
 MIN_ELEMENTS = 1 << 18
 
 _pool: ThreadPoolExecutor | None = None
+_PREFIX = "cnncalc-executor"
 
 
 def thread_count() -> int:
@@ -41,12 +43,14 @@ def split(work: Callable[[int, int], None], count: int, elements: int) -> None:
     """Call work(start, stop) for every share of `count` items and wait for all of them;
     the first share runs on the calling thread."""
     parts = shares(count, elements)
-    if len(parts) == 1:
-        work(*parts[0])
+    if len(parts) == 1 or threading.current_thread().name.startswith(_PREFIX):
+        # one share, or called from a share: run here (a share waiting on the pool could
+        # wait for itself)
+        work(0, count)
         return
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(thread_count(), thread_name_prefix="cnncalc")
+        _pool = ThreadPoolExecutor(thread_count(), thread_name_prefix=_PREFIX)
     futures = [_pool.submit(work, start, stop) for start, stop in parts[1:]]
     work(*parts[0])
     for future in futures:
