@@ -330,17 +330,25 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding],
     windows = cols.reshape((c, *kernel, n, *out) if channel else (n, c, *kernel, *out))
     offsets = _offsets(axes)
 
-    def add_channels(start: int, stop: int) -> None:  # overlapping taps: split by channel
-        part = dxq[:, start:stop]
+    # overlapping taps add into the same pixels, so the threads split samples or channels
+    # (whichever are more: a first conv has 3 channels), never taps
+    by_sample = n > c
+
+    def add_share(start: int, stop: int) -> None:
+        mine = slice(start, stop)
+        part = dxq[mine] if by_sample else dxq[:, mine]
         part.fill(0)
         for offset in offsets:
+            if channel:  # windows (C, *K, N, *O)
+                source = (windows[(slice(None), *offset, mine)] if by_sample
+                          else windows[(mine, *offset)]).swapaxes(0, 1)
+            else:        # windows (N, C, *K, *O)
+                source = windows[(mine, slice(None), *offset) if by_sample
+                                 else (slice(None), mine, *offset)]
             target = tap(part, axes, offset)
-            if channel:
-                target += windows[(slice(start, stop), *offset)].swapaxes(0, 1)
-            else:
-                target += windows[(slice(None), slice(start, stop), *offset)]
+            target += source
 
-    parallel.split(add_channels, c, cols.size)
+    parallel.split(add_share, max(n, c), cols.size)
     return phase_unpad(dxq, axes, shape)
 
 
