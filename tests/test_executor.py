@@ -356,3 +356,27 @@ def test_ops_split_over_threads_give_the_serial_results(monkeypatch) -> None:
                              dx if isinstance(dx, list) else [dx]):
             assert np.allclose(got, want), node.name
         assert all(np.allclose(grads2[name], grads[name]) for name in grads), node.name
+
+
+@pytest.mark.parametrize("size, padding, rounding, wholly_padding", [
+    (3, 1, "ceil", True),    # the seed's ceil rule keeps a last window that starts at 4
+    (4, 1, "ceil", False),   # every window reaches the input
+    (3, 1, "floor", False),
+])
+def test_max_pool_window_wholly_in_padding_reads_zero(size, padding, rounding,
+                                                      wholly_padding) -> None:
+    spec = parse(f"name: p\ninput: [1, {size}, {size}]\nrounding: {rounding}\nlayers:\n"
+                 f"  - maxpool: {{kernel: 2, stride: 2, padding: {padding}}}\n", "p")
+    op = ops.op_for(build(spec).nodes()[-1].layer)
+    assert op.padding_only_windows == wholly_padding
+    y = op.forward(-np.ones((1, 1, size, size)))   # every input pixel below zero
+    assert np.all(np.isfinite(y))
+    assert np.all((y == 0) == wholly_padding_mask(op.axes, y.shape))
+
+
+def wholly_padding_mask(axes, shape) -> np.ndarray:
+    """Where an output's window lies wholly in padding, by brute force."""
+    masks = [np.array([all(not (a.pad_before <= o * a.stride + k * a.dilation
+                                < a.pad_before + a.size) for k in range(a.kernel))
+                       for o in range(a.out)]) for a in axes]
+    return np.broadcast_to(np.logical_or.outer(*masks), shape)

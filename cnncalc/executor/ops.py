@@ -387,6 +387,11 @@ class MaxPoolOp(Op):
         super().__init__(layer)
         self.axes = tuple(Sliding.of(w) for w in layer.windows())
         self.offsets = _tap_offsets(self.axes)
+        # windows are in order, so one wholly in padding exists only if the first ends
+        # before the input or the last starts after it
+        self.padding_only_windows = any(
+            a.dilation * (a.kernel - 1) < a.pad_before
+            or (a.out - 1) * a.stride >= a.pad_before + a.size for a in self.axes)
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
@@ -410,7 +415,7 @@ class MaxPoolOp(Op):
 
         parallel.split(channels, x.shape[1], xq.size)
         self.winner = winner
-        if any(a.pad_before or a.reach > a.size for a in self.axes):
+        if self.padding_only_windows:
             # a window wholly in padding (the plain ceil rule allows one) reads 0
             np.copyto(best, 0, where=np.isneginf(best))
         return best
