@@ -29,8 +29,20 @@ import numpy as np
 from ..geometry import transposed_size
 from ..layers import Layer
 from . import parallel
-from .im2col import (Scratch, Sliding, allocate, col2im, im2col, is_channel_major, pad,
-                     phase_pad, phase_unpad, phased_shape, tap, unpad, window_view)
+from .im2col import (
+    Scratch,
+    Sliding,
+    col2im,
+    im2col,
+    is_channel_major,
+    pad,
+    phase_pad,
+    phase_unpad,
+    phased_shape,
+    tap,
+    unpad,
+    window_view,
+)
 from .special import normal_cdf, normal_pdf
 
 Array = np.ndarray
