@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Drop(Enum):
@@ -143,6 +144,13 @@ def transposed_size(size: int, kernel: int, stride: int, pad_before: int, pad_af
     """Output size of a transposed convolution: (N - 1)s - pb - pa + d(K - 1) + op + 1."""
     return ((size - 1) * stride - pad_before - pad_after
             + effective_kernel(kernel, dilation) + output_padding)
+
+
+def adaptive_window(index: Any, size: int, out: int) -> tuple[Any, Any]:
+    """PyTorch's adaptive pooling: window `index` of `out` over `size` pixels spans
+    [floor(index N / o), ceil((index + 1) N / o)). Integer arithmetic only, so `index` may
+    be an int or a NumPy integer array."""
+    return index * size // out, -(-(index + 1) * size // out)
 
 
 def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:

@@ -151,11 +151,13 @@ class AxisField:
         """PyTorch's adaptive pooling: window i spans floor(iN/o) ... ceil((i+1)N/o) - 1."""
         if size % out == 0:  # evenly divided: a plain window of N/o
             return self.through_window(size // out, size // out, 0)
-        from fractions import Fraction
+        from .geometry import adaptive_window
 
-        ratio = Fraction(size, out)
-        return self.through(lambda i: (math.floor(i * ratio), math.ceil((i + 1) * ratio) - 1),
-                            ratio.denominator, ratio.numerator)
+        def reads(i: int) -> tuple[int, int]:
+            start, stop = adaptive_window(i, size, out)
+            return start, stop - 1
+        turn = math.gcd(size, out)  # after out/g windows they have moved on N/g pixels
+        return self.through(reads, out // turn, size // turn)
 
     def with_context(self, context: tuple[int, int] | None) -> AxisField:
         if context is None:

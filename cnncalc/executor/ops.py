@@ -26,7 +26,7 @@ from typing import Callable, ClassVar, NamedTuple
 
 import numpy as np
 
-from ..geometry import transposed_size
+from ..geometry import adaptive_window, transposed_size
 from ..layers import Layer
 from . import parallel
 from .im2col import (
@@ -563,9 +563,8 @@ class SeparableOp(Op):
 
 
 def _adaptive_windows(size: int, out: int) -> tuple[Array, Array]:
-    """PyTorch's adaptive window i spans [floor(i N / o), ceil((i + 1) N / o))."""
-    i = np.arange(out)
-    return (i * size) // out, -((-(i + 1) * size) // out)
+    """Every adaptive window's [start, stop), from geometry's one rule."""
+    return adaptive_window(np.arange(out), size, out)
 
 
 @register("adaptive_avgpool")

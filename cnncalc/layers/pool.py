@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..geometry import SizeRule, rule_for
+from ..geometry import SizeRule, adaptive_window, rule_for
 from ..receptive import Field
 from .base import Args, Layer, Shape, Windowed, check_output, need_spatial, numel, register
 from .conv import _axes_text
@@ -126,7 +126,7 @@ class AdaptivePool(Layer):
 
     def window_sizes(self, axis: int) -> list[int]:
         n, o = self.input_shape[1 + axis], self.output_size[axis]
-        return [-(-(i + 1) * n // o) - (i * n // o) for i in range(o)]
+        return [stop - start for start, stop in (adaptive_window(i, n, o) for i in range(o))]
 
     def ops(self) -> int:
         per_channel = math.prod(sum(self.window_sizes(a)) for a in range(len(self.output_size)))
