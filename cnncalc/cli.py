@@ -131,10 +131,12 @@ def _ints(text: str, name: str) -> tuple[int, ...]:
 @click.option("--stride", default="1", show_default=True)
 @click.option("--padding", default="0", show_default=True, help="Padding p on each side.")
 @click.option("--dilation", default="1", show_default=True)
+@click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
+              help="Mark the size this rule gives (the seed's ceil rule or floor).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True)
 def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: str,
-                 fmt: str) -> None:
+                 rounding: str | None, fmt: str) -> None:
     """Output size of one conv or pooling layer under every convention, side by side.
 
     n = ceil((N + 2p - F)/s + 1) with F = d(K - 1) + 1 is the ceil rule (cnncalc's default);
@@ -151,7 +153,7 @@ def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: st
                                      (stride, "--stride"), (padding, "--padding"),
                                      (dilation, "--dilation"))]
     try:
-        click.echo(conv_table(*axes, fmt=fmt))
+        click.echo(conv_table(*axes, fmt=fmt, rounding=rounding))
     except ValueError as err:
         raise click.UsageError(str(err)) from None
 

@@ -9,8 +9,10 @@ from .layers import LAYERS, MERGES
 
 
 def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
-               padding: tuple[int, ...], dilation: tuple[int, ...], fmt: str = "table") -> str:
-    """Output size per convention, one column per axis; raises ValueError on bad input."""
+               padding: tuple[int, ...], dilation: tuple[int, ...], fmt: str = "table",
+               rounding: str | None = None) -> str:
+    """Output size per convention, one column per axis; `rounding` marks that rule's row.
+    Raises ValueError on bad input."""
     axes = max(map(len, (size, kernel, stride, padding, dilation)))
     values = []
     for name, v in (("input", size), ("kernel", kernel), ("stride", stride),
@@ -23,8 +25,14 @@ def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
     per_axis = [geometry.convention_sizes(*args) for args in zip(*values)]
     names = list(per_axis[0])
     if fmt == "json":
-        return json.dumps({n: [axis[n] for axis in per_axis] for n in names}, indent=2)
+        sizes: dict[str, object] = {n: [axis[n] for axis in per_axis] for n in names}
+        if rounding:
+            sizes["selected"] = {"rounding": rounding, "size": sizes[rounding]}
+        return json.dumps(sizes, indent=2)
     rows = [[n, " x ".join(str(axis[n]) for axis in per_axis)] for n in names]
+    if rounding and fmt != "csv":
+        rows = [[n, size + ("   <- --rounding " + n if n == rounding else "")]
+                for n, size in rows]
     lines = []
     for n, k, s, p, d in zip(*values):
         f = geometry.effective_kernel(k, d)

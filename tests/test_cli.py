@@ -153,3 +153,12 @@ def test_kinds_lists_every_layer_kind():
 def test_every_command_has_help_with_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_conv_calculator_marks_the_chosen_rounding():
+    out = run("conv", "--input", "224", "--kernel", "3", "--stride", "2", "--padding", "1",
+              "--rounding", "floor").output
+    assert "floor              112   <- --rounding floor" in out
+    data = json.loads(run("conv", "--input", "224", "--kernel", "3", "--stride", "2",
+                          "--padding", "1", "--rounding", "ceil", "--format", "json").output)
+    assert data["selected"] == {"rounding": "ceil", "size": [113]}
