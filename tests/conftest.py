@@ -6,6 +6,11 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# shared, noisy machines: a property is judged by its result, never by how long an example took
+settings.register_profile("cnncalc", deadline=None)
+settings.load_profile("cnncalc")
 
 from cnncalc import analyze_text
 
