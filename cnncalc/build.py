@@ -17,7 +17,7 @@ from .layers import LAYERS, MERGES, Args, BuildContext, Layer, Merge, Shape, sha
 from .spec import BlockDef, NetSpec
 from .yamlpos import Mapping, Sequence
 
-META_KEYS = ("name", "repeat", "expect", "rounding", "trainable", "lint")
+META_KEYS = ("name", "repeat", "expect", "rounding", "trainable", "lint", "when")
 STRUCTURES = ("residual", "branches")
 
 
@@ -168,6 +168,13 @@ class _Builder:
         if inherited.env and self.has_parameters(item):
             item = substitute(item, dict(inherited.env), location)
         kind, args, meta = _split(item, location)
+        if meta and "when" in meta:  # a conditional entry, e.g. a projection shortcut
+            when = meta["when"]
+            if not isinstance(when, bool):
+                raise SpecError.at(meta.where("when"), f"'when' must be true or false (or an "
+                                                       f"expression giving one); found {when!r}")
+            if not when:
+                return [], shape
         repeat = _meta_int(meta, "repeat", 1, location)
         rounding = meta.get("rounding", inherited.rounding) if meta else inherited.rounding
         if rounding is not None and rounding not in ROUNDINGS:

@@ -13,7 +13,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "round": ro
 
 
 def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
-    """The value of an arithmetic expression over the names in `env`.
+    """The value of an arithmetic (or comparison) expression over the names in `env`.
 
     Integral results come back as int, so `${in_channels / 2}` can be a channel count.
     """
@@ -23,7 +23,11 @@ def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
         ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
         ast.Pow: operator.pow}
-    unary: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+    unary: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos,
+                                               ast.Not: operator.not_}
+    compare: dict[type, Callable[[Any, Any], bool]] = {
+        ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge}
 
     def fail(message: str) -> SpecError:
         return SpecError.at(location, f"in expression '{text}': {message}")
@@ -47,11 +51,26 @@ def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
                 raise fail(str(err)) from None
         if isinstance(node, ast.UnaryOp) and type(node.op) in unary:
             return unary[type(node.op)](walk(node.operand))
+        if isinstance(node, ast.Compare) and all(type(op) in compare for op in node.ops):
+            left = walk(node.left)
+            for op, right_node in zip(node.ops, node.comparators):
+                right = walk(right_node)
+                if not compare[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.BoolOp):  # and / or, short-circuiting as Python does
+            values = (walk(v) for v in node.values)
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.IfExp):
+            return walk(node.body) if walk(node.test) else walk(node.orelse)
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            return node.value
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in _FUNCTIONS and not node.keywords:
             return _FUNCTIONS[node.func.id](*(walk(a) for a in node.args))
-        raise fail("only numbers, names, + - * / // % **, and min, max, round, int "
-                   "are allowed")
+        raise fail("only numbers, names, + - * / // % **, comparisons, and, or, not, "
+                   "x if c else y, and min, max, round, int are allowed")
 
     try:
         tree = ast.parse(text.strip(), mode="eval")
