@@ -1,0 +1,231 @@
+"""Pooling: windowed max and mean, global, and PyTorch's adaptive windows."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...geometry import adaptive_window
+from ...layers import Layer
+from .. import parallel
+from ..im2col import (
+    Sliding,
+    is_channel_major,
+    pad,
+    phase_pad,
+    phase_unpad,
+    phased_shape,
+    tap,
+    unpad,
+    window_view,
+)
+from .base import Array, Op, SeparableOp, register, spatial_axes
+
+
+def _tap_offsets(axes: tuple[Sliding, ...]) -> list[tuple[int, ...]]:
+    return [tuple(int(i) for i in t) for t in np.ndindex(*(a.kernel for a in axes))]
+
+
+def _tap_region(axes: tuple[Sliding, ...], offset: tuple[int, ...]) -> tuple[slice, ...]:
+    return (slice(None), slice(None), *(a.taps(o) for a, o in zip(axes, offset)))
+
+
+@register("maxpool")
+class MaxPoolOp(Op):
+    """Max over each window; padding (declared or implicit) never wins, as in PyTorch.
+
+    The winner's tap index is kept per output (the first maximum, PyTorch's tie rule);
+    backward adds each output's gradient at its winning tap, one strided add per tap. The
+    taps are read from the phased padded input (`im2col.phase_pad`), unit-stride.
+    """
+
+    def __init__(self, layer: Layer):
+        super().__init__(layer)
+        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.offsets = _tap_offsets(self.axes)
+        # windows are in order, so one wholly in padding exists only if the first ends
+        # before the input or the last starts after it
+        self.padding_only_windows = any(
+            a.dilation * (a.kernel - 1) < a.pad_before
+            or (a.out - 1) * a.stride >= a.pad_before + a.size for a in self.axes)
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.shape = x.shape
+        xq = phase_pad(x, self.axes, -np.inf, is_channel_major(x), self.scratch)
+        best = tap(xq, self.axes, self.offsets[0]).copy(order="K")   # (N, C, *O), xq's order
+        # the *_like arrays follow best's memory order, so the loops run in one order
+        winner = np.zeros_like(best, dtype=np.uint8 if len(self.offsets) < 256 else np.int32)
+
+        def channels(start: int, stop: int) -> None:
+            part, won = best[:, start:stop], winner[:, start:stop]
+            better = np.empty_like(part, dtype=bool)
+            marked = np.empty_like(won)
+            for index, offset in enumerate(self.offsets[1:], start=1):
+                candidate = tap(xq[:, start:stop], self.axes, offset)
+                np.greater(candidate, part, out=better)
+                np.maximum(part, candidate, out=part)
+                # won = index where better: the taps come in rising index order, so a max
+                # does it, and arithmetic runs several times faster than np.copyto(where=)
+                np.multiply(better, won.dtype.type(index), out=marked)
+                np.maximum(won, marked, out=won)
+
+        parallel.split(channels, x.shape[1], xq.size)
+        self.winner = winner
+        if self.padding_only_windows:
+            # a window wholly in padding (the plain ceil rule allows one) reads 0
+            np.copyto(best, 0, where=np.isneginf(best))
+        return best
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        dxq = self.scratch.array("padded", phased_shape(self.shape, self.axes), dy.dtype,
+                                 is_channel_major(dy))
+        winner, self.winner = self.winner, None
+
+        def channels(start: int, stop: int) -> None:
+            part, grad = dxq[:, start:stop], dy[:, start:stop]
+            part.fill(0)
+            won = np.empty_like(grad, dtype=bool)
+            share = np.empty_like(grad)
+            for index, offset in enumerate(self.offsets):
+                np.equal(winner[:, start:stop], index, out=won)
+                np.multiply(grad, won, out=share)
+                target = tap(part, self.axes, offset)
+                target += share
+
+        parallel.split(channels, dy.shape[1], dxq.size)
+        return phase_unpad(dxq, self.axes, self.shape)
+
+
+@register("avgpool")
+class AvgPoolOp(Op):
+    """Mean over each window. The divisor follows PyTorch: the taps inside the input and the
+    declared padding (count_include_pad) or inside the input only; the implicit padding past
+    a ceil-rounded edge never counts."""
+
+    def __init__(self, layer: Layer):
+        super().__init__(layer)
+        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.offsets = _tap_offsets(self.axes)
+        self.divisor = self._divisor()
+
+    def _divisor(self) -> Array | float:
+        counts = []
+        for a, (_, pad_after) in zip(self.axes, self.layer.padding):
+            start = np.arange(a.out) * a.stride
+            end = start + a.kernel
+            if self.layer.count_include_pad:
+                counts.append(np.minimum(end, a.pad_before + a.size + pad_after) - start)
+            else:
+                counts.append(np.maximum(np.minimum(end, a.pad_before + a.size)
+                                         - np.maximum(start, a.pad_before), 1))
+        divisor = counts[0]
+        for more in counts[1:]:
+            divisor = np.multiply.outer(divisor, more)
+        if np.all(divisor == len(self.offsets)):
+            return float(len(self.offsets))
+        return divisor.astype(np.float64)
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.shape = x.shape
+        windows = window_view(pad(x, self.axes), self.axes)
+        total = windows[(slice(None), slice(None), *self.offsets[0])].copy()
+        for offset in self.offsets[1:]:
+            total += windows[(slice(None), slice(None), *offset)]
+        total /= np.asarray(self.divisor, dtype=x.dtype)
+        return total
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        n, c = self.shape[:2]
+        share = dy / np.asarray(self.divisor, dtype=dy.dtype)
+        dxp = np.zeros((n, c, *(a.reach for a in self.axes)), dtype=dy.dtype)
+        for offset in self.offsets:
+            dxp[_tap_region(self.axes, offset)] += share
+        return unpad(dxp, self.axes)
+
+
+@register("global_avgpool")
+class GlobalAvgPoolOp(Op):
+    """Mean over every spatial position: (N, C, *S) -> (N, C, 1, ...) or (N, C)."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.shape = x.shape
+        return x.mean(axis=spatial_axes(x), keepdims=self.layer.keepdims)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        n, c = self.shape[:2]
+        share = dy.reshape(n, c, *(1,) * (len(self.shape) - 2)) / math.prod(self.shape[2:])
+        return np.broadcast_to(share, self.shape).copy()
+
+
+@register("global_maxpool")
+class GlobalMaxPoolOp(Op):
+    """Max over every spatial position; backward routes to the first maximum."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.shape = x.shape
+        flat = x.reshape(*x.shape[:2], -1)
+        self.winner = flat.argmax(axis=2)[..., None]
+        y = np.take_along_axis(flat, self.winner, axis=2)
+        ones = (1,) * (x.ndim - 2) if self.layer.keepdims else ()
+        return y.reshape(*x.shape[:2], *ones)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        n, c = self.shape[:2]
+        dx = np.zeros((n, c, math.prod(self.shape[2:])), dtype=dy.dtype)
+        np.put_along_axis(dx, self.winner, dy.reshape(n, c, 1), axis=2)
+        return dx.reshape(self.shape)
+
+
+def _adaptive_windows(size: int, out: int) -> tuple[Array, Array]:
+    """Every adaptive window's [start, stop), from geometry's one rule."""
+    return adaptive_window(np.arange(out), size, out)
+
+
+@register("adaptive_avgpool")
+class AdaptiveAvgPoolOp(SeparableOp):
+    def matrices(self, dtype: np.dtype) -> list[Array]:
+        maps = []
+        for size, out in zip(self.layer.input_shape[1:], self.layer.output_size):
+            start, end = _adaptive_windows(size, out)
+            j = np.arange(size)
+            inside = (j >= start[:, None]) & (j < end[:, None])
+            maps.append((inside / (end - start)[:, None]).astype(dtype))
+        return maps
+
+
+@register("adaptive_maxpool")
+class AdaptiveMaxPoolOp(Op):
+    """Max over PyTorch's adaptive windows, one axis at a time (a max over a box is a max of
+    maxes); each stage keeps its winners' positions for backward."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.stages = []
+        for axis, out in enumerate(self.layer.output_size):
+            x, winners = self._max_along(x, 2 + axis, out)
+            self.stages.append((x.shape, 2 + axis, winners))
+        return x
+
+    @staticmethod
+    def _max_along(x: Array, axis: int, out: int) -> tuple[Array, Array]:
+        size = x.shape[axis]
+        start, end = _adaptive_windows(size, out)
+        width = int((end - start).max())
+        taps = np.minimum(start[:, None] + np.arange(width), end[:, None] - 1)  # (o, w)
+        moved = np.moveaxis(x, axis, -1)
+        best = moved[..., taps].argmax(axis=-1)                       # (..., o) in [0, w)
+        winners = taps[np.arange(out), best]                           # (..., o) in [0, N)
+        y = np.take_along_axis(moved, winners, axis=-1)
+        return np.moveaxis(y, -1, axis), winners
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        shapes = [self.layer.input_shape[1:]] + [s[2:] for s, _, _ in self.stages[:-1]]
+        for (_, axis, winners), before in zip(reversed(self.stages), reversed(shapes)):
+            size = before[axis - 2]
+            moved = np.moveaxis(dy, axis, -1)
+            rows = math.prod(moved.shape[:-1])
+            # scatter-add with bincount: adaptive windows may share a pixel
+            flat = (np.arange(rows)[:, None] * size + winners.reshape(rows, -1)).ravel()
+            grad = np.bincount(flat, weights=moved.reshape(-1), minlength=rows * size)
+            dy = np.moveaxis(grad.reshape(*moved.shape[:-1], size).astype(dy.dtype), -1, axis)
+        self.stages = []
+        return np.ascontiguousarray(dy)
