@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
-from ..errors import Location, Problem, SpecError, close_matches
+from ..errors import Location, SpecError, close_matches
 from ..geometry import Window, same_padding
 from ..receptive import Field
-from ..yamlpos import Mapping, Sequence
+from ..yamlpos import Mapping
 
 Shape = tuple[int, ...]
 
@@ -207,7 +207,6 @@ class Layer:
     kind: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""
-    arity: ClassVar[int] = 1           # inputs; merges take any number >= 2
     fields: ClassVar[tuple[str, ...]] = ("input_shape",)
     input_shape: Shape
 
@@ -349,12 +348,12 @@ __all__ = [
     "BuildContext",
     "Layer",
     "ParamCount",
-    "Problem",
-    "Sequence",
+    "Windowed",
     "Shape",
     "check_output",
     "need_spatial",
     "numel",
+    "parse_padding",
     "register",
     "shape_str",
 ]

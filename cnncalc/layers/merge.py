@@ -9,7 +9,6 @@ class Merge(Layer):
     """Combines the outputs of two or more branches. `input_shapes` holds each branch's."""
 
     family = "merge"
-    arity = 2
 
     input_shape: Shape
     input_shapes: tuple[Shape, ...]
