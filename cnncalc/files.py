@@ -1,0 +1,122 @@
+"""Reading and writing the files a command is given, safely: cnncalc runs in CI on files
+that arrive in pull requests, so every input may be hostile.
+
+- Only regular files are read (a FIFO, a device or a directory is refused before it is
+  opened for reading), at most `MAX_FILE_BYTES`, as UTF-8; `-` is standard input.
+- Writes are atomic: a temporary file in the same folder, flushed, then renamed over the
+  target, keeping its mode; on any failure the target is untouched.
+- Paths named inside documents resolve within the repository root (the git top level,
+  else the current folder) unless the caller allows outside paths.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import Location, SpecError
+
+MAX_FILE_BYTES = 16 * 2**20
+STDIN = "-"
+
+
+def _problem(path: str, message: str) -> SpecError:
+    return SpecError.at(Location(path, 1, 1), message)
+
+
+def _reason(err: OSError) -> str:
+    """An OS error as words, without Python's errno tuple."""
+    return (err.strerror or type(err).__name__).lower()
+
+
+def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file (or of standard input for '-').
+
+    Raises SpecError at PATH:1:1 for anything else: a missing file, a directory, a FIFO or
+    device, a file over `limit` bytes, bytes that are not UTF-8.
+    """
+    name = str(path)
+    if name == STDIN:
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        try:
+            info = os.stat(name)  # follows symlinks: what the link points at must be regular
+        except OSError as err:
+            raise _problem(name, f"cannot read the {what}: {_reason(err)}") from None
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise _problem(name, f"cannot read the {what}: {kind}; expected a regular file")
+        if info.st_size > limit:
+            raise _problem(name, f"the {what} is {info.st_size:,} bytes; the limit is "
+                                 f"{limit:,} bytes")
+        try:
+            # O_NONBLOCK: if the file was swapped for a FIFO since the stat, open won't hang
+            fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise _problem(name, f"cannot read the {what}: not a regular file")
+                data = handle.read(limit + 1)
+        except OSError as err:
+            raise _problem(name, f"cannot read the {what}: {_reason(err)}") from None
+    if len(data) > limit:
+        raise _problem(name, f"the {what} is larger than the limit of {limit:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _problem(name, f"cannot read the {what}: byte {err.start} is not UTF-8 "
+                             f"text") from None
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Replace the file at `path` with `data`, or leave it untouched on any failure.
+
+    The new content goes to a temporary file in the same folder, is flushed to disk, takes
+    the old file's permission bits, and is renamed over the old file (rename is atomic on
+    one file system). A symlink is refused: the caller decides what may be written.
+    """
+    target = Path(path)
+    if target.is_symlink():
+        raise _problem(str(path), "refusing to write through a symbolic link")
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                     dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as err:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise _problem(str(path), f"cannot write the file: {_reason(err)}; it was left "
+                                  f"as it was") from None
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The git top level above `start` (a folder with `.git`), else `start` itself."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def inside(path: str | Path, root: Path) -> bool:
+    """Whether `path`, with every symlink resolved, lies within `root`."""
+    try:
+        Path(path).resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
