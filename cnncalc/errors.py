@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .text import one_line
+
 
 @dataclass(frozen=True)
 class Location:
@@ -24,7 +26,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return one_line(f"{self.location}: {self.message}")  # names in a spec may be hostile
 
 
 class SpecError(Exception):

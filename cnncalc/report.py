@@ -10,6 +10,7 @@ from typing import Any
 from .analysis import Analysis, Row
 from .layers import Shape, shape_str
 from .receptive import Field
+from .text import markdown_cell, one_line
 
 FORMATS = ("table", "markdown", "csv", "json")
 EMPTY = "--"
@@ -146,11 +147,21 @@ def render(analysis: Analysis, view: str, fmt: str) -> str:
                  lambda: footer(analysis))
 
 
+def _cell(value: Any, fmt: str) -> Any:
+    """A cell as the format can carry it: names come from the spec and may hold newlines,
+    terminal escapes or '|' (Markdown); numbers pass as they are."""
+    if not isinstance(value, str):
+        return value
+    return markdown_cell(value) if fmt == "markdown" else one_line(value)
+
+
 def table(title: str, rows: list[list[Any]], headers: list[str], fmt: str, align: list[str],
           footer_lines: Callable[[], list[str]]) -> str:
     """Rows as CSV (nothing else), a GitHub Markdown table with the footer as a list, or a
     titled text table with the footer under it. tabulate loads only for the text formats;
-    cells keep their leading spaces, which show nesting."""
+    cells keep their leading spaces, which show nesting. Every cell, the title and the
+    footer are escaped for the format (`_cell`); CSV is quoted by the csv module."""
+    rows = [[_cell(value, fmt) for value in row] for row in rows]
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -161,9 +172,10 @@ def table(title: str, rows: list[list[Any]], headers: list[str], fmt: str, align
 
     text = tabulate.tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "simple",
                              disable_numparse=True, colalign=align, preserve_whitespace=True)
+    footer = [one_line(line) for line in footer_lines()]
     if fmt == "markdown":
-        return f"{text}\n\n" + "\n".join(f"- {line}" for line in footer_lines())
-    return f"{title}\n{text}\n\n" + "\n".join(footer_lines())
+        return f"{text}\n\n" + "\n".join(f"- {line}" for line in footer)
+    return f"{one_line(title)}\n{text}\n\n" + "\n".join(footer)
 
 
 _RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.TRAINABLE, Column.NON_TRAINABLE,

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from ..text import one_line
+
 
 class Severity(Enum):
     """How much a finding matters; `--fail-on` picks the lowest that fails a run."""
@@ -37,7 +39,8 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        """PATH:LINE:COL: CODE message, on one line whatever the spec's names hold."""
+        return one_line(f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}")
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "severity": self.severity.value,
