@@ -65,52 +65,85 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise _problem(name, f"cannot read the {what}: byte {err.start} is not UTF-8 "
-                             f"text") from None
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise SpecError.at(Location(name, line, column), f"cannot read the {what}: byte "
+                                                         f"0x{data[err.start]:02x} is not "
+                                                         f"UTF-8 text") from None
+
+
+def _read_only(info: os.stat_result, path: str) -> bool:
+    """No write permission bit set at all, or none for us (root ignores permission bits,
+    so a file or folder its owner marked read-only is refused by its bits too)."""
+    return not info.st_mode & 0o222 or not os.access(path, os.W_OK)
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Replace the file at `path` with `data`, or leave it untouched on any failure.
 
     The new content goes to a temporary file in the same folder, is flushed to disk, takes
-    the old file's permission bits, and is renamed over the old file (rename is atomic on
-    one file system). A symlink is refused: the caller decides what may be written.
+    the old file's permission bits (and owner, where allowed), and is renamed over the old
+    file (rename is atomic on one file system). A symlink is refused: the caller decides
+    what may be written. A read-only file or folder is refused, as an editor would.
     """
     target = Path(path)
+    name = str(path)
     if target.is_symlink():
-        raise _problem(str(path), "refusing to write through a symbolic link")
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                     dir=target.parent)
+        raise _problem(name, "refusing to write through a symbolic link")
+    folder = str(target.parent)
+    try:
+        old = target.stat() if target.exists() else None
+        if old is not None and not stat.S_ISREG(old.st_mode):
+            raise _problem(name, "cannot write the file: not a regular file")
+        if old is not None and _read_only(old, name):
+            raise _problem(name, "cannot write the file: it is read-only; it was left as "
+                                 "it was")
+        if _read_only(os.stat(folder), folder):
+            raise _problem(name, f"cannot write the file: its folder {folder} is read-only; "
+                                 f"it was left as it was")
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=folder)
+    except OSError as err:
+        raise _problem(name, f"cannot write the file: {_reason(err)}; it was left as it "
+                             f"was") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, stat.S_IMODE(old.st_mode) if old else 0o644)
+        if old is not None and hasattr(os, "getuid") and (old.st_uid, old.st_gid) != (
+                os.getuid(), os.getgid()):
+            try:
+                os.chown(temporary, old.st_uid, old.st_gid)
+            except OSError:
+                pass  # only root may give a file away; the content is what matters
         os.replace(temporary, target)
     except OSError as err:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise _problem(str(path), f"cannot write the file: {_reason(err)}; it was left "
-                                  f"as it was") from None
+        _remove(temporary)
+        raise _problem(name, f"cannot write the file: {_reason(err)}; it was left as it "
+                             f"was") from None
     except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+        _remove(temporary)
         raise
+
+
+def _remove(temporary: str) -> None:
+    try:
+        os.unlink(temporary)
+    except OSError:
+        pass
+
+
+def git_top_level(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above `start` that holds `.git`, if any."""
+    here = (start or Path.cwd()).resolve()
+    return next((f for f in (here, *here.parents) if (f / ".git").exists()), None)
 
 
 def repository_root(start: Path | None = None) -> Path:
     """The git top level above `start` (a folder with `.git`), else `start` itself."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return folder
-    return here
+    return git_top_level(start) or (start or Path.cwd()).resolve()
 
 
 def inside(path: str | Path, root: Path) -> bool:
