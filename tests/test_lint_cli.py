@@ -60,9 +60,12 @@ def test_text_format_is_path_line_col_code_message() -> None:
 
 def test_json_carries_the_record_fields() -> None:
     found = json.loads(run("lint", WARNS, "--format", "json").stdout)
+    # the message written out, not taken from the output it is checked against: a 1x1
+    # kernel at stride 2 reads one pixel in every 2x2, so 3/4 = 75.0% are never read
     assert found == [{"code": "S103", "name": "skipped-pixels", "severity": "warning",
                       "path": WARNS, "line": 5, "column": 5,
-                      "message": found[0]["message"]}]
+                      "message": "conv 'conv1': stride 2 > 1-pixel kernel on H and W: 75.0% "
+                                 "of the input's pixels are never read"}]
     assert json.loads(run("lint", CLEAN, "--format", "json").stdout) == []
 
 
@@ -244,3 +247,46 @@ def test_without_a_toml_reader_the_defaults_apply_and_say_why(
     result = run("lint", WARNS)
     assert result.exit_code == 1   # S103 not ignored: the settings were not read
     assert "[tool.cnncalc] ignored: reading TOML on Python 3.10 needs 'tomli'" in result.stderr
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"tool = 3\n", "pyproject.toml:1:1: 'tool' must be a table; found the number 3"),
+    (b'[tool]\ncnncalc = "x"\n',
+     "pyproject.toml:2:1: [tool.cnncalc] must be a table; found the string 'x'"),
+    (b'[tool.cnncalc]\nselect = [1]\n',
+     ("pyproject.toml:2:1: [tool.cnncalc]: 'select' must be a list of codes or prefixes; "
+      "found an array holding the number 1")),
+    (b'[tool.cnncalc]\nfail-on = 3\n', ("pyproject.toml:2:1: [tool.cnncalc]: 'fail-on' "
+                                        "must be one of info, warning, error; found the "
+                                        "number 3")),
+    (b"[tool.cnncalc]\nselect = [\n  ,\n]\n", "pyproject.toml:3:3: unreadable TOML: "),
+    (b"[tool.cnncalc]\nselect = ['S\xff']\n",
+     "pyproject.toml:2:13: cannot read the project file: byte 0xff is not UTF-8 text"),
+])
+def test_malformed_pyproject_is_one_located_line(no_project_config: Path, content: bytes,
+                                                 message: str) -> None:
+    (no_project_config / "pyproject.toml").write_bytes(content)
+    result = run("lint", WARNS)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "NoneType" not in result.stderr
+
+
+def test_a_directory_named_pyproject_toml_is_refused(no_project_config: Path) -> None:
+    (no_project_config / "pyproject.toml").mkdir()
+    result = run("lint", WARNS)
+    assert result.exit_code == 2
+    assert result.stderr == (f"{no_project_config / 'pyproject.toml'}:1:1: cannot read the "
+                             f"project file: a directory; expected a regular file\n")
+
+
+def test_pyproject_above_the_git_top_level_is_not_read(no_project_config: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (no_project_config / "pyproject.toml").write_text('[tool.cnncalc]\nignore = ["S"]\n')
+    repo = no_project_config / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "sub").mkdir()
+    monkeypatch.chdir(repo / "sub")
+    assert run("lint", WARNS).exit_code == 1   # S103 still reported: the outer file unread
+    (repo / "pyproject.toml").write_text('[tool.cnncalc]\nignore = ["S"]\n')
+    assert run("lint", WARNS).exit_code == 0   # the repository's own file is read
