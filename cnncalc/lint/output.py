@@ -1,12 +1,21 @@
-"""Diagnostics as text, JSON, GitHub workflow annotations or SARIF 2.1.0. Renders only."""
+"""Diagnostics as text, JSON, GitHub workflow annotations or SARIF 2.1.0. Renders only.
+
+Every format keeps each finding on its own line(s) whatever a spec's names hold: text goes
+through `one_line`, GitHub commands escape their data and properties (so no line of output
+can begin a workflow command but the finding's own), JSON and SARIF are JSON strings.
+"""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from ..text import one_line
 from .diagnostic import Diagnostic, Severity
+from .docs import rule_markdown
 from .registry import RULES, Rule
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -15,8 +24,10 @@ SARIF_LEVEL = {Severity.INFO: "note", Severity.WARNING: "warning", Severity.ERRO
 GITHUB_COMMAND = {Severity.INFO: "notice", Severity.WARNING: "warning", Severity.ERROR: "error"}
 
 
-def render(diagnostics: Iterable[Diagnostic], fmt: str, version: str = "") -> str:
-    """All diagnostics in one format; an empty list renders as an empty document."""
+def render(diagnostics: Iterable[Diagnostic], fmt: str, version: str = "",
+           root: Path | None = None) -> str:
+    """All diagnostics in one format; an empty list renders as an empty document. SARIF
+    gives paths relative to `root` (the repository root; the current folder by default)."""
     found = list(diagnostics)
     if fmt == "text":
         return "\n".join(str(d) for d in found)
@@ -25,12 +36,14 @@ def render(diagnostics: Iterable[Diagnostic], fmt: str, version: str = "") -> st
     if fmt == "github":
         return "\n".join(github_line(d) for d in found)
     if fmt == "sarif":
-        return json.dumps(sarif(found, version), indent=2)
+        return json.dumps(sarif(found, version, root), indent=2)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escaping of a command's data: '%', CR and LF (other controls shown as
+    escapes), so the annotation stays on its line."""
+    return one_line(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
@@ -44,26 +57,41 @@ def github_line(d: Diagnostic) -> str:
     return f"::{GITHUB_COMMAND[d.severity]} {props}::{_escape_data(d.message)}"
 
 
-def _uri(path: str) -> str:
-    """A relative path as a forward-slash URI reference; absolute paths as file URIs."""
-    pure = PurePath(path)
-    return Path(path).resolve().as_uri() if pure.is_absolute() else pure.as_posix()
+SRCROOT = "%SRCROOT%"
+
+
+def _artifact(path: str, root: Path) -> dict[str, str]:
+    """An artifactLocation: a percent-encoded URI relative to the repository root (through
+    the %SRCROOT% base), or a file URI for a file outside it."""
+    absolute = Path(os.path.abspath(path))
+    for candidate in (absolute, absolute.resolve()):
+        try:
+            relative = candidate.relative_to(root)
+        except ValueError:
+            continue
+        return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+    return {"uri": absolute.resolve().as_uri()}
 
 
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    # no helpUri: SARIF wants an absolute URI, and the project has no fixed home to point
+    # at; the full documentation travels in help.text and help.markdown instead
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.doc},
-        "help": {"text": rule.doc},
+        "help": {"text": rule.doc, "markdown": rule_markdown(rule)},
         "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
         "properties": {"family": rule.family},
     }
 
 
-def sarif(diagnostics: list[Diagnostic], version: str = "") -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run: the rules that fired, and one result per finding."""
+def sarif(diagnostics: list[Diagnostic], version: str = "",
+          root: Path | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run: the rules that fired, and one result per finding,
+    each file named relative to the repository root `root` (given as %SRCROOT%)."""
+    base = (root or Path.cwd()).resolve()
     codes = sorted({d.code for d in diagnostics})
     index = {code: i for i, code in enumerate(codes)}
     driver: dict[str, Any] = {"name": "cnncalc",
@@ -76,12 +104,15 @@ def sarif(diagnostics: list[Diagnostic], version: str = "") -> dict[str, Any]:
         "level": SARIF_LEVEL[d.severity],
         "message": {"text": d.message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(d.path)},
+            "artifactLocation": _artifact(d.path, base),
             "region": {"startLine": d.line, "startColumn": d.column},
         }}],
     } for d in diagnostics]
+    root_uri = base.as_uri().rstrip("/") + "/"   # a base URI must end with '/'
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
-            "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints",
+            "runs": [{"tool": {"driver": driver},
+                      "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
+                      "columnKind": "unicodeCodePoints",
                       "results": results}]}
 
 
