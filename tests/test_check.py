@@ -2,6 +2,7 @@
 `--fix` byte for byte, directory recursion, and the project's own docs kept current."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -175,3 +176,54 @@ def test_project_docs_are_current(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     result = run("check", "README.md", "docs", "--fail-on", "error")
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_a_spec_reached_twice_is_reported_once(folder: Path) -> None:
+    """`cnncalc check README.md examples/`: the doc names a spec the walk also finds."""
+    (folder / "examples").mkdir()
+    (folder / "examples" / "warn.yaml").write_text(
+        "input: [3, 31, 31]\nframework: pytorch\nlayers:\n  - conv: {filters: 4, kernel: 1, "
+        "stride: 2}\n")
+    (folder / "README.md").write_text("```cnncalc\nexamples/warn.yaml\n```\n\n"
+                                      "<!-- cnncalc:shapes examples/warn.yaml -->\n"
+                                      "<!-- /cnncalc -->\n")
+    assert run("check", "--fix", "README.md").exit_code == 1
+    result = run("check", "README.md", "examples", str(folder / "examples" / "warn.yaml"))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        (f"{Path('examples', 'warn.yaml')}:4:5: S103 conv 'conv1': stride 2 > 1-pixel kernel "
+        f"on H and W: 75.0% of the input's pixels are never read")]
+    assert result.stderr == "1 finding: 1 warning\n"
+
+
+def test_a_broken_spec_reached_twice_is_reported_once(folder: Path) -> None:
+    (folder / "bad.yaml").write_text("input: [3, 8, 8]\nlayers:\n  - conv: {filters: 4}\n")
+    (folder / "doc.md").write_text("```cnncalc\nbad.yaml\n```\n")
+    result = run("check", "doc.md", ".")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "bad.yaml:3:5: conv 'conv1': missing required argument 'kernel'", "no findings"]
+
+
+def test_pre_commit_hook_checks_the_whole_repository_when_a_spec_changes() -> None:
+    """A doc's table depends on the spec it names: a commit touching only the spec must run
+    the hook on the doc too, so the hook takes no file names and checks '.'."""
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["entry"] == "cnncalc check" and hook["args"] == ["."]
+    assert hook["pass_filenames"] is False and hook["always_run"] is False
+    pattern = re.compile(hook["files"])
+    assert [bool(pattern.search(p)) for p in ("net.yaml", "a/b.yml", "README.md",
+                                              "x.markdown", "setup.py", "ci.yaml.bak")] == [
+        True, True, True, True, False, False]
+
+
+def test_changing_only_the_spec_fails_check_on_the_doc(folder: Path) -> None:
+    doc = fresh_doc(folder)
+    spec = folder / "net.yaml"
+    spec.write_text(spec.read_text().replace("filters: 16", "filters: 8"))
+    result = run("check", ".")                  # what the hook runs
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{doc.name}:5:1: D101 the shapes table of 'net.yaml' "
+                                    f"is stale")

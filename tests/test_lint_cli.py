@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cnncalc.cli import main
 from cnncalc.lint.diagnostic import Diagnostic, Severity
 from cnncalc.lint.output import github_line
+from cnncalc.lint.registry import RULES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 WARNS = str(FIXTURES / "cli_warning.yaml")   # one warning: S103 at 5:5
@@ -101,9 +102,17 @@ SARIF_REQUIRED = {
                         "name": {"type": "string"},
                         "rules": {"type": "array", "items": {
                             "type": "object", "required": ["id"],
-                            "properties": {"defaultConfiguration": {"properties": {
+                            "properties": {
+                                "helpUri": {"type": "string", "format": "uri"},
+                                "help": {"type": "object", "required": ["text"]},
+                                "defaultConfiguration": {"properties": {
                                 "level": {"enum": ["none", "note", "warning", "error"]}}}}}},
                     }}}},
+                # 3.14.14: each base is an artifactLocation whose uri is absolute and ends
+                # with '/'
+                "originalUriBaseIds": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["uri"], "properties": {
+                        "uri": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*:.*/$"}}}},
                 "results": {"type": "array", "items": {
                     "type": "object", "required": ["message"],
                     "properties": {
@@ -117,7 +126,8 @@ SARIF_REQUIRED = {
                                 "type": "object", "required": ["artifactLocation"],
                                 "properties": {
                                     "artifactLocation": {"required": ["uri"], "properties": {
-                                        "uri": {"type": "string"}}},
+                                        "uri": {"type": "string"},
+                                        "uriBaseId": {"type": "string"}}},
                                     "region": {"properties": {
                                         "startLine": {"type": "integer", "minimum": 1},
                                         "startColumn": {"type": "integer",
@@ -290,3 +300,92 @@ def test_pyproject_above_the_git_top_level_is_not_read(no_project_config: Path,
     assert run("lint", WARNS).exit_code == 1   # S103 still reported: the outer file unread
     (repo / "pyproject.toml").write_text('[tool.cnncalc]\nignore = ["S"]\n')
     assert run("lint", WARNS).exit_code == 0   # the repository's own file is read
+
+
+def test_lint_accepts_directories_as_check_does(no_project_config: Path) -> None:
+    specs = no_project_config / "specs" / "deep"
+    specs.mkdir(parents=True)
+    (specs / "warn.yml").write_text(Path(WARNS).read_text())
+    (specs / "ci.yaml").write_text("on: push\njobs: {}\n")               # not a spec: skipped
+    (specs / "doc.md").write_text("<!-- /cnncalc -->\n")                 # lint reads no docs
+    result = run("lint", "specs", "--format", "json")
+    assert result.exit_code == 1
+    assert [(f["path"], f["code"]) for f in json.loads(result.stdout)] == [
+        (str(Path("specs", "deep", "warn.yml")), "S103")]
+    assert run("lint", "specs", WARNS, WARNS).stderr == "2 findings: 2 warning\n"
+
+
+def test_sarif_paths_are_relative_to_the_repository_root(no_project_config: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Run from a subfolder: the URI is relative to the git top level through %SRCROOT%,
+    percent-encoded; the base is the root as a file URI ending in '/'."""
+    root = no_project_config
+    (root / ".git").mkdir()
+    folder = root / "my specs" / "50%#"
+    folder.mkdir(parents=True)
+    (folder / "net ä.yaml").write_text(Path(WARNS).read_text())
+    monkeypatch.chdir(root / "my specs")
+    log = json.loads(run("lint", "50%#", "--format", "sarif").stdout)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(log, SARIF_REQUIRED)
+    run_ = log["runs"][0]
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}}
+    where = run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert where == {"uri": "my%20specs/50%25%23/net%20%C3%A4.yaml", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_rules_carry_their_full_documentation() -> None:
+    rule = json.loads(run("lint", WARNS, "--format", "sarif").stdout)["runs"][0]["tool"][
+        "driver"]["rules"][0]
+    assert rule["id"] == "S103" and "helpUri" not in rule   # no absolute home to link to
+    assert rule["help"]["text"] == RULES["S103"].doc     # the docstring, whole
+    assert "\nWhy: " in rule["help"]["text"] and "\nFix: " in rule["help"]["text"]
+    assert rule["help"]["markdown"].startswith("### S103 `skipped-pixels` (warning)")
+    assert "\n**Fix.** " in rule["help"]["markdown"]
+
+
+HOSTILE = 'a|b\\n::error::x\\e[31m,y:%z\\u202e'   # as YAML writes it in double quotes
+
+
+@pytest.fixture
+def hostile(no_project_config: Path) -> str:
+    """A spec whose layer name holds a newline, a workflow command, an ANSI escape, '|',
+    ',', ':', '%' and a right-to-left override; one S103 finding on that layer."""
+    spec = no_project_config / "net.yaml"
+    spec.write_text(Path(WARNS).read_text().replace(
+        "stride: 2}", f'stride: 2}}\n    name: "{HOSTILE}"'))
+    return "net.yaml"
+
+
+SAFE_NAME = "a|b\\n::error::x\\x1b[31m,y:%z\\u202e"   # the name as one_line shows it
+
+
+@pytest.mark.parametrize("fmt,expected", [
+    ("text", (f"net.yaml:5:5: S103 conv '{SAFE_NAME}': stride 2 > 1-pixel kernel on H and W: "
+             f"75.0% of the input's pixels are never read")),
+    ("github", ("::warning file=net.yaml,line=5,col=5,title=S103 skipped-pixels::conv "
+               "'a|b%0A::error::x\\x1b[31m,y:%25z\\u202e': stride 2 > 1-pixel kernel on H and "
+               "W: 75.0%25 of the input's pixels are never read")),
+])
+def test_hostile_names_stay_on_their_line(hostile: str, fmt: str, expected: str) -> None:
+    result = run("lint", hostile, "--format", fmt)
+    assert result.stdout == expected + "\n"
+    assert not any(line.startswith("::") for line in result.stdout.splitlines()[1:])
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_hostile_names_in_json_are_escaped_strings(hostile: str, fmt: str) -> None:
+    result = run("lint", hostile, "--format", fmt)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", result.stdout)
+    text = json.dumps(json.loads(result.stdout))
+    assert "conv 'a|b\\n::error::x\\u001b[31m,y:%z\\u202e'" in text   # the name, losslessly
+
+
+def test_hostile_names_in_errors_stay_on_one_line(no_project_config: Path) -> None:
+    (no_project_config / "bad.yaml").write_text(
+        f'input: [3, 8, 8]\nlayers:\n  - conv: {{filters: 4}}\n    name: "{HOSTILE}"\n')
+    result = run("lint", "bad.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (f"bad.yaml:3:5: conv '{SAFE_NAME}': missing "
+                                             f"required argument 'kernel'")

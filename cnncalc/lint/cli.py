@@ -6,14 +6,16 @@ or usage.
 from __future__ import annotations
 
 import os
-import re
 import sys
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
 import click
 
-from ..errors import Location, SpecError
+from ..errors import Location, Problem, SpecError
+from ..files import inside, read_text, repository_root, write_atomic
+from ..text import one_line
 from .config import load_config
 from .diagnostic import SEVERITIES, Diagnostic, Severity
 from .docs import (
@@ -25,15 +27,10 @@ from .docs import (
     rules_table,
     rules_text,
 )
-from .engine import lint_file
 from .markdown import check_document
 from .output import FORMATS, render, summary
 from .registry import RULES, selected, unknown_patterns
-
-MARKDOWN = (".md", ".markdown")
-YAML = (".yaml", ".yml")
-_SPEC_KEY = re.compile(r"^(input|layers)\s*:", re.MULTILINE)
-_SKIP_DIRS = {"node_modules", "__pycache__"}
+from .sources import MARKDOWN, SpecFiles, gather
 
 
 def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
@@ -63,22 +60,47 @@ def _settings(select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | N
 
 def _fail(error: SpecError) -> None:
     for problem in error.problems:
-        click.echo(str(problem), err=True)
+        click.echo(one_line(str(problem)), err=True)
     sys.exit(2)
 
 
-def _report(found: list[Diagnostic], fmt: str, fail_on: Severity, unreadable: bool) -> None:
-    try:
-        version = metadata.version("cnncalc")
-    except metadata.PackageNotFoundError:
-        version = ""
-    text = render(found, fmt, version)
-    if text:
-        click.echo(text)
-    click.echo(summary(found), err=True)
-    if unreadable:
-        sys.exit(2)
-    sys.exit(1 if any(d.severity.rank >= fail_on.rank for d in found) else 0)
+def _note(text: str) -> None:
+    click.echo(one_line(text), err=True)
+
+
+class _Run:
+    """One run's findings and unreadable inputs, each reported once: a document and a
+    directory walk may both reach a spec (dedupe by code, file, line, column, message)."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str, int, int, str], Diagnostic] = {}
+        self.problems: dict[str, Problem] = {}
+
+    def add(self, diagnostics: Iterable[Diagnostic]) -> None:
+        for d in diagnostics:
+            key = (d.code, os.path.realpath(d.path), d.line, d.column, d.message)
+            self.found.setdefault(key, d)
+
+    def fail(self, error: SpecError) -> None:
+        for problem in error.problems:
+            line = one_line(str(problem))
+            if line not in self.problems:
+                self.problems[line] = problem
+                click.echo(line, err=True)
+
+    def report(self, fmt: str, fail_on: Severity) -> None:
+        found = list(self.found.values())
+        try:
+            version = metadata.version("cnncalc")
+        except metadata.PackageNotFoundError:
+            version = ""
+        text = render(found, fmt, version, repository_root())
+        if text:
+            click.echo(text)
+        click.echo(summary(found), err=True)
+        if self.problems:
+            sys.exit(2)
+        sys.exit(1 if any(d.severity.rank >= fail_on.rank for d in found) else 0)
 
 
 def _options(command: click.Command) -> click.Command:
@@ -102,7 +124,7 @@ def _options(command: click.Command) -> click.Command:
 
 
 @click.command("lint")
-@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
 @_options
 def lint_command(specs: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...],
                  fmt: str, fail_on: str | None) -> None:
@@ -110,23 +132,24 @@ def lint_command(specs: tuple[str, ...], select: tuple[str, ...], ignore: tuple[
 
     Each finding is PATH:LINE:COL: CODE message, at the layer in the YAML. Silence one on a
     layer with `lint: {ignore: [CODE]}`, or for a file with a top-level `lint:`.
+    Directories are searched recursively for .yaml/.yml files with a top-level `input:` or
+    `layers:`, as `cnncalc check` does.
 
     \b
     Examples:
       cnncalc lint examples/vgg16.yaml
-      cnncalc lint specs/*.yaml --ignore C --format github
+      cnncalc lint specs/ --ignore C --format github
     """
     chosen, ignored, severity = _settings(select, ignore, fail_on)
-    found: list[Diagnostic] = []
-    unreadable = False
-    for spec in specs:
+    root = repository_root()
+    files = SpecFiles(root, select=chosen, ignore=ignored)
+    run = _Run()
+    for spec in gather(specs, root, markdown=False, note=_note):
         try:
-            found += lint_file(spec, chosen, ignored)
+            run.add(files.lint(str(spec)))
         except SpecError as error:
-            unreadable = True
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-    _report(found, fmt, severity, unreadable)
+            run.fail(error)
+    run.report(fmt, severity)
 
 
 @click.command("rules")
@@ -160,42 +183,25 @@ def rules_command(code: str | None, fmt: str, full: bool) -> None:
         click.echo("\n\n".join(rule_text(r) for r in rules) if full else rules_text(rules))
 
 
-def _is_spec(path: Path) -> bool:
-    """A YAML file is a spec when it has a top-level `input:` or `layers:`."""
-    try:
-        return bool(_SPEC_KEY.search(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError):
-        return True  # let the spec reader say what is wrong
-
-
-def _gather(paths: tuple[str, ...]) -> list[Path]:
-    """Markdown documents and spec files: as given, and found under directories."""
-    found: list[Path] = []
-    for given in map(Path, paths):
-        if given.is_dir():
-            for folder, dirs, files in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in
-                                 _SKIP_DIRS)
-                found += [Path(folder, f) for f in sorted(files)
-                          if f.endswith(MARKDOWN) or f.endswith(YAML)]
-        else:
-            found.append(given)
-    return [p for p in found if not p.name.endswith(YAML) or _is_spec(p)]
-
-
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--fix", is_flag=True,
-              help="Rewrite stale generated tables in place (nothing else is touched).")
+              help="Rewrite stale generated tables in place (nothing else is touched; only "
+                   "files inside the repository root, atomically).")
+@click.option("--allow-outside", is_flag=True,
+              help="Let documents name spec files outside the repository root (the git top "
+                   "level, else the current folder).")
 @_options
-def check_command(paths: tuple[str, ...], fix: bool, select: tuple[str, ...],
-                  ignore: tuple[str, ...], fmt: str, fail_on: str | None) -> None:
+def check_command(paths: tuple[str, ...], fix: bool, allow_outside: bool,
+                  select: tuple[str, ...], ignore: tuple[str, ...], fmt: str,
+                  fail_on: str | None) -> None:
     """For CI: lint spec files and Markdown design docs, and check their generated tables.
 
     In Markdown, a ```cnncalc fenced block holds a spec (or names a spec file) and is
     linted; a region between <!-- cnncalc:summary PATH --> and <!-- /cnncalc --> (views:
     shapes, params, rf, summary; also cnncalc:rules) must equal what cnncalc renders now.
-    Directories are searched recursively.
+    Markers inside code blocks and HTML comments are examples and are left alone.
+    Directories are searched recursively. A spec found twice is reported once.
 
     \b
     Examples:
@@ -203,35 +209,51 @@ def check_command(paths: tuple[str, ...], fix: bool, select: tuple[str, ...],
       cnncalc check --fix docs/design.md
     """
     chosen, ignored, severity = _settings(select, ignore, fail_on)
-    found: list[Diagnostic] = []
-    unreadable = False
-    for path in _gather(paths):
+    root = repository_root()
+    specs = SpecFiles(root, allow_outside, chosen, ignored)
+    run = _Run()
+    fixes: list[tuple[Path, str, int, list[Diagnostic]]] = []
+    for path in gather(paths, root, markdown=True, note=_note):
         try:
-            if path.name.endswith(MARKDOWN):
-                found += _check_markdown(path, chosen, ignored, fix)
+            if not path.name.endswith(MARKDOWN):
+                run.add(specs.lint(str(path)))
+                continue
+            text = read_text(path, "document")
+            result = check_document(str(path), text, chosen, ignored, specs)
+            if fix and result.mended != text:
+                run.add(d for d in result.diagnostics if d.code != "D101")
+                fixes.append((path, result.mended, result.stale,
+                              [d for d in result.diagnostics if d.code == "D101"]))
             else:
-                found += lint_file(str(path), chosen, ignored)
+                run.add(result.diagnostics)
         except SpecError as error:
-            unreadable = True
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-    _report(found, fmt, severity, unreadable)
+            run.fail(error)
+    # written last: a document is replaced only once everything in it was computed
+    for path, mended, stale, unfixed in fixes:
+        try:
+            _rewrite(path, mended, root)
+        except SpecError as error:
+            run.fail(error)
+            run.add(unfixed)
+        else:
+            click.echo(f"{one_line(str(path))}: rewrote {stale} stale region"
+                       f"{'s' * (stale != 1)}", err=True)
+    run.report(fmt, severity)
 
 
-def _check_markdown(path: Path, select: tuple[str, ...], ignore: tuple[str, ...],
-                    fix: bool) -> list[Diagnostic]:
+def _rewrite(path: Path, text: str, root: Path) -> None:
+    """Replace a document atomically, never outside the repository root: a document that
+    is a symlink is written at its target, and only when that target lies inside."""
+    target = Path(os.path.realpath(path))
+    if not inside(target, root):
+        raise SpecError.at(Location(str(path), 1, 1), f"--fix will not write it: it resolves "
+                                                      f"to {target}, outside the repository "
+                                                      f"root ({root}); it was left as it was")
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError.at(Location(str(path), 1, 1), f"cannot read the document: {err}"
-                           ) from None
-    result = check_document(str(path), text, select, ignore)
-    if fix and result.mended != text:
-        path.write_bytes(result.mended.encode("utf-8"))
-        click.echo(f"{path}: rewrote {result.stale} stale region"
-                   f"{'s' * (result.stale != 1)}", err=True)
-        return [d for d in result.diagnostics if d.code != "D101"]
-    return list(result.diagnostics)
+        write_atomic(target, text.encode("utf-8"))
+    except SpecError as error:   # located at the path the user named, not its target
+        raise SpecError([Problem(Location(str(path), 1, 1), p.message)
+                         for p in error.problems]) from None
 
 
 __all__ = ["check_command", "lint_command", "rules_command"]

@@ -1,36 +1,45 @@
 """`cnncalc check` on Markdown: lint the specs a design document holds, and keep the tables
 it shows equal to what cnncalc computes now.
 
-Two constructs are recognised (outside other fenced code blocks):
+Two constructs are recognised:
 
 - a fenced block with the info string `cnncalc`, holding a spec inline or, on one line, the
   path of a spec file (relative to the document). It is linted, expectations and budgets
-  included; findings in an inline spec point at the document's lines.
+  included; findings in an inline spec point at the document's lines. A ```cnncalc block
+  that is never closed is an error.
 - a region between `<!-- cnncalc:VIEW PATH -->` and `<!-- /cnncalc -->`, VIEW one of
   shapes, params, rf, summary (the table of the spec at PATH, relative to the document),
   or `<!-- cnncalc:rules -->` (the rules table) and `<!-- cnncalc:rules-doc -->` (every
   rule's documentation). Its content must be a blank line, the rendering, a blank line.
+
+Markers that are examples are not regions and are never rewritten: those inside another
+fenced block (``` or ~~~), an indented code block (four columns in, after a blank line, as
+CommonMark has it) or an HTML comment that spans lines. As in CommonMark, a fence or a
+comment that is never closed runs to the end of the document. Paths named in a document
+resolve inside the repository root unless the run allows outside paths (`SpecFiles`).
 """
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..analysis import analyze_file
 from ..errors import Location, SpecError
+from ..files import repository_root
 from ..report import VIEWS, render
 from ..spec import parse
 from .diagnostic import Diagnostic, Severity
 from .docs import all_rules, rules_markdown, rules_table
-from .engine import lint_file, lint_spec
+from .engine import lint_spec
 from .registry import RULES, document_rule, matches
+from .sources import SpecFiles
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_OPEN = re.compile(r"^\s*<!--\s*cnncalc:([\w-]+)(?:\s+(\S+))?\s*-->\s*$")
-_CLOSE = re.compile(r"^\s*<!--\s*/cnncalc\s*-->\s*$")
+_OPEN = re.compile(r"^ {0,3}<!--\s*cnncalc:([\w-]+)(?:\s+(\S+))?\s*-->\s*$")
+_CLOSE = re.compile(r"^ {0,3}<!--\s*/cnncalc\s*-->\s*$")
+_COMMENT = re.compile(r"<!--.*?-->")
+_COMMENT_START = re.compile(r"^ {0,3}<!--")
+_HEADING = re.compile(r"^ {0,3}(#{1,6}(\s|$)|([-*_])(\s*\3){2,}\s*$)")
 GENERATED = {"rules": lambda: rules_table(all_rules()),
              "rules-doc": lambda: rules_markdown(all_rules())}
 
@@ -63,62 +72,113 @@ class DocumentCheck:
     mended: str
 
 
+@dataclass(frozen=True)
+class _Fence:
+    marker: str      # the opening run of backticks or tildes
+    line: int        # the fence's own line
+    cnncalc: bool
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings, split at '\n' only (as editors number
+    them; str.splitlines would also split at form feeds and Unicode separators)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _indent(line: str) -> int:
+    """The columns of leading blanks, a tab advancing to the next multiple of four."""
+    columns = 0
+    for char in line:
+        if char == " ":
+            columns += 1
+        elif char == "\t":
+            columns += 4 - columns % 4
+        else:
+            break
+    return columns
+
+
+def _closes(fence: _Fence, match: re.Match[str] | None) -> bool:
+    """A closing fence: the same character, at least as many, nothing after."""
+    if match is None:
+        return False
+    run, rest = match.group(1), match.group(2)
+    return run[0] == fence.marker[0] and len(run) >= len(fence.marker) and not rest.strip()
+
+
 def scan(text: str, path: str) -> tuple[list[SpecBlock], list[Region]]:
-    """Find the cnncalc fenced blocks and generated regions (markers inside other fenced
-    blocks are examples, not regions). A malformed marker is a located SpecError."""
+    """Find the cnncalc fenced blocks and generated regions; markers inside code blocks
+    and HTML comments are examples, not regions. A malformed marker or an unclosed
+    ```cnncalc block is a located SpecError."""
     blocks: list[SpecBlock] = []
     regions: list[Region] = []
-    fence: tuple[str, int, bool] | None = None   # (marker, first body line, is cnncalc)
+    fence: _Fence | None = None
     body: list[str] = []
+    comment = False          # inside an HTML comment that opened on an earlier line
+    code = False             # inside an indented code block
+    may_start_code = True    # an indented line here starts code (not a paragraph's line)
     opened: tuple[re.Match[str], int, int] | None = None
     offset = 0
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         bare = line.rstrip("\r\n")
-        match = _FENCE.match(bare)
+        blank = not bare.strip()
+        here, offset = offset, offset + len(line)
         if fence is not None:
-            if match and match.group(1)[0] == fence[0][0] and len(match.group(1)) >= len(
-                    fence[0]) and not match.group(2).strip():
-                if fence[2]:
-                    blocks.append(SpecBlock(fence[1], "".join(body)))
-                fence, body = None, []
+            if _closes(fence, _FENCE.match(bare)):
+                if fence.cnncalc:
+                    blocks.append(SpecBlock(fence.line + 1, "".join(body)))
+                fence, body, may_start_code = None, [], True
             else:
                 body.append(line)
-        elif match:
+            continue
+        if comment:
+            # an example may hold whole marker comments; what is left closes the outer one
+            comment = "-->" not in _COMMENT.sub("", bare)
+            may_start_code = not comment
+            continue
+        if code and (blank or _indent(bare) >= 4):
+            continue
+        code = False
+        if not blank and _indent(bare) >= 4 and may_start_code:
+            code = True
+            continue
+        may_start_code = blank or bool(_HEADING.match(bare))
+        match = _FENCE.match(bare)
+        if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
             info = match.group(2).strip().split()
-            fence = (match.group(1), number + 1, bool(info) and info[0] == "cnncalc")
+            fence = _Fence(match.group(1), number, bool(info) and info[0] == "cnncalc")
         elif _OPEN.match(bare):
             if opened:
                 raise SpecError.at(Location(path, number, 1), f"a cnncalc marker opens "
                                                               f"before the one at line "
                                                               f"{opened[1]} is closed")
-            opened = (_OPEN.match(bare), number, offset + len(line))  # type: ignore[assignment]
+            opened = (_OPEN.match(bare), number, offset)  # type: ignore[assignment]
+            may_start_code = True
         elif _CLOSE.match(bare):
             if not opened:
                 raise SpecError.at(Location(path, number, 1), "<!-- /cnncalc --> closes no "
                                                               "marker")
             regions.append(Region(opened[0].group(1), opened[0].group(2), opened[1],
-                                  opened[2], offset))
-            opened = None
-        offset += len(line)
+                                  opened[2], here))
+            opened, may_start_code = None, True
+        elif _COMMENT_START.match(bare) and "<!--" in _COMMENT.sub("", bare):
+            comment = True
+    if fence is not None and fence.cnncalc:
+        raise SpecError.at(Location(path, fence.line, 1), f"this {fence.marker}cnncalc block "
+                                                          f"is never closed by a line of "
+                                                          f"{fence.marker}")
     if opened:
         raise SpecError.at(Location(path, opened[1], 1), "this cnncalc marker is never closed "
                                                          "by <!-- /cnncalc -->")
     return blocks, regions
 
 
-def _relative(document: str, target: str) -> str:
-    return os.path.normpath(os.path.join(os.path.dirname(document), target))
-
-
-def _spec_path(document: str, target: str, where: Location) -> str:
-    path = _relative(document, target)
-    if not Path(path).is_file():
-        raise SpecError.at(where, f"no spec file '{target}' (looked for {path}, relative to "
-                                  f"the document)")
-    return path
-
-
-def rendering(region: Region, document: str) -> str:
+def rendering(region: Region, document: str, specs: SpecFiles) -> str:
     """What cnncalc renders for a region now."""
     where = Location(document, region.line, 1)
     if region.view in GENERATED:
@@ -131,8 +191,8 @@ def rendering(region: Region, document: str) -> str:
     if not region.target:
         raise SpecError.at(where, f"cnncalc:{region.view} needs a spec path: "
                                   f"<!-- cnncalc:{region.view} examples/net.yaml -->")
-    return render(analyze_file(_spec_path(document, region.target, where)), region.view,
-                  "markdown")
+    path = specs.named(document, region.target, where)
+    return render(specs.analysis(path), region.view, "markdown")
 
 
 def stale_table(path: str, region: Region, content: str, wanted: str) -> Diagnostic:
@@ -170,25 +230,30 @@ document_rule("D101", "stale-table", Severity.ERROR, stale_table)
 
 
 def check_document(path: str, text: str, select: Iterable[str] = ("ALL",),
-                   ignore: Iterable[str] = ()) -> DocumentCheck:
+                   ignore: Iterable[str] = (), specs: SpecFiles | None = None
+                   ) -> DocumentCheck:
     """Lint the document's specs and compare its regions; `mended` has every region fixed.
+    Nothing is written: the caller writes `mended` only when this returns.
 
-    Raises SpecError when a spec or marker cannot be read.
+    Raises SpecError when a spec or marker cannot be read, or a path leads outside the
+    repository root (`specs` says where the root is; the current one by default).
     """
     select, ignore = tuple(select), tuple(ignore)
+    if specs is None:
+        specs = SpecFiles(repository_root(), select=select, ignore=ignore)
     newline = "\r\n" if "\r\n" in text else "\n"
     blocks, regions = scan(text, path)
     found: list[Diagnostic] = []
     for block in blocks:
         lines = [line for line in block.text.splitlines() if line.strip()]
         if len(lines) == 1 and ":" not in lines[0]:
-            spec_file = _spec_path(path, lines[0].strip(), Location(path, block.line, 1))
-            found += lint_file(spec_file, select, ignore)
+            where = Location(path, block.line + block.text.splitlines().index(lines[0]), 1)
+            found += specs.lint(specs.named(path, lines[0].strip(), where))
         else:
             found += lint_spec(parse(block.text, path, block.line - 1), select, ignore)
     pieces, cursor, stale = [], 0, 0
     for region in regions:
-        body = rendering(region, path).replace("\n", newline)
+        body = rendering(region, path, specs).replace("\n", newline)
         wanted = f"{newline}{body}{newline}{newline}"
         content = text[region.start:region.end]
         if content != wanted:
