@@ -236,7 +236,10 @@ def test_fifos_never_hang(repo: Path) -> None:
         "pipe.md:1:1: cannot read the document: not a regular file; expected a regular file",
         "pipe.yaml:1:1: cannot read the spec: not a regular file; expected a regular file"]
     stale_doc(repo, text="```cnncalc\npipe.yaml\n```\n")
-    assert run("check", "doc.md").exit_code == 2        # a doc naming a FIFO: refused too
+    named = run("check", "doc.md")                      # a doc naming a FIFO: refused too
+    assert named.exit_code == 2
+    assert named.stderr.startswith("doc.md:2:1: 'pipe.yaml' is not a regular file; expected "
+                                   "a spec file\n")
 
 
 def test_dev_zero_is_refused() -> None:

@@ -107,6 +107,13 @@ class SpecFiles:
         if not os.path.lexists(path):
             raise SpecError.at(where, f"no spec file '{target}' (looked for {path}, relative "
                                       f"to the document)")
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except OSError:
+            regular = False   # a dangling link: reading it says why
+        if not regular and os.path.exists(path):
+            raise SpecError.at(where, f"'{target}' is not a regular file; expected a spec "
+                                      f"file")
         return path
 
     def analysis(self, path: str) -> Analysis:
