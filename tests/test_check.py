@@ -227,3 +227,11 @@ def test_changing_only_the_spec_fails_check_on_the_doc(folder: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout.startswith(f"{doc.name}:5:1: D101 the shapes table of 'net.yaml' "
                                     f"is stale")
+
+
+def test_a_document_named_twice_is_fixed_once(folder: Path) -> None:
+    doc = folder / "doc.md"
+    doc.write_text("<!-- cnncalc:shapes net.yaml -->\n<!-- /cnncalc -->\n")
+    result = run("check", "--fix", "doc.md", ".", str(doc))
+    assert result.exit_code == 0
+    assert result.stderr == "doc.md: rewrote 1 stale region\nno findings\n"

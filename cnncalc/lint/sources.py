@@ -81,7 +81,11 @@ def gather(paths: Iterable[str], root: Path, markdown: bool,
                       if not p.name.endswith(YAML) or is_spec(p)]
         else:
             found.append(given)   # named by the user: read as given, errors reported
-    return found
+    # a file named twice (or named and found under a directory) is checked, and fixed, once
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.realpath(path), path)
+    return list(unique.values())
 
 
 @dataclass
