@@ -45,6 +45,7 @@ Reads = Callable[[int], tuple[int, int]]
 Band = tuple[float, float]  # (lowest, highest) offset from the line i * jump
 
 PERIOD_CAP = 10_000  # positions unrolled per layer at most; past it, WideField
+TAPS_SCANNED = 100_000  # a transposed conv's tap classes searched for its first output
 
 
 def _tidy(value: float) -> float | int:
@@ -349,12 +350,13 @@ class WideField:
         first, last = taps.bands(pad_before)
         mid = (low + high) / 2 + a * pad_before / s
         offset = mid - a * taps.dilation * taps.mean_taps / (2 * s)
+        # the first output that reads input: the least (t*d - pb) mod s over the tap
+        # classes t < min(m, K) (beyond TAPS_SCANNED, the mean center stands in)
         start = offset
-        for j in range(min(s, PERIOD_CAP)):  # the first output that reads input
+        if taps.classes <= TAPS_SCANNED:
+            j = min((t * taps.dilation - pad_before) % s for t in range(taps.classes))
             f, la = taps.reads(j + pad_before)
-            if f <= la:
-                start = (low + high + a * (f + la)) / 2 - j * a / s
-                break
+            start = (low + high + a * (f + la)) / 2 - j * a / s
         return cls(a, s, (low + a * first[0], low + a * first[1]),
                    (high + a * last[0], high + a * last[1]), high - low + 1 + a * taps.widest,
                    start, offset, True, taps.classes < s, field.sees_all)

@@ -202,3 +202,108 @@ def test_headline_through_a_branch_with_no_spatial_layer():
         [], [{"conv": {"filters": 1, "kernel": 1}}]], "merge": "add"}, "global_avgpool"],
         [1, 16, 16])
     assert analysis.totals.rf_layer == "branches1" and analysis.totals.rf[0].size == 5
+
+
+# --- bounded work: closed forms past PERIOD_CAP, checked against the unrolled period ----
+
+def _unrolled_and_closed(layers, size):
+    """The last layer's field unrolled (the default cap) and past a cap of 1 period."""
+    from cnncalc import receptive
+
+    unrolled = analyze_layers(layers, [1, size]).rows[-1].field[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(receptive, "PERIOD_CAP", 1)
+        closed = analyze_layers(layers, [1, size]).rows[-1].field[0]
+    return unrolled, closed
+
+
+@settings(max_examples=80, deadline=None)
+@given(k=st.integers(1, 6), s=st.integers(2, 9), p=st.integers(0, 3), d=st.integers(1, 3),
+       pre=st.integers(1, 5))
+def test_transposed_closed_form_equals_unrolled(k, s, p, d, pre):
+    if p > d * (k - 1):  # PyTorch needs the padding inside the kernel's extent
+        return
+    layers = [{"conv": {"filters": 1, "kernel": pre, "stride": 2}},
+              {"conv_transpose": {"filters": 1, "kernel": k, "stride": s, "padding": p,
+                                  "dilation": d}}]
+    unrolled, closed = _unrolled_and_closed(layers, 40)
+    assert closed.exact and type(closed).__name__ == "WideField"
+    assert (closed.size, closed.jump) == (unrolled.size, unrolled.jump)
+    assert math.isclose(closed.start, unrolled.start)
+    assert math.isclose(closed.center_offset, unrolled.center_offset, abs_tol=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(2, 80), o=st.integers(1, 80), pre=st.integers(1, 5))
+def test_adaptive_closed_form_equals_unrolled(n, o, pre):
+    if o > n or n % o == 0:
+        return
+    layers = [{"conv": {"filters": 1, "kernel": pre, "padding": pre // 2}},
+              {"adaptive_avgpool": {"output_size": o}}]
+    unrolled, closed = _unrolled_and_closed(layers, n)
+    assert (closed.size, closed.jump) == (unrolled.size, unrolled.jump)
+    assert math.isclose(closed.start, unrolled.start)
+    assert math.isclose(closed.center_offset, unrolled.center_offset, abs_tol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(chain=st.lists(st.sampled_from([
+    {"conv": {"filters": 1, "kernel": 3, "padding": 1}},
+    {"conv": {"filters": 1, "kernel": 2, "stride": 2}},
+    {"conv_transpose": {"filters": 1, "kernel": 2, "stride": 3}},
+    {"conv_transpose": {"filters": 1, "kernel": 3, "stride": 2, "padding": 1}},
+    {"maxpool": {"kernel": 3, "stride": 2, "padding": 1}},
+    {"upsample": {"scale": 1.5}},
+    {"adaptive_avgpool": {"output_size": 7}}]), min_size=2, max_size=5))
+def test_past_a_wide_field_the_size_is_an_upper_bound(chain):
+    try:
+        unrolled, bounded = _unrolled_and_closed(chain, 23)
+    except Exception as error:  # a chain that shrinks the input to nothing
+        assert "empty" in str(error)
+        return
+    assert bounded.size >= unrolled.size
+    assert bounded.jump == unrolled.jump
+    if bounded.exact:
+        assert bounded.size == unrolled.size
+
+
+# huge sizes, hand-worked; each runs in milliseconds (the report states the timings)
+def test_adaptive_pool_between_huge_coprime_sizes():
+    # conv 3 (field 3, jump 1) then 999985 -> 999983 -> adaptive to 999979: N/o = 1 + 4/o,
+    # so windows hold 1, 2 or, where the fraction wraps, 3 pixels (floor(N/o) + 2 since
+    # N mod o = 4 >= 2): field 3 + (3 - 1) = 5, jump N/o
+    field = analyze_layers([{"conv": {"filters": 1, "kernel": 3}},
+                            {"adaptive_avgpool": {"output_size": 999979}}],
+                           [1, 999985]).rows[-1].field[0]
+    assert field.exact and field.size == 5
+    assert math.isclose(field.jump, 999983 / 999979)
+    assert field.start == 1.5   # window 0 holds pixels 0 and 1: fields 0..2 and 1..3
+
+
+def test_transposed_conv_with_a_huge_stride():
+    # kernel 3 < stride 10^6: each output reads at most one input; outputs 0, 1, 2 read
+    # input 0, so the field after a 3-wide conv is still one pixel, jump 10^-6
+    rows = analyze_layers([{"conv_transpose": {"filters": 1, "kernel": 3, "stride": 10 ** 6}},
+                           {"conv": {"filters": 1, "kernel": 3}}], [1, 5]).rows
+    up, conv = rows[0].field[0], rows[1].field[0]
+    assert up.exact and (up.size, up.jump, up.start) == (1, 1e-6, 0)
+    assert conv.size == 1 and conv.jump == 1e-6
+
+
+def test_union_of_coprime_long_periods_is_bounded():
+    from cnncalc.receptive import AxisField, merge_fields
+
+    # two identity fields with periods 9,973 and 9,967 (lcm ~ 10^8): lo(i) = hi(i) = i
+    one = AxisField(tuple(range(9973)), tuple(range(9973)), 9973)
+    two = AxisField(tuple(range(9967)), tuple(range(9967)), 9967)
+    (merged,), aligned = merge_fields([(one,), (two,)])
+    assert aligned and merged.size == 1 and merged.jump == 1
+
+
+def test_adaptive_ops_in_closed_form():
+    # sum of window lengths N + o - gcd(N, o): 10 -> 3 gives windows of 4, 4, 4 = 12;
+    # the per-window list (kept for small sizes) agrees
+    layer = analyze_layers([{"adaptive_avgpool": {"output_size": 3}}], [2, 10]).rows[0]
+    assert layer.ops == 2 * 12 == 2 * sum(layer.node.layer.window_sizes(0))
+    huge = analyze_layers([{"adaptive_maxpool": {"output_size": 999979}}], [1, 999983]).rows[0]
+    assert huge.ops == 999983 + 999979 - 1
