@@ -191,6 +191,43 @@ def _walk(steps: tuple[Step, ...], field: Field, rows: list[Row],
     return field
 
 
+NOTE_NAMES = 3  # layers a note names before it counts the rest
+
+
+def convention_note(analysis: Analysis) -> str | None:
+    """With no framework chosen, a note naming the windowed layers whose output size
+    PyTorch would give otherwise (floor rounding; ceil_mode pools drop a window that starts
+    in the padding), each compared on the input it gets here, and how to choose PyTorch's
+    convention. None when a framework is chosen or every size agrees."""
+    if analysis.spec.framework is not None:
+        return None
+    from .geometry import rule_for
+
+    differing = []
+    for row in analysis.rows:
+        layer = row.node.layer
+        windows = layer.windows()
+        if not windows:
+            continue
+        rule = rule_for(layer.family, "pytorch", None, getattr(layer, "ceil_mode", False))
+        ours = [w.count for w in windows]
+        theirs = [w.count_under(rule) for w in windows]
+        if ours != theirs:
+            differing.append(f"{row.name} {_sizes(ours)} here, {_sizes(theirs)} in PyTorch")
+    if not differing:
+        return None
+    named = "; ".join(differing[:NOTE_NAMES])
+    more = f"; and {len(differing) - NOTE_NAMES} more" if len(differing) > NOTE_NAMES else ""
+    layers = "1 layer" if len(differing) == 1 else f"{len(differing)} layers"
+    return (f"note: sizes differ from PyTorch's at {layers} (and what follows): {named}"
+            f"{more}. cnncalc rounds up by default (the ceil rule); to follow PyTorch, write "
+            f"'framework: pytorch' in the spec or pass --framework pytorch.")
+
+
+def _sizes(counts: list[int]) -> str:
+    return "x".join(str(c) for c in counts)
+
+
 def _is_spatial(row: Row) -> bool:
     return numel(row.output_shape[1:]) > 1
 

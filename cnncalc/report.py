@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from .analysis import Analysis, Row
+from .analysis import Analysis, Row, convention_note
 from .layers import Shape, shape_str
 from .receptive import Field
 
@@ -243,4 +243,11 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "layers": [layer(r) for r in analysis.rows],
         "mismatches": [{"location": str(m.location), "message": m.message}
                        for m in analysis.mismatches],
+        "notes": notes(analysis),
     }
+
+
+def notes(analysis: Analysis) -> list[str]:
+    """What a reader should know that the figures do not say (the convention note)."""
+    note = convention_note(analysis)
+    return [note] if note else []

@@ -22,6 +22,7 @@ class WindowPool(Windowed):
     rule: SizeRule
     padding_mode: str = "explicit"
     count_include_pad: bool = True
+    ceil_mode: bool = False  # as written: what PyTorch would do with this layer
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -38,7 +39,7 @@ class WindowPool(Windowed):
         rule = rule_for("pool", ctx.framework, ctx.rounding, ceil_mode)
         args.finish(())
         return check_output(args, cls(input_shape, kernel, stride, padding, dilation, rule,
-                                      mode, include))
+                                      mode, include, ceil_mode))
 
     def ops(self) -> int:
         return numel(self.output_shape()) * math.prod(self.kernel)
