@@ -217,6 +217,9 @@ class AxisField:
     def through_linear(self, ratio: Fraction, offset: Fraction) -> Field1:
         """Linear interpolation: output j samples input position c = j * ratio + offset and
         reads floor(c) and the next pixel (only floor(c) when c is whole)."""
+        if ratio.denominator > PERIOD_CAP and self._plain():
+            return WideField.linear(self, ratio, offset)
+
         def reads(j: int) -> tuple[int, int]:
             c = j * ratio + offset
             low = math.floor(c)
@@ -385,6 +388,24 @@ class WideField:
         return cls(a * b, a_, (low - wobble, low), (high - wobble, high), high - low + 1,
                    (low + high) / 2, (low + high) / 2 - wobble / 2, True, False,
                    field.sees_all)
+
+    @classmethod
+    def linear(cls, field: AxisField, ratio: Fraction, offset: Fraction) -> WideField:
+        """Exact from a period-1 field: output j samples c = j*ratio + offset and reads
+        floor(c) and, unless c is whole, the next pixel. With q the ratio's denominator, the
+        fractional parts of c over a period are (k + {u})/q, k < q, u = offset*q; the mean
+        of (floor(c) + ceil(c))/2 - c over them is (1/2 - {u})/q, or 0 when u is whole."""
+        low, high, a = cls._plain(field)
+        q = ratio.denominator
+        u = offset * q
+        whole = u.denominator == 1
+        mean = 0.0 if whole else float(0.5 - (u - math.floor(u))) / q
+        c0 = math.floor(offset)
+        return cls(a * ratio.numerator, q, (low + a * (float(offset) - 1), low + a * float(offset)),
+                   (high + a * float(offset), high + a * (float(offset) + 1)),
+                   high - low + 1 + a * (q > 1 or not whole),
+                   (low + high + a * (2 * c0 + (offset != c0))) / 2,
+                   (low + high) / 2 + a * (float(offset) + mean), True, False, field.sees_all)
 
     def through_bands(self, step: int, period: int, first: Band, last: Band,
                       skips: bool = False) -> WideField:
