@@ -193,3 +193,12 @@ def test_convention_sizes_side_by_side():
     sizes = geometry.convention_sizes(224, 7, 2, 3)
     assert sizes["ceil"] == 113 and sizes["floor"] == 112 and sizes["pytorch"] == 112
     assert sizes["tensorflow same"] == 112 and sizes["tensorflow valid"] == 109
+
+
+def test_convention_sizes_with_an_overhanging_kernel():
+    # N 2, K 3, s 2: span -1; ceil rules count ceil(-1/2) + 1 = 1, floor rules 0 (PyTorch
+    # refuses), TensorFlow 'same' ceil(2/2) = 1, 'valid' (no padding) 0 -- `cnncalc conv`'s rows
+    sizes = geometry.convention_sizes(2, 3, 2, 0)
+    assert sizes == {"ceil": 1, "floor": 0, "pytorch": 0, "pytorch ceil_mode": 1,
+                     "caffe conv": 0, "caffe pool": 1, "tensorflow valid": 0,
+                     "tensorflow same": 1}
