@@ -137,15 +137,18 @@ class AxisField:
 
     # --- layers -----------------------------------------------------------------------
 
-    def through(self, reads: Reads, period: int, step: int, first: Band = (0, 0),
-                last: Band = (0, 0), skips: bool = False) -> Field1:
+    def through(self, reads: Reads, period: int, step: int, first: Band | None = None,
+                last: Band | None = None, skips: bool = False) -> Field1:
         """After a layer whose output i reads inputs reads(i) = (first, last) (first > last:
         none), with reads(i + period) = reads(i) shifted by `step` inputs. `first` and
         `last` bound reads(i) - i*step/period, and `skips` says whether some outputs read
-        nothing, for when the period is too long to unroll."""
+        nothing, for when the period is too long to unroll (found from one period of
+        reads when not given)."""
         turns = len(self.lows) // math.gcd(step, len(self.lows))  # until inputs realign
         outputs = period * turns
         if outputs > PERIOD_CAP:
+            if first is None or last is None:
+                first, last, skips = _bands_of(reads, period, step)
             return WideField.of(self).through_bands(step, period, first, last, skips)
         reading = self._reading()
         if not reading:  # nothing upstream reads input: nor does anything here
@@ -254,6 +257,16 @@ class AxisField:
     def extent(self) -> tuple[int, int]:
         """The interval output 0 reads (empty: hi < lo)."""
         return self.lows[0], self.highs[0]
+
+
+def _bands_of(reads: Reads, period: int, step: int) -> tuple[Band, Band, bool]:
+    """The bands of reads(i) - i*step/period over one period (the caller's own bound on
+    `period` bounds this), and whether some output reads nothing."""
+    pairs = [(reads(i), i * step / period) for i in range(period)]
+    firsts = [f - line for (f, la), line in pairs if f <= la] or [0.0]
+    lasts = [la - line for (f, la), line in pairs if f <= la] or [0.0]
+    skips = any(f > la for (f, la), _ in pairs)
+    return (min(firsts), max(firsts)), (min(lasts), max(lasts)), skips
 
 
 class _Taps:
@@ -423,8 +436,10 @@ class WideField:
         return WideField(self.advance * step, self.period * period, lo_band, hi_band, size,
                          middle, middle, False, empty, self.sees_all)
 
-    def through(self, reads: Reads, period: int, step: int, first: Band = (0, 0),
-                last: Band = (0, 0), skips: bool = False) -> WideField:
+    def through(self, reads: Reads, period: int, step: int, first: Band | None = None,
+                last: Band | None = None, skips: bool = False) -> WideField:
+        if first is None or last is None:
+            first, last, skips = _bands_of(reads, period, step)
         return self.through_bands(step, period, first, last, skips)
 
     def through_window(self, extent: int, stride: int, pad_before: int) -> WideField:

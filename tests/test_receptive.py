@@ -333,3 +333,16 @@ def test_nearest_upsample_closed_form_equals_unrolled(n, m, pre):
     assert (closed.size, closed.jump) == (unrolled.size, unrolled.jump)
     assert math.isclose(closed.start, unrolled.start)
     assert math.isclose(closed.center_offset, unrolled.center_offset, abs_tol=1e-9)
+
+
+def test_through_finds_its_bands_when_not_given():
+    # a caller that passes only reads (as a layer may): output i reads input 2i .. 2i+1;
+    # past the cap, the bands come from one period of reads and bound the field exactly
+    from cnncalc import receptive
+
+    plain = receptive.AxisField((0,), (2,), 1)          # a 3-wide field, jump 1
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(receptive, "PERIOD_CAP", 0)
+        wide = plain.through(lambda i: (2 * i, 2 * i + 1), 1, 2)
+    assert type(wide).__name__ == "WideField"
+    assert (wide.size, wide.jump) == (4, 2)                # 3 + (2 - 1)
