@@ -78,7 +78,7 @@ class Totals:
     activations: int          # sum of every layer's output elements
     activation_bytes: int
     param_bytes: int
-    rf: Field                 # at the last layer whose output has more than one position
+    rf: Field                 # the headline field: see _headline
     rf_layer: str
 
 
@@ -151,9 +151,9 @@ def analyze(network: Network) -> Analysis:
     rows: list[Row] = []
     misaligned: list[Misalignment] = []
     start = tuple(AxisField() for _ in network.input_shape[1:])
-    _walk(network.steps, start, rows, misaligned)
+    _walk(network.steps, start, rows, misaligned, network.input_shape[1:])
     spec = network.spec
-    rf_row = next((r for r in reversed(rows) if numel(r.output_shape[1:]) > 1), None)
+    rf_row = _headline(network.steps, {id(r.node): r for r in rows})
     totals = Totals(
         params=sum(r.weights for r in rows),
         trainable_params=sum(r.trainable for r in rows),
@@ -175,12 +175,13 @@ def analyze(network: Network) -> Analysis:
 
 
 def _walk(steps: tuple[Step, ...], field: Field, rows: list[Row],
-          misaligned: list[Misalignment]) -> Field:
+          misaligned: list[Misalignment], input_size: Shape) -> Field:
     for step in steps:
         if isinstance(step, Parallel):
-            ends = [_walk(branch, field, rows, misaligned) for branch in step.branches]
+            ends = [_walk(branch, field, rows, misaligned, input_size)
+                    for branch in step.branches]
             merge = step.merge.layer
-            field, aligned = merge_fields(ends, merge.broadcast_branches())
+            field, aligned = merge_fields(ends, merge.broadcast_branches(), input_size)
             if not aligned:
                 misaligned.append(Misalignment(step.merge, tuple(ends)))
             rows.append(_row(step.merge, field))
@@ -188,6 +189,79 @@ def _walk(steps: tuple[Step, ...], field: Field, rows: list[Row],
             field = step.layer.receptive_field(field)
             rows.append(_row(step, field))
     return field
+
+
+NOTE_NAMES = 3  # layers a note names before it counts the rest
+
+
+def convention_note(analysis: Analysis) -> str | None:
+    """With no framework chosen, a note naming the windowed layers whose output size
+    PyTorch would give otherwise (floor rounding; ceil_mode pools drop a window that starts
+    in the padding), each compared on the input it gets here, and how to choose PyTorch's
+    convention. None when a framework is chosen or every size agrees."""
+    if analysis.spec.framework is not None:
+        return None
+    from .geometry import rule_for
+
+    differing = []
+    for row in analysis.rows:
+        layer = row.node.layer
+        windows = layer.windows()
+        if not windows:
+            continue
+        rule = rule_for(layer.family, "pytorch", None, getattr(layer, "ceil_mode", False))
+        ours = [w.count for w in windows]
+        theirs = [w.count_under(rule) for w in windows]
+        if ours != theirs:
+            differing.append(f"{row.name} {_sizes(ours)} here, {_sizes(theirs)} in PyTorch")
+    if not differing:
+        return None
+    named = "; ".join(differing[:NOTE_NAMES])
+    more = f"; and {len(differing) - NOTE_NAMES} more" if len(differing) > NOTE_NAMES else ""
+    layers = "1 layer" if len(differing) == 1 else f"{len(differing)} layers"
+    return (f"note: sizes differ from PyTorch's at {layers} (and what follows): {named}"
+            f"{more}. cnncalc rounds up by default (the ceil rule); to follow PyTorch, write "
+            f"'framework: pytorch' in the spec or pass --framework pytorch.")
+
+
+def _sizes(counts: list[int]) -> str:
+    return "x".join(str(c) for c in counts)
+
+
+def _is_spatial(row: Row) -> bool:
+    return numel(row.output_shape[1:]) > 1
+
+
+def _headline(steps: tuple[Step, ...], row_of: dict[int, Row]) -> Row | None:
+    """The row whose field is the net's headline: the last layer whose output is spatial.
+    Where branches end in non-spatial outputs (two heads under an add), it is the largest
+    field among each branch's own last spatial layer (or, for a branch with none, what
+    precedes the branches), so the answer does not depend on the branches' order."""
+    for index in reversed(range(len(steps))):
+        step = steps[index]
+        if not isinstance(step, Parallel):
+            row = row_of[id(step)]
+            if _is_spatial(row):
+                return row
+            continue
+        merged = row_of[id(step.merge)]
+        if _is_spatial(merged):
+            return merged
+        found = [_headline(branch, row_of) for branch in step.branches]
+        if None in found:
+            found.append(_headline(steps[:index], row_of))
+        candidates = [row for row in found if row is not None]
+        if candidates:
+            return max(candidates, key=_field_order)
+    return None
+
+
+def _field_order(row: Row) -> tuple[Any, ...]:
+    """Largest field first: total size, then size per axis; jump and start only break
+    ties, so equal fields in swapped branches give the same figures."""
+    sizes = [f.size for f in row.field]
+    return (math.prod(sizes), sizes, [f.jump for f in row.field],
+            [f.start for f in row.field])
 
 
 def _row(node: Node, field: Field) -> Row:

@@ -15,7 +15,7 @@ from . import geometry
 from .analysis import Analysis, analyze, no_gc
 from .build import build
 from .errors import SpecError
-from .report import FORMATS, render
+from .report import FORMATS, notes, render
 from .spec import load_file
 
 
@@ -44,6 +44,9 @@ def _report(analysis: Analysis, view: str, fmt: str) -> None:
     with no_gc():
         text = render(analysis, view, fmt)
     click.echo(text)
+    if view in ("shapes", "summary") and fmt != "json":  # JSON carries it in "notes"
+        for note in notes(analysis):
+            click.echo(note, err=True)
     for mismatch in analysis.mismatches:
         click.echo(str(mismatch), err=True)
     if analysis.mismatches:

@@ -105,16 +105,21 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
 
 def window_count(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
                  dilation: int, rule: SizeRule) -> int:
-    """How many windows fit along one axis; 0 when even one does not fit.
+    """How many windows fit along one axis; 0 when not even one does.
 
     ceil rule: ceil((N + pb + pa - F)/s + 1); floor rule: floor(...). A dropping rule then
     removes a last window that would start at or beyond the input's end plus `pad_before`
     (it would read padding only), as PyTorch and Caffe do.
+
+    The span N + pb + pa - F may be negative: a kernel wider than the padded input. Floor
+    then counts no window, but ceil counts one while -s < span < 0 (PyTorch:
+    `AvgPool1d(4, ceil_mode=True)` on length 3 gives 1; the seed's rule on N 2, F 3, s 2
+    gives ceil(0.5) = 1). The rounding is of the exact quotient, as PyTorch's div_rtn does.
     """
     span = size + pad_before + pad_after - effective_kernel(kernel, dilation)
-    if span < 0:
-        return 0
     count = (-(-span // stride) if rule.ceil else span // stride) + 1
+    if count < 1:
+        return 0
     drops = rule.drop is Drop.ALWAYS or (
         rule.drop is Drop.IF_PADDED and (pad_before or pad_after))
     if rule.ceil and drops and (count - 1) * stride >= size + pad_before:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from .analysis import Analysis, Row
+from .analysis import Analysis, Row, convention_note
 from .layers import Shape, shape_str
 from .receptive import Field
 from .text import markdown_cell, one_line
@@ -74,6 +74,22 @@ def _field_part(field: Field, part: str) -> str:
     return per_axis([getattr(f, part) for f in field]) if field else EMPTY
 
 
+GLOBAL_MARK = "+g"
+GLOBAL_LEGEND = (f"{GLOBAL_MARK}: a global path (a squeeze-and-excitation gate, a global pool "
+                 "multiplied back) also reaches every input pixel on that axis; the number is "
+                 "the local field")
+
+
+def _rf_size(field: Field) -> str:
+    """The local size per axis, marked where a global path sees every pixel, and '<='
+    where the size is a bound (a period too long to unroll: see receptive.py)."""
+    if not field:
+        return EMPTY
+    cells = [("" if f.exact else "<=") + _number(f.size) + (GLOBAL_MARK if f.sees_all else "")
+             for f in field]
+    return cells[0] if len(set(cells)) == 1 else " x ".join(cells)
+
+
 def _count(value: int | None, separators: bool) -> Any:
     if not value:
         return EMPTY
@@ -99,7 +115,7 @@ _CELLS: dict[Column, Callable[[Row, int, bool], Any]] = {
     Column.MACS: lambda r, b, s: _count(r.macs, s),
     Column.OPS: lambda r, b, s: _count(r.ops, s),
     Column.MEMORY: _memory,
-    Column.RF: lambda r, b, s: _field_part(r.field, "size"),
+    Column.RF: lambda r, b, s: _rf_size(r.field),
     Column.JUMP: lambda r, b, s: _field_part(r.field, "jump"),
     Column.START: lambda r, b, s: _field_part(r.field, "start"),
 }
@@ -122,9 +138,11 @@ def footer(analysis: Analysis) -> list[str]:
         f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",
     ]
     if field:
-        lines.append(f"Receptive field: {_field_part(field, 'size')}, jump "
+        lines.append(f"Receptive field: {_rf_size(field)}, jump "
                      f"{_field_part(field, 'jump')}, start {_field_part(field, 'start')} "
                      f"(at '{t.rf_layer}')")
+    if any(f.sees_all for r in analysis.rows for f in r.field):
+        lines.append(GLOBAL_LEGEND)
     return lines
 
 
@@ -182,9 +200,10 @@ _RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.TRAINABLE, Column.NON_TRAINAB
           Column.MACS, Column.OPS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
 
 
-def _field_json(field: Field) -> dict[str, list[float | int]]:
+def _field_json(field: Field) -> dict[str, list[float | int | bool]]:
+    """Per axis: the local size, jump, start, and whether a global path sees every pixel."""
     parts = [f.as_dict() for f in field]
-    return {key: [p[key] for p in parts] for key in ("size", "jump", "start")}
+    return {key: [p[key] for p in parts] for key in ("size", "jump", "start", "global")}
 
 
 def _shape(shape: Shape) -> list[int]:
@@ -236,4 +255,11 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "layers": [layer(r) for r in analysis.rows],
         "mismatches": [{"location": str(m.location), "message": m.message}
                        for m in analysis.mismatches],
+        "notes": notes(analysis),
     }
+
+
+def notes(analysis: Analysis) -> list[str]:
+    """What a reader should know that the figures do not say (the convention note)."""
+    note = convention_note(analysis)
+    return [note] if note else []

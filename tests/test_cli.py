@@ -64,7 +64,8 @@ def test_json_contract(spec):
     assert stem["name"] == "stem" and stem["type"] == "conv"
     assert stem["input_shape"] == [3, 32, 32] and stem["output_shape"] == [16, 32, 32]
     assert stem["params"] == 448 and stem["macs"] == 32 * 32 * 16 * 27
-    assert stem["rf"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0]}
+    assert stem["rf"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0],
+                          "global": [False, False]}
     merge = next(layer for layer in data["layers"] if layer["type"] == "add")
     assert merge["input_shapes"] == [[16, 16, 16], [16, 16, 16]]
     # total_macs is the conv + dense figure

@@ -55,6 +55,61 @@ def test_empty_output_is_zero():
     assert geometry.window_count(3, 5, 1, 1, 1, 1, CEIL) == 1
 
 
+# A kernel wider than the padded input: span = N + 2p - F < 0. Hand-worked: ceil counts
+# ceil(span/s) + 1, which is 1 while -s < span < 0; floor counts floor(span/s) + 1 <= 0.
+# (N, K, s, p, ceil, floor, pytorch ceil_mode)
+OVERHANG = [
+    (2, 3, 2, 0, 1, 0, 1),   # ceil((2-3)/2 + 1) = ceil(0.5) = 1 (issue 7)
+    (3, 4, 4, 0, 1, 0, 1),   # PyTorch AvgPool1d(4, ceil_mode=True) on length 3: 1
+    (3, 4, 1, 0, 0, 0, 0),   # span -1 = -s: ceil(-1/1) + 1 = 0
+    (1, 5, 3, 1, 1, 0, 1),   # span 1 + 2 - 5 = -2 > -3: one window
+    (1, 5, 2, 1, 0, 0, 0),   # span -2 = -s: none
+]
+
+
+@pytest.mark.parametrize("n,k,s,p,ceil,floor,pt_ceil", OVERHANG)
+def test_kernel_wider_than_padded_input(n, k, s, p, ceil, floor, pt_ceil):
+    args = (n, k, s, p, p, 1)
+    assert geometry.window_count(*args, CEIL) == ceil
+    assert geometry.window_count(*args, FLOOR) == floor
+    assert geometry.window_count(*args, PYTORCH_CEIL) == pt_ceil
+
+
+def _pytorch_pool_grid():
+    import json
+
+    from conftest import REFERENCE
+
+    data = json.loads((REFERENCE / "windows.json").read_text())
+    return [dict(zip(data["columns"], row)) for row in data["rows"]]
+
+
+def test_pool_sizes_match_pytorch_exhaustively():
+    """Every (N, K, s, p, d, ceil_mode) of the recorded grid (make_window_reference.py):
+    cnncalc's floor / pytorch-ceil rule gives PyTorch's length; where PyTorch refuses, the
+    refusal is its padding limit (p > K/2, undilated K) or cnncalc also counts 0."""
+    grid = _pytorch_pool_grid()
+    counts = {"output": 0, "padding": 0, "empty": 0}
+    for case in grid:
+        rule = PYTORCH_CEIL if case["ceil_mode"] else FLOOR
+        ours = geometry.window_count(case["n"], case["kernel"], case["stride"], case["padding"],
+                                     case["padding"], case["dilation"], rule)
+        theirs = case["output"]
+        if theirs == "padding":
+            assert case["padding"] > case["kernel"] // 2, case
+            counts["padding"] += 1
+        elif theirs == "empty":
+            assert ours == 0, case
+            counts["empty"] += 1
+        else:
+            assert ours == theirs, case
+            counts["output"] += 1
+    # the grid holds overhanging ceil_mode kernels, answered 1 by PyTorch
+    overhang = [c for c in grid if c["ceil_mode"] and c["output"] == 1 and c["n"]
+                + 2 * c["padding"] < c["dilation"] * (c["kernel"] - 1) + 1]
+    assert overhang and counts == {"output": 1448, "padding": 1512, "empty": 400}
+
+
 @pytest.mark.parametrize("n,k,s,d,before,after", [
     (224, 3, 1, 1, 1, 1),   # seed: p = (F-1)/2
     (224, 5, 1, 1, 2, 2),
@@ -102,7 +157,10 @@ def test_same_gives_ceil_n_over_s(n, k, s):
        d=st.integers(1, 3))
 def test_ceil_rule_is_the_seed_formula(n, k, s, p, d):
     f = d * (k - 1) + 1
-    if n + 2 * p < f:
+    if n + 2 * p < f:  # overhanging kernel: at most one window, under ceil only
+        assert geometry.window_count(n, k, s, p, p, d, FLOOR) == 0
+        assert geometry.window_count(n, k, s, p, p, d, CEIL) == max(
+            0, math.ceil((n + 2 * p - f) / s + 1))
         return
     assert geometry.window_count(n, k, s, p, p, d, CEIL) == math.ceil((n + 2 * p - f) / s + 1)
     assert geometry.window_count(n, k, s, p, p, d, FLOOR) == math.floor((n + 2 * p - f) / s + 1)
@@ -135,3 +193,12 @@ def test_convention_sizes_side_by_side():
     sizes = geometry.convention_sizes(224, 7, 2, 3)
     assert sizes["ceil"] == 113 and sizes["floor"] == 112 and sizes["pytorch"] == 112
     assert sizes["tensorflow same"] == 112 and sizes["tensorflow valid"] == 109
+
+
+def test_convention_sizes_with_an_overhanging_kernel():
+    # N 2, K 3, s 2: span -1; ceil rules count ceil(-1/2) + 1 = 1, floor rules 0 (PyTorch
+    # refuses), TensorFlow 'same' ceil(2/2) = 1, 'valid' (no padding) 0 -- `cnncalc conv`'s rows
+    sizes = geometry.convention_sizes(2, 3, 2, 0)
+    assert sizes == {"ceil": 1, "floor": 0, "pytorch": 0, "pytorch ceil_mode": 1,
+                     "caffe conv": 0, "caffe pool": 1, "tensorflow valid": 0,
+                     "tensorflow same": 1}

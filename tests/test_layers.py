@@ -184,3 +184,20 @@ def test_layer_constructor_names_missing_and_unknown_fields():
     with pytest.raises(TypeError, match="unexpected or repeated field 'unit'"):
         LAYERS["dense"]((4,), unit=3)
     assert LAYERS["dense"]((4,), units=3, bias=True).output_shape() == (3,)
+
+
+# A kernel wider than the padded input (issue 7): one window under a ceil rule, refused under
+# floor. PyTorch AvgPool1d(4, ceil_mode=True) on length 3 gives 1 (tests/reference/windows.json
+# holds the recorded answer); the seed's rule on length 2, kernel 3, stride 2: ceil(0.5) = 1.
+@pytest.mark.parametrize("entry,size,top,out", [
+    ({"avgpool": {"kernel": 4, "ceil_mode": True}}, 3, {"framework": "pytorch"}, 1),
+    ({"maxpool": {"kernel": 3, "stride": 2}}, 2, {}, 1),
+    ({"conv": {"filters": 1, "kernel": 3, "stride": 2}}, 2, {}, 1),
+])
+def test_overhanging_kernel_counts_one_window(entry, size, top, out):
+    assert one(entry, [1, size], **top).output_shape == (1, out)
+
+
+def test_overhanging_kernel_is_refused_under_floor():
+    with pytest.raises(SpecError, match="output would be empty"):
+        one({"avgpool": {"kernel": 4}}, [1, 3], framework="pytorch")

@@ -22,6 +22,7 @@ class WindowPool(Windowed):
     rule: SizeRule
     padding_mode: str = "explicit"
     count_include_pad: bool = True
+    ceil_mode: bool = False  # as written: what PyTorch would do with this layer
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -38,7 +39,7 @@ class WindowPool(Windowed):
         rule = rule_for("pool", ctx.framework, ctx.rounding, ceil_mode)
         args.finish(())
         return check_output(args, cls(input_shape, kernel, stride, padding, dilation, rule,
-                                      mode, include))
+                                      mode, include, ceil_mode))
 
     def ops(self) -> int:
         return numel(self.output_shape()) * math.prod(self.kernel)
@@ -125,11 +126,20 @@ class AdaptivePool(Layer):
         return (self.input_shape[0], *self.output_size)
 
     def window_sizes(self, axis: int) -> list[int]:
+        """Every window's length along `axis` (one per output: for small sizes only)."""
         n, o = self.input_shape[1 + axis], self.output_size[axis]
         return [stop - start for start, stop in (adaptive_window(i, n, o) for i in range(o))]
 
+    def window_total(self, axis: int) -> int:
+        """The sum of the window lengths along `axis`, in closed form: N + o - gcd(N, o).
+        (Window i ends at ceil((i+1)N/o) and starts at floor(iN/o); the ends exceed the
+        starts, summed, by N, and each of the o - gcd(N, o) fractional boundaries is
+        counted by two windows.)"""
+        n, o = self.input_shape[1 + axis], self.output_size[axis]
+        return n + o - math.gcd(n, o)
+
     def ops(self) -> int:
-        per_channel = math.prod(sum(self.window_sizes(a)) for a in range(len(self.output_size)))
+        per_channel = math.prod(self.window_total(a) for a in range(len(self.output_size)))
         return self.input_shape[0] * per_channel
 
     def receptive_field(self, field: Field) -> Field:
