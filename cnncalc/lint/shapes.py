@@ -15,9 +15,9 @@ from .subject import Subject, grouped_windows, is_point, label, percent
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-def convention_sizes(window: Window, family: str) -> dict[str, int]:
-    """The size one axis gets under each framework's rule for this family of layer."""
-    if family == "pool":
+def convention_sizes(window: Window, pool: bool) -> dict[str, int]:
+    """The size one axis gets under each framework's rule for a pool or a conv."""
+    if pool:
         return {"ceil": window.count_under(CEIL),
                 "floor (PyTorch, TensorFlow)": window.count_under(FLOOR),
                 "PyTorch ceil_mode": window.count_under(PYTORCH_CEIL),
@@ -35,7 +35,7 @@ def ambiguous_axes(node: Node) -> Iterator[tuple[str, Window, dict[str, int]]]:
     """Axes whose output size depends on the rounding convention."""
     for axes, window in grouped_windows(node.layer.windows()):
         if span(window) % window.stride:
-            yield axes, window, convention_sizes(window, node.layer.family)
+            yield axes, window, convention_sizes(window, node.layer.is_pool)
 
 
 def sizes_text(sizes: dict[str, int]) -> str:
@@ -265,16 +265,20 @@ def kernel_larger_than_input(subject: Subject) -> Iterator[Finding]:
                               f"window reads padding", row.node)
 
 
-def collapse_origin(subject: Subject, node: Node) -> Node | None:
-    """The layer whose output first had no spatial extent left, on the way to `node`."""
-    current = node
-    while True:
-        sources = subject.fed_by(current)
+def collapse_origins(subject: Subject) -> dict[int, Node | None]:
+    """For each layer, by id, the layer whose output first had no spatial extent left on the
+    way to it (following first inputs), or None: one pass in execution order, so a deep
+    stack of 1x1 layers costs linear time, not a walk back from every layer."""
+    origins: dict[int, Node | None] = {}
+    for row in subject.rows:
+        sources = subject.fed_by(row.node)
         if not sources:
-            return None
-        current = sources[0]
-        if not is_point(subject.row(current).input_shape):
-            return current
+            origins[id(row.node)] = None
+            continue
+        source = sources[0]
+        spatial = not is_point(subject.row(source).input_shape)
+        origins[id(row.node)] = source if spatial else origins.get(id(source))
+    return origins
 
 
 @rule("S108", "spatial-collapse-early", WARNING)
@@ -297,11 +301,13 @@ def spatial_collapse_early(subject: Subject) -> Iterator[Finding]:
     Fix: remove stride-2 stages (or enlarge the input) so the map is still spatial where
     spatial kernels run, or use 1x1 kernels after the collapse.
     """
+    origins: dict[int, Node | None] | None = None
     for row in subject.rows:
         windows = row.node.layer.windows()
         if not windows or not is_point(row.input_shape) or all(w.extent == 1 for w in windows):
             continue
-        origin = collapse_origin(subject, row.node)
+        origins = collapse_origins(subject) if origins is None else origins
+        origin = origins[id(row.node)]
         where = f" (collapsed at {label(origin)})" if origin else ""
         taps = math.prod(w.extent for w in windows)
         yield Finding(row.node.location,
@@ -331,7 +337,7 @@ def transposed_conv_checkerboard(subject: Subject) -> Iterator[Finding]:
     """
     for row in subject.rows:
         layer = row.node.layer
-        if layer.kind != "conv_transpose":
+        if not layer.is_transposed:
             continue
         names = grouped_windows(tuple(
             Window(n, k, s, 0, 0, 1, FLOOR) for n, k, s in
