@@ -11,7 +11,7 @@ from ..spec import NetSpec, load_file
 from ..yamlpos import Sequence
 from .budget import parse_budget
 from .diagnostic import Diagnostic
-from .registry import Finding, Rule, matches, selected
+from .registry import DEFAULT, Finding, Rule, matches, selected
 from .subject import Subject
 
 SPEC_LINT_KEYS = ("ignore",)
@@ -31,9 +31,10 @@ def spec_ignores(spec: NetSpec) -> tuple[str, ...]:
     return tuple(codes)
 
 
-def lint_analysis(analysis: Analysis, select: Iterable[str] = ("ALL",),
+def lint_analysis(analysis: Analysis, select: Iterable[str] = DEFAULT,
                   ignore: Iterable[str] = ()) -> list[Diagnostic]:
-    """Every finding of the selected rules, minus those the spec suppresses, in file order.
+    """Every finding of the selected rules (by default all but the info-level notes), minus
+    those the spec suppresses, in file order.
 
     Raises SpecError for a malformed `budget:` or `lint:` (the spec is unreadable as such).
     """
@@ -50,12 +51,12 @@ def lint_analysis(analysis: Analysis, select: Iterable[str] = ("ALL",),
     return sorted(dict.fromkeys(found), key=lambda d: d.sort_key)
 
 
-def lint_spec(spec: NetSpec, select: Iterable[str] = ("ALL",),
+def lint_spec(spec: NetSpec, select: Iterable[str] = DEFAULT,
               ignore: Iterable[str] = ()) -> list[Diagnostic]:
     return lint_analysis(analyze(build(spec)), select, ignore)
 
 
-def lint_file(path: str | Path, select: Iterable[str] = ("ALL",),
+def lint_file(path: str | Path, select: Iterable[str] = DEFAULT,
               ignore: Iterable[str] = ()) -> list[Diagnostic]:
     """Load, build, analyse and lint one spec file (SpecError if it cannot be read)."""
     return lint_spec(load_file(path), select, ignore)

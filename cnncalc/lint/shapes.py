@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from ..build import Node
 from ..geometry import CAFFE_CEIL, CEIL, FLOOR, PYTORCH_CEIL, Window
+from ..layers import shape_str
 from .diagnostic import Severity
 from .registry import Finding, rule
 from .subject import Subject, grouped_windows, is_point, label, percent
@@ -348,3 +349,42 @@ def transposed_conv_checkerboard(subject: Subject) -> Iterator[Finding]:
                               f"{label(row.node)}: kernel {window.kernel} is not divisible "
                               f"by stride {window.stride} on {axes}: outputs receive uneven "
                               f"numbers of contributions (checkerboard artifacts)", row.node)
+
+
+@rule("S110", "dense-on-spatial-input", WARNING)
+def dense_on_spatial_input(subject: Subject) -> Iterator[Finding]:
+    """A dense layer whose input still has spatial axes: it mixes the last axis only.
+
+    Why: a dense layer (PyTorch's nn.Linear, Keras' Dense) maps the last axis and treats
+    every other axis as a batch. On [C, H, W] it mixes along W alone; after a global pool
+    that keeps its axes ([C, 1, 1], PyTorch's keepdim), `dense: {units: 10}` reads one
+    feature and gives [C, 1, 10], not the 10 class scores meant, and every figure after it
+    follows silently. PyTorch itself would refuse the latter: nn.Linear(8, 10) on a
+    [N, 8, 1, 1] tensor raises "mat1 and mat2 shapes cannot be multiplied".
+
+    Example:
+        input: [3, 32, 32]
+        layers:
+          - conv: {filters: 8, kernel: 3, padding: 1}
+          - global_avgpool          # [8, 1, 1]
+          - dense: {units: 10}      # [8, 1, 10], not [10]
+
+    Fix: add `flatten` before the dense layer (torchvision's nets call torch.flatten(x, 1)
+    between the pool and the classifier), or give the global pool `keepdims: false`.
+
+    Reference: PyTorch nn.Linear ("Input: (*, H_in) ... Output: (*, H_out)"); checked
+    against torch 2.14.1: Linear(8, 10) maps [2, 8, 1, 8] to [2, 8, 1, 10].
+    """
+    for row in subject.rows:
+        node = row.node
+        if not node.layer.acts_on_last_axis or len(row.input_shape) < 2:
+            continue
+        producers = subject.fed_by(node)
+        also = f" (or keepdims: false on {label(producers[0])})" \
+            if len(producers) == 1 and producers[0].layer.is_global else ""
+        yield Finding(node.location,
+                      f"{label(node)}: its input {shape_str(row.input_shape)} has spatial "
+                      f"axes, and a dense layer mixes the last axis only "
+                      f"({row.input_shape[-1]} feature{'s' * (row.input_shape[-1] != 1)}): "
+                      f"the output is "
+                      f"{shape_str(row.output_shape)}; add flatten before it{also}", node)
