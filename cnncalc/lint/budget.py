@@ -22,7 +22,7 @@ from ..report import human, human_bytes
 from ..yamlpos import Mapping
 from .diagnostic import Severity
 from .registry import Finding, rule
-from .subject import Subject, axis_names
+from .subject import Subject, axis_names, number
 
 BUDGET_KEYS = ("params", "macs", "activation_memory", "rf", "output_shape")
 COUNT_UNITS = {"": 1, "k": 10 ** 3, "K": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12}
@@ -207,8 +207,7 @@ def rf_outside_budget(subject: Subject) -> Iterator[Finding]:
             yield Finding(limit[1], f"receptive field at '{totals.rf_layer}' is {parts}")
 
 
-def _tidy(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+_tidy = number
 
 
 @rule("B106", "output-shape-budget", Severity.ERROR)
