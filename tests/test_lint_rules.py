@@ -7,9 +7,13 @@ line what it shows and where the figure comes from.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.errors import SpecError
 from cnncalc.layers import LAYERS, Layer
@@ -135,7 +139,7 @@ layers:
     ("budget: {params: 5 apples}", "budget 'params' must be a whole number"),
     ("budget: {rf: {least: 3}}", "budget 'rf' must be {min: N, max: N}"),
     ("budget: {rf: {min: [3]}}", "list of 2 (one per spatial axis)"),
-    ("budget: {output_shape: 1000}", "must be a list of integers"),
+    ("budget: {output_shape: 1000}", "must be a list of whole numbers >= 1 like [1000]"),
     ("lint: {select: [S]}", "unknown lint setting 'select'"),
 ])
 def test_malformed_budget_or_lint_is_unreadable(budget: str, message: str) -> None:
@@ -143,6 +147,88 @@ def test_malformed_budget_or_lint_is_unreadable(budget: str, message: str) -> No
     with pytest.raises(SpecError) as caught:
         lint_spec(parse(text, "net.yaml"), ignore=("B",))  # refused even when B is ignored
     assert message in str(caught.value) and "net.yaml:2:" in str(caught.value)
+
+
+@pytest.mark.parametrize("budget,message", [
+    ("params: -1", ("budget 'params' must be a whole number >= 0 or a number with a unit "
+                   "(k, K, M, G, T), finite and not negative; found -1")),
+    ("macs: 1e400", "budget 'macs' must be at most 10^30; found '1e400'"),
+    ("macs: 1.0e+400", "finite and not negative; found .inf"),
+    ("macs: .nan", "found .nan"),
+    ("params: 1" + "0" * 31, "budget 'params' must be at most 10^30; found a 103-bit integer"),
+    ("params: '1" + "0" * 400 + "T'", "found '1000000000000000000000000000000000000000...'"),
+    ("rf: {min: null}", ("budget 'rf' limits must be a positive number or a list of 2 (one per "
+                        "spatial axis); found null")),
+    ("rf: {max: .inf}", "found .inf"),
+    ("rf: {min: [3, true]}", "found [3, true]"),
+    ("rf: [1, 2]", "budget 'rf' must be {min: N, max: N} (either or both); found [1, 2]"),
+    ("activation_memory: 10 XB", "(B, KB, MB, GB, KiB, MiB, GiB); found '10 XB'"),
+    ("activation_memory: {a: null}", "found {a: null}"),
+    ("output_shape: 3", "found 3"),
+    ("output_shape: [0]", "must be a list of whole numbers >= 1 like [1000]; found [0]"),
+    ("output_shape: []", "found []"),
+    ("params: true", "found true"),
+])
+def test_hostile_budget_values_are_located_errors(budget: str, message: str) -> None:
+    text = f"input: [3, 8, 8]\nbudget:\n  {budget}\nlayers: [relu]\n"
+    with pytest.raises(SpecError) as caught:
+        lint_spec(parse(text, "net.yaml"))
+    assert str(caught.value).startswith("net.yaml:3:") and message in str(caught.value)
+
+
+@pytest.mark.parametrize("budget,params", [
+    ("25M", 25_000_000), ("1.1M", 1_100_000), ("2.5e7", 25_000_000), ("25000000.0", 25_000_000),
+    ("0", 0), ("1.5k", 1500)])
+def test_budget_amounts_are_exact(budget: str, params: int) -> None:
+    from cnncalc.lint.budget import parse_budget
+    spec = parse(f"input: [3, 8, 8]\nbudget: {{params: {budget}}}\nlayers: [relu]\n", "n.yaml")
+    assert parse_budget(spec.budget, 2).params[0] == params
+
+
+def test_an_rf_budget_needs_a_spatial_input() -> None:
+    text = "input: [16]\nbudget: {rf: {min: 3}}\nlayers: [relu]\n"
+    with pytest.raises(SpecError, match="needs an input with spatial axes"):
+        lint_spec(parse(text, "net.yaml"))
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10 ** 40, 10 ** 40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12),  # YAML-safe
+    st.sampled_from([".inf", "-.inf", ".nan", "1e400", "10 XB", "-1", "1.5 GiB", "25M", "~"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(st.sampled_from(["min", "max", "a", "1"]), inner, max_size=3)),
+    max_leaves=8)
+
+
+def _yaml(value: object) -> str:
+    """Flow-style YAML for a generated value; special tokens stay plain scalars."""
+    if isinstance(value, str) and value in (".inf", "-.inf", ".nan", "~"):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        return repr(value) if math.isfinite(value) else ".inf" if value > 0 else "-.inf"
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+@settings(max_examples=300)
+@given(key=st.sampled_from(["params", "macs", "activation_memory", "rf", "output_shape"]),
+       value=_VALUES)
+def test_fuzzed_budgets_lint_or_give_a_located_error(key: str, value: object) -> None:
+    text = f"input: [3, 8, 8]\nbudget:\n  {key}: {_yaml(value)}\nlayers: [relu]\n"
+    try:
+        found = lint_spec(parse(text, "net.yaml"))
+    except SpecError as error:
+        assert str(error).startswith("net.yaml:3:"), str(error)
+        assert "NoneType" not in str(error) and "Mapping" not in str(error)
+    else:
+        assert all(isinstance(d.message, str) for d in found)
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
