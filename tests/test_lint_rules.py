@@ -185,6 +185,14 @@ def test_budget_amounts_are_exact(budget: str, params: int) -> None:
     assert parse_budget(spec.budget, 2).params[0] == params
 
 
+def test_every_malformed_budget_entry_is_told() -> None:
+    text = "input: [3, 8, 8]\nbudget:\n  params: -1\n  macs: 1e400\n  flops: 3\nlayers: [relu]\n"
+    with pytest.raises(SpecError) as caught:
+        lint_spec(parse(text, "net.yaml"))
+    assert [str(p).split(" budget")[0] for p in caught.value.problems] == [
+        "net.yaml:3:11:", "net.yaml:4:9:", "net.yaml:5:3: unknown"]
+
+
 def test_an_rf_budget_needs_a_spatial_input() -> None:
     text = "input: [16]\nbudget: {rf: {min: 3}}\nlayers: [relu]\n"
     with pytest.raises(SpecError, match="needs an input with spatial axes"):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..errors import Location, SpecError
+from ..errors import Location, Problem, SpecError
 from ..layers import shape_str
 from ..report import human, human_bytes
 from ..yamlpos import Mapping
@@ -102,25 +102,34 @@ def parse_budget(budget: Mapping, ndim: int) -> Budget:
     """Read a spec's `budget:` mapping (for an input of `ndim` spatial axes); malformed
     entries are located SpecErrors."""
     found: dict[str, Any] = {}
+    problems: list[Problem] = []  # every malformed entry is told, not only the first
     for key, value in budget.items():
-        where = budget.where(key)
-        if key not in BUDGET_KEYS:
-            raise SpecError.at(budget.where_key(key), f"unknown budget {shown(key)}; "
-                                                      f"expected {', '.join(BUDGET_KEYS)}")
-        if key in ("params", "macs"):
-            found[key] = (amount(value, COUNT_UNITS, where, key), where)
-        elif key == "activation_memory":
-            found[key] = (amount(value, BYTE_UNITS, where, key), where)
-        elif key == "output_shape":
-            if not isinstance(value, list) or not value or not all(
-                    isinstance(n, int) and not isinstance(n, bool) and 0 < n <= LARGEST
-                    for n in value):
-                raise SpecError.at(where, f"budget 'output_shape' must be a list of whole "
-                                          f"numbers >= 1 like [1000]; found {shown(value)}")
-            found[key] = (tuple(value), where)
-        else:
-            found.update(_rf_limits(value, where, ndim))
+        try:
+            found.update(_entry(budget, key, value, ndim))
+        except SpecError as error:
+            problems += error.problems
+    if problems:
+        raise SpecError(problems)
     return Budget(**found)
+
+
+def _entry(budget: Mapping, key: Any, value: Any, ndim: int) -> dict[str, Any]:
+    where = budget.where(key)
+    if key not in BUDGET_KEYS:
+        raise SpecError.at(budget.where_key(key), f"unknown budget {shown(key)}; "
+                                                  f"expected {', '.join(BUDGET_KEYS)}")
+    if key in ("params", "macs"):
+        return {key: (amount(value, COUNT_UNITS, where, key), where)}
+    if key == "activation_memory":
+        return {key: (amount(value, BYTE_UNITS, where, key), where)}
+    if key == "output_shape":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 < n <= LARGEST
+                for n in value):
+            raise SpecError.at(where, f"budget 'output_shape' must be a list of whole "
+                                      f"numbers >= 1 like [1000]; found {shown(value)}")
+        return {key: (tuple(value), where)}
+    return _rf_limits(value, where, ndim)
 
 
 def _rf_limits(value: Any, where: Location, ndim: int) -> dict[str, Any]:
