@@ -305,6 +305,13 @@ def test_an_info_note_shows_when_selected_not_by_default(
             == [where]
 
 
+def test_squeezenet_head_is_reported_once_and_nothing_else_but_its_stem() -> None:
+    # conv 3x3 stride 2 unpadded on 224 reads up to pixel 222 only (S105); the ReLU before
+    # the adaptive pool makes every logit >= 0 (O103); the parameters match torchvision's
+    found = [(d.code, d.line) for d in lint_file(FIXTURES / "squeezenet1_1.yaml")]
+    assert found == [("S105", 18), ("O103", 33)]
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_info_notes_on_the_examples_are_only_the_opt_in_rules(example: Path) -> None:
     every = {d.code for d in lint_file(example, (ALL,))}
