@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -384,3 +385,58 @@ def test_a_5000_layer_net_lints_with_the_right_findings() -> None:
         (5004, ("relu 'relu2500' bends the logits of conv 'conv2501' before global_avgpool "
                "'global_avgpool1' and the network's output: they can never be negative, and a "
                "class scored below 0 everywhere gets no gradient"))]
+
+
+# --- traits, not names: the rules ask a layer what it is ---------------------------------
+
+TRAITS = ("is_activation", "is_rectifier", "is_non_negative", "makes_probabilities",
+          "normalises_channels", "drops_in_training", "is_pool", "is_global", "is_affine_map",
+          "is_transposed", "acts_on_last_axis", "keeps_sign")
+# kind: its traits (every other trait False). relu(x) >= 0, sigmoid in (0, 1); gelu, silu
+# and hardswish dip below 0 (minima about -0.17, -0.28, -0.375); batch norm subtracts each
+# channel's batch mean, group and layer norm do not (a per-channel bias survives them).
+KIND_TRAITS = {
+    "relu": {"is_activation", "is_rectifier", "is_non_negative"},
+    "relu6": {"is_activation", "is_rectifier", "is_non_negative"},
+    "leaky_relu": {"is_activation", "is_rectifier"},
+    "gelu": {"is_activation", "is_rectifier"},
+    "silu": {"is_activation", "is_rectifier"},
+    "hardswish": {"is_activation", "is_rectifier"},
+    "sigmoid": {"is_activation", "is_non_negative"},
+    "hardsigmoid": {"is_activation", "is_non_negative"},
+    "tanh": {"is_activation"},
+    "softmax": {"makes_probabilities", "is_non_negative"},
+    "batchnorm": {"normalises_channels"},
+    "layernorm": set(), "groupnorm": set(),
+    "dropout": {"drops_in_training", "keeps_sign"},
+    "maxpool": {"is_pool", "keeps_sign"}, "avgpool": {"is_pool", "keeps_sign"},
+    "adaptive_avgpool": {"is_pool", "keeps_sign"}, "adaptive_maxpool": {"is_pool", "keeps_sign"},
+    "global_avgpool": {"is_pool", "is_global", "keeps_sign"},
+    "global_maxpool": {"is_pool", "is_global", "keeps_sign"},
+    "conv": {"is_affine_map"}, "conv_transpose": {"is_affine_map", "is_transposed"},
+    "dense": {"is_affine_map", "acts_on_last_axis"},
+    "flatten": {"keeps_sign"}, "identity": {"keeps_sign"}, "zeropad": {"keeps_sign"},
+    "upsample": {"keeps_sign"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_TRAITS))
+def test_each_kind_declares_its_traits(kind: str) -> None:
+    layer = LAYERS[kind]
+    assert {t for t in TRAITS if getattr(layer, t)} == KIND_TRAITS[kind]
+
+
+def test_every_kind_has_a_traits_row() -> None:
+    kinds = {cls.kind for name, cls in LAYERS.items() if name == cls.kind}
+    assert kinds - {"test_attention"} == set(KIND_TRAITS)
+
+
+def test_no_rule_compares_a_kind_or_family_name() -> None:
+    # X102 is about families the rules do not know, so it alone names them
+    pattern = re.compile(r"\.(kind|family)\s*(==|!=|in\b|not in\b)|RECTIFIERS")
+    lint = Path(__file__).parent.parent / "cnncalc" / "lint"
+    offenders = [f"{path.name}:{number}" for path in sorted(lint.glob("*.py"))
+                 if path.name != "unsupported.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if pattern.search(line)]
+    assert offenders == []
