@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..analysis import Analysis, analyze
-from ..build import build
+from ..build import Node, build
 from ..errors import SpecError
 from ..spec import NetSpec, load_file
 from ..yamlpos import Sequence
@@ -43,10 +43,22 @@ def lint_analysis(analysis: Analysis, select: Iterable[str] = DEFAULT,
     if spec.budget is not None:
         parse_budget(spec.budget, len(spec.input_shape) - 1)  # refuse it whatever is selected
     subject = Subject.of(analysis)
-    found = [_diagnostic(r, f) for r in selected(select, ignore) if r.check is not None
-             for f in r.check(subject)
-             if not matches(r.code, file_ignores)
-             and not (f.node is not None and matches(r.code, f.node.lint_ignore))]
+    # every copy of a repeated block carries its entry's `lint: {ignore}`: each distinct
+    # list becomes a set once, so a long list on a repeated block costs no product of sizes
+    as_sets: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def silenced(code: str, node: Node | None) -> bool:
+        if node is None or not node.lint_ignore:
+            return False
+        wanted = as_sets.get(node.lint_ignore)
+        if wanted is None:
+            wanted = as_sets[node.lint_ignore] = frozenset(node.lint_ignore)
+        return matches(code, wanted)
+
+    rules = [r for r in selected(select, ignore)
+             if r.check is not None and not matches(r.code, file_ignores)]
+    found = [_diagnostic(r, f) for r in rules for f in r.check(subject)  # type: ignore[misc]
+             if not silenced(r.code, f.node)]
     # a block's layers share their entry's line: keep execution order among equals
     return sorted(dict.fromkeys(found), key=lambda d: d.sort_key)
 

@@ -116,9 +116,10 @@ DEFAULT: tuple[str, ...] = (DEFAULT_PATTERN,)  # the selection when none is give
 def matches(code: str, patterns: Iterable[str]) -> bool:
     """A code matches 'ALL', itself, any prefix of it ('S', 'S1'), and 'DEFAULT' when its
     rule runs by default."""
-    return any(p == ALL or code.startswith(p) or
-               (p == DEFAULT_PATTERN and code in RULES and RULES[code].default)
-               for p in patterns)
+    wanted = patterns if isinstance(patterns, (set, frozenset)) else set(patterns)
+    # a code's prefixes are few (S, S1, S10, S101): look each up rather than scan patterns
+    return (ALL in wanted or any(code[:n] in wanted for n in range(1, len(code) + 1))
+            or (DEFAULT_PATTERN in wanted and code in RULES and RULES[code].default))
 
 
 def unknown_patterns(patterns: Iterable[str]) -> list[str]:
