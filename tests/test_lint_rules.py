@@ -7,13 +7,18 @@ line what it shows and where the figure comes from.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.errors import SpecError
 from cnncalc.layers import LAYERS, Layer
-from cnncalc.lint import RULES, lint_file, lint_spec
+from cnncalc.lint import ALL, DEFAULT, RULES, lint_file, lint_spec, selected
 from cnncalc.lint.docs import rule_markdown
 from cnncalc.spec import parse
 
@@ -30,6 +35,10 @@ FAILING = [
     ("S107", "S107_fail", [(4, 5)], "7-pixel kernel on H and W is larger than its 5-pixel"),
     ("S108", "S108_fail", [(7, 5)], "collapsed at maxpool 'maxpool1'"),
     ("S109", "S109_fail", [(4, 5)], "kernel 3 is not divisible by stride 2"),
+    ("S110", "S110_fail", [(7, 5)], ("its input [8, 1, 1] has spatial axes, and a dense layer "
+                                    "mixes the last axis only (1 feature): the output is "
+                                    "[8, 1, 10]; add flatten before it (or keepdims: false on "
+                                    "global_avgpool 'global_avgpool1')")),
     ("R101", "R101_fail", [(6, 5)], "sees 30 of 32 pixels on H"),
     ("R102", "R102_fail", [(4, 5)], "143 on H (4.5x the 32-pixel input)"),
     ("R103", "R103_fail", [(5, 5)], "branch 1 jump 2 centre 0, branch 2 jump 2 centre 0.5"),
@@ -39,9 +48,19 @@ FAILING = [
     ("O102", "O102_fail", [(6, 5)], "relu 'relu2' directly follows relu 'relu1'"),
     ("O103", "O103_fail", [(6, 5)], "feeds softmax 'softmax1'"),
     ("O103", "O103_fail_last", [(6, 5)], "is the network's last layer"),
+    ("O103", "O103_fail_pooled", [(8, 5)], ("relu 'relu1' bends the logits of conv 'conv1' "
+                                           "before adaptive_avgpool 'adaptive_avgpool1' and "
+                                           "the network's output: they can never be negative")),
+    ("O103", "O103_fail_pooled_softmax", [(5, 5)], ("bends the logits before global_avgpool "
+                                                   "'global_avgpool1' and softmax 'softmax1'")),
     ("C101", "C101_fail", [(5, 5)], "floor rule gives 111"),
     ("C102", "C102_fail", [(5, 5)], "pads 0 before and 1 after"),
-    ("C103", "C103_fail", [(4, 5)], "padding 2 on H is more than half the 3-pixel window"),
+    ("C103", "C103_fail", [(4, 5)], "padding 2 on H is more than half the 3-pixel kernel"),
+    ("C103", "C103_fail_dilated", [(7, 5)], ("padding 2 on H is more than half the 2-pixel "
+                                            "kernel (dilation 3 does not raise the limit)")),
+    ("C104", "C104_fail", [(6, 5)], ("PyTorch's pooling layers take no padding='same'; write "
+                                    "it explicitly: padding [[1, 1], [1, 1]]")),
+    ("C104", "C104_fail_stride", [(6, 5)], "PyTorch refuses padding='same' at stride 2"),
     ("X101", "X101_fail", [(6, 27)], "'P012' is no rule code"),
     ("X102", "X102_fail", [(4, 5)], "family 'attention'"),
     ("B101", "B101_fail", [(4, 11)], "expected params 500, calculated 448"),
@@ -121,7 +140,7 @@ layers:
     ("budget: {params: 5 apples}", "budget 'params' must be a whole number"),
     ("budget: {rf: {least: 3}}", "budget 'rf' must be {min: N, max: N}"),
     ("budget: {rf: {min: [3]}}", "list of 2 (one per spatial axis)"),
-    ("budget: {output_shape: 1000}", "must be a list of integers"),
+    ("budget: {output_shape: 1000}", "must be a list of whole numbers >= 1 like [1000]"),
     ("lint: {select: [S]}", "unknown lint setting 'select'"),
 ])
 def test_malformed_budget_or_lint_is_unreadable(budget: str, message: str) -> None:
@@ -129,6 +148,96 @@ def test_malformed_budget_or_lint_is_unreadable(budget: str, message: str) -> No
     with pytest.raises(SpecError) as caught:
         lint_spec(parse(text, "net.yaml"), ignore=("B",))  # refused even when B is ignored
     assert message in str(caught.value) and "net.yaml:2:" in str(caught.value)
+
+
+@pytest.mark.parametrize("budget,message", [
+    ("params: -1", ("budget 'params' must be a whole number >= 0 or a number with a unit "
+                   "(k, K, M, G, T), finite and not negative; found -1")),
+    ("macs: 1e400", "budget 'macs' must be at most 10^30; found '1e400'"),
+    ("macs: 1.0e+400", "finite and not negative; found .inf"),
+    ("macs: .nan", "found .nan"),
+    ("params: 1" + "0" * 31, "budget 'params' must be at most 10^30; found a 103-bit integer"),
+    ("params: '1" + "0" * 400 + "T'", "found '1000000000000000000000000000000000000000...'"),
+    ("rf: {min: null}", ("budget 'rf' limits must be a positive number or a list of 2 (one per "
+                        "spatial axis); found null")),
+    ("rf: {max: .inf}", "found .inf"),
+    ("rf: {min: [3, true]}", "found [3, true]"),
+    ("rf: [1, 2]", "budget 'rf' must be {min: N, max: N} (either or both); found [1, 2]"),
+    ("activation_memory: 10 XB", "(B, KB, MB, GB, KiB, MiB, GiB); found '10 XB'"),
+    ("activation_memory: {a: null}", "found {a: null}"),
+    ("output_shape: 3", "found 3"),
+    ("output_shape: [0]", "must be a list of whole numbers >= 1 like [1000]; found [0]"),
+    ("output_shape: []", "found []"),
+    ("params: true", "found true"),
+])
+def test_hostile_budget_values_are_located_errors(budget: str, message: str) -> None:
+    text = f"input: [3, 8, 8]\nbudget:\n  {budget}\nlayers: [relu]\n"
+    with pytest.raises(SpecError) as caught:
+        lint_spec(parse(text, "net.yaml"))
+    assert str(caught.value).startswith("net.yaml:3:") and message in str(caught.value)
+
+
+@pytest.mark.parametrize("budget,params", [
+    ("25M", 25_000_000), ("1.1M", 1_100_000), ("2.5e7", 25_000_000), ("25000000.0", 25_000_000),
+    ("0", 0), ("1.5k", 1500)])
+def test_budget_amounts_are_exact(budget: str, params: int) -> None:
+    from cnncalc.lint.budget import parse_budget
+    spec = parse(f"input: [3, 8, 8]\nbudget: {{params: {budget}}}\nlayers: [relu]\n", "n.yaml")
+    assert parse_budget(spec.budget, 2).params[0] == params
+
+
+def test_every_malformed_budget_entry_is_told() -> None:
+    text = "input: [3, 8, 8]\nbudget:\n  params: -1\n  macs: 1e400\n  flops: 3\nlayers: [relu]\n"
+    with pytest.raises(SpecError) as caught:
+        lint_spec(parse(text, "net.yaml"))
+    assert [str(p).split(" budget")[0] for p in caught.value.problems] == [
+        "net.yaml:3:11:", "net.yaml:4:9:", "net.yaml:5:3: unknown"]
+
+
+def test_an_rf_budget_needs_a_spatial_input() -> None:
+    text = "input: [16]\nbudget: {rf: {min: 3}}\nlayers: [relu]\n"
+    with pytest.raises(SpecError, match="needs an input with spatial axes"):
+        lint_spec(parse(text, "net.yaml"))
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10 ** 40, 10 ** 40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12),  # YAML-safe
+    st.sampled_from([".inf", "-.inf", ".nan", "1e400", "10 XB", "-1", "1.5 GiB", "25M", "~"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(st.sampled_from(["min", "max", "a", "1"]), inner, max_size=3)),
+    max_leaves=8)
+
+
+def _yaml(value: object) -> str:
+    """Flow-style YAML for a generated value; special tokens stay plain scalars."""
+    if isinstance(value, str) and value in (".inf", "-.inf", ".nan", "~"):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        return repr(value) if math.isfinite(value) else ".inf" if value > 0 else "-.inf"
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+@settings(max_examples=300)
+@given(key=st.sampled_from(["params", "macs", "activation_memory", "rf", "output_shape"]),
+       value=_VALUES)
+def test_fuzzed_budgets_lint_or_give_a_located_error(key: str, value: object) -> None:
+    text = f"input: [3, 8, 8]\nbudget:\n  {key}: {_yaml(value)}\nlayers: [relu]\n"
+    try:
+        found = lint_spec(parse(text, "net.yaml"))
+    except SpecError as error:
+        assert str(error).startswith("net.yaml:3:"), str(error)
+        assert "NoneType" not in str(error) and "Mapping" not in str(error)
+    else:
+        assert all(isinstance(d.message, str) for d in found)
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
@@ -159,10 +268,175 @@ EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
-def test_examples_raise_nothing_above_info_but_the_documented(example: Path) -> None:
-    findings = [d for d in lint_file(example) if d.severity.rank > 0]
+def test_examples_raise_nothing_by_default_but_the_documented(example: Path) -> None:
+    # the default selection: what a reviewer should act on, info-level notes left out
+    findings = lint_file(example)
     expected = DOCUMENTED.get(example.name, set())
     if example.name == "tiny_all_kinds.yaml":
         assert {d.code for d in findings} == expected
     else:
         assert {(d.code, d.message) for d in findings} == expected
+
+
+# --- the default selection: info-level notes only on request ---------------------------
+
+INFO_RULES = sorted(code for code, rule in RULES.items()
+                    if rule.severity.value == "info")
+
+
+def test_info_rules_are_opt_in_and_the_rest_run_by_default() -> None:
+    assert INFO_RULES == ["C101", "R102", "S104"]
+    assert {r.code for r in selected()} == set(RULES) - set(INFO_RULES)
+    assert {r.code for r in selected(DEFAULT)} == {r.code for r in selected()}
+    assert {r.code for r in selected((ALL,))} == set(RULES)
+    assert [r.code for r in selected(("C101",))] == ["C101"]
+    assert [r.code for r in selected(("DEFAULT", "C101")) if r.severity.value == "info"] \
+        == ["C101"]
+
+
+@pytest.mark.parametrize("code,fixture,where", [
+    ("C101", "C101_fail", (5, 5)), ("R102", "R102_fail", (4, 5)),
+    ("S104", "S104_fail", (9, 11))])
+def test_an_info_note_shows_when_selected_not_by_default(
+        code: str, fixture: str, where: tuple[int, int]) -> None:
+    path = FIXTURES / f"{fixture}.yaml"
+    assert code not in {d.code for d in lint_file(path)}
+    for select in ((ALL,), (code,), (code[0],), ("DEFAULT", code)):
+        assert [(d.line, d.column) for d in lint_file(path, select) if d.code == code] \
+            == [where]
+
+
+def test_squeezenet_head_is_reported_once_and_nothing_else_but_its_stem() -> None:
+    # conv 3x3 stride 2 unpadded on 224 reads up to pixel 222 only (S105); the ReLU before
+    # the adaptive pool makes every logit >= 0 (O103); the parameters match torchvision's
+    found = [(d.code, d.line) for d in lint_file(FIXTURES / "squeezenet1_1.yaml")]
+    assert found == [("S105", 18), ("O103", 33)]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_info_notes_on_the_examples_are_only_the_opt_in_rules(example: Path) -> None:
+    every = {d.code for d in lint_file(example, (ALL,))}
+    default = {d.code for d in lint_file(example)}
+    assert every - default <= set(INFO_RULES)
+
+
+# --- no false positives where a design is right -----------------------------------------
+
+@pytest.mark.parametrize("text", [
+    # a backbone ending in batch norm, ReLU and global pooling gives features, not logits
+    """input: [3, 32, 32]
+layers:
+  - conv: {filters: 64, kernel: 3, padding: 1, bias: false}
+  - batchnorm
+  - relu
+  - global_avgpool
+  - flatten
+""",
+    # a residual block's ReLU after the add, then pooling: ResNet without its classifier
+    """input: [16, 8, 8]
+layers:
+  - residual:
+      main: [conv: {filters: 16, kernel: 3, padding: 1}]
+  - relu
+  - global_avgpool
+""",
+    # the ReLU before the classifier's dense layer is no activation on the logits
+    """input: [16, 8, 8]
+layers:
+  - relu
+  - global_avgpool
+  - flatten
+  - dense: {units: 10}
+  - softmax
+""",
+])
+def test_o103_is_quiet_on_features_and_hidden_activations(text: str) -> None:
+    assert [d for d in lint_spec(parse(text, "net.yaml"), ("O103",))] == []
+
+
+def test_c104_needs_framework_pytorch() -> None:
+    text = ("input: [3, 32, 32]\nframework: tensorflow\nlayers:\n"
+            "  - maxpool: {kernel: 3, stride: 1, padding: same}\n"
+            "  - conv: {filters: 8, kernel: 3, stride: 2, padding: same}\n")
+    assert lint_spec(parse(text, "net.yaml"), ("C104",)) == []
+    # where C104 reports it, C102 stays quiet: one finding for one problem
+    pytorch = text.replace("tensorflow", "pytorch")
+    assert {d.code for d in lint_spec(parse(pytorch, "net.yaml"), ("C",))} == {"C104"}
+
+
+# --- lint in bounded time: every rule linear in the number of layers ---------------------
+
+def test_a_5000_layer_net_lints_with_the_right_findings() -> None:
+    # an 8x8 map collapses to 1x1 at the first conv; 2,500 (3x3 conv, relu) pairs follow,
+    # each conv meeting data at 1 tap of 9 (S108): the walk back to where the map collapsed
+    # was once repeated for every layer (20 s at 10,000 layers)
+    text = ("input: [3, 8, 8]\nframework: pytorch\nlayers:\n"
+            "  - conv: {filters: 3, kernel: 8, bias: false}\n"
+            + "  - conv: {filters: 3, kernel: 3, padding: 1, bias: false}\n  - relu\n" * 2500
+            + "  - global_avgpool\n  - flatten\n  - dropout\n  - identity\n")
+    found = lint_spec(parse(text, "deep.yaml"))
+    collapsed = [d for d in found if d.code == "S108"]
+    assert len(collapsed) == 2500 and (collapsed[0].line, collapsed[-1].line) == (5, 5003)
+    assert collapsed[-1].message == ("conv 'conv2501': slides a 3x3 window over a 1x1 input "
+                                     "(collapsed at conv 'conv1'): only 1 of its 9 taps "
+                                     "meets data")
+    # and the last conv -> relu -> four sign-keeping layers is an activation on the logits
+    assert [(d.line, d.message) for d in found if d.code != "S108"] == [
+        (5004, ("relu 'relu2500' bends the logits of conv 'conv2501' before global_avgpool "
+               "'global_avgpool1' and the network's output: they can never be negative, and a "
+               "class scored below 0 everywhere gets no gradient"))]
+
+
+# --- traits, not names: the rules ask a layer what it is ---------------------------------
+
+TRAITS = ("is_activation", "is_rectifier", "is_non_negative", "makes_probabilities",
+          "normalises_channels", "drops_in_training", "is_pool", "is_global", "is_affine_map",
+          "is_transposed", "acts_on_last_axis", "keeps_sign")
+# kind: its traits (every other trait False). relu(x) >= 0, sigmoid in (0, 1); gelu, silu
+# and hardswish dip below 0 (minima about -0.17, -0.28, -0.375); batch norm subtracts each
+# channel's batch mean, group and layer norm do not (a per-channel bias survives them).
+KIND_TRAITS = {
+    "relu": {"is_activation", "is_rectifier", "is_non_negative"},
+    "relu6": {"is_activation", "is_rectifier", "is_non_negative"},
+    "leaky_relu": {"is_activation", "is_rectifier"},
+    "gelu": {"is_activation", "is_rectifier"},
+    "silu": {"is_activation", "is_rectifier"},
+    "hardswish": {"is_activation", "is_rectifier"},
+    "sigmoid": {"is_activation", "is_non_negative"},
+    "hardsigmoid": {"is_activation", "is_non_negative"},
+    "tanh": {"is_activation"},
+    "softmax": {"makes_probabilities", "is_non_negative"},
+    "batchnorm": {"normalises_channels"},
+    "layernorm": set(), "groupnorm": set(),
+    "dropout": {"drops_in_training", "keeps_sign"},
+    "maxpool": {"is_pool", "keeps_sign"}, "avgpool": {"is_pool", "keeps_sign"},
+    "adaptive_avgpool": {"is_pool", "keeps_sign"}, "adaptive_maxpool": {"is_pool", "keeps_sign"},
+    "global_avgpool": {"is_pool", "is_global", "keeps_sign"},
+    "global_maxpool": {"is_pool", "is_global", "keeps_sign"},
+    "conv": {"is_affine_map"}, "conv_transpose": {"is_affine_map", "is_transposed"},
+    "dense": {"is_affine_map", "acts_on_last_axis"},
+    "flatten": {"keeps_sign"}, "identity": {"keeps_sign"}, "zeropad": {"keeps_sign"},
+    "upsample": {"keeps_sign"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_TRAITS))
+def test_each_kind_declares_its_traits(kind: str) -> None:
+    layer = LAYERS[kind]
+    assert {t for t in TRAITS if getattr(layer, t)} == KIND_TRAITS[kind]
+
+
+def test_every_kind_has_a_traits_row() -> None:
+    kinds = {cls.kind for name, cls in LAYERS.items() if name == cls.kind}
+    assert kinds - {"test_attention"} == set(KIND_TRAITS)
+
+
+def test_no_rule_compares_a_kind_or_family_name() -> None:
+    # X102 is about families the rules do not know, so it alone names them
+    pattern = re.compile(r"\.(kind|family)\s*(==|!=|in\b|not in\b)|RECTIFIERS")
+    lint = Path(__file__).parent.parent / "cnncalc" / "lint"
+    offenders = [f"{path.name}:{number}" for path in sorted(lint.glob("*.py"))
+                 if path.name != "unsupported.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if pattern.search(line)]
+    assert offenders == []

@@ -8,19 +8,29 @@ class Activation(Layer):
     """An elementwise nonlinearity: [...] -> [...], one operation per element."""
 
     family = "activation"
+    is_activation = True
     input_shape: Shape
 
 
-def _simple(kind: str, *aliases: str) -> type[Activation]:
+def _simple(kind: str, *aliases: str, **traits: bool) -> type[Activation]:
     cls = type(kind.title().replace("_", ""), (Activation,),
-               {"kind": kind, "aliases": aliases, "__doc__": f"The {kind} activation."})
+               {"kind": kind, "aliases": aliases, "__doc__": f"The {kind} activation.",
+                **traits})
     return register(cls)  # no new fields: Activation's dataclass methods serve
 
 
-for _kind, *_aliases in (("relu",), ("relu6",), ("sigmoid",), ("tanh",), ("gelu",),
-                         ("silu", "swish"), ("hardswish", "hard_swish"),
-                         ("hardsigmoid", "hard_sigmoid")):
-    _simple(_kind, *_aliases)
+# rectifiers clip or bend the negative half; the non-negative never give a value below 0
+_RECTIFIER = {"is_rectifier": True}
+for _kind, _aliases, _traits in (
+        ("relu", (), {**_RECTIFIER, "is_non_negative": True}),
+        ("relu6", (), {**_RECTIFIER, "is_non_negative": True}),
+        ("sigmoid", (), {"is_non_negative": True}),
+        ("tanh", (), {}),
+        ("gelu", (), _RECTIFIER),
+        ("silu", ("swish",), _RECTIFIER),
+        ("hardswish", ("hard_swish",), _RECTIFIER),
+        ("hardsigmoid", ("hard_sigmoid",), {"is_non_negative": True})):
+    _simple(_kind, *_aliases, **_traits)
 
 
 @register
@@ -29,6 +39,7 @@ class LeakyRelu(Activation):
 
     kind = "leaky_relu"
     aliases = ("leakyrelu",)
+    is_rectifier = True
 
     negative_slope: float = 0.01
 
@@ -44,6 +55,9 @@ class Softmax(Activation):
     """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
 
     kind = "softmax"
+    is_activation = False  # it normalises over an axis: the head, not a nonlinearity
+    is_non_negative = True
+    makes_probabilities = True
     axis: int = 0
 
     @classmethod
@@ -66,6 +80,8 @@ class Dropout(Layer):
     kind = "dropout"
     aliases = ("dropout1d", "dropout2d", "dropout3d")
     family = "regularization"
+    drops_in_training = True
+    keeps_sign = True
 
     input_shape: Shape
     p: float = 0.5

@@ -210,6 +210,21 @@ class Layer:
     fields: ClassVar[tuple[str, ...]] = ("input_shape",)
     input_shape: Shape
 
+    # Traits: what a layer is, for the rules that judge a design. A rule asks these, never
+    # the kind's name, so a new kind is judged by declaring its traits in its own class.
+    is_activation: ClassVar[bool] = False        # an elementwise nonlinearity (not softmax)
+    is_rectifier: ClassVar[bool] = False         # an activation that clips or bends negatives
+    is_non_negative: ClassVar[bool] = False      # its output is never negative (relu, sigmoid)
+    makes_probabilities: ClassVar[bool] = False  # scores -> a distribution (softmax)
+    normalises_channels: ClassVar[bool] = False  # subtracts each channel's batch mean
+    drops_in_training: ClassVar[bool] = False    # zeroes values in training only (dropout)
+    is_pool: ClassVar[bool] = False              # pools windows of its input, learns nothing
+    is_global: ClassVar[bool] = False            # each output reads every spatial position
+    is_affine_map: ClassVar[bool] = False        # learned weighted sums (conv, dense)
+    is_transposed: ClassVar[bool] = False        # scatters each input over a kernel's outputs
+    acts_on_last_axis: ClassVar[bool] = False    # mixes the last axis only (dense)
+    keeps_sign: ClassVar[bool] = False           # >= 0 in gives >= 0 out; nothing learned
+
     # Layers are immutable values, like frozen dataclasses. The constructor is built from
     # each kind's annotated fields here, once, instead of generating code for every kind at
     # import: that generation was most of `cnncalc shapes`' start-up time.

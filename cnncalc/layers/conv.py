@@ -47,6 +47,7 @@ class Filtered(Layer):
     """What conv and transposed conv share: filters of K x C/groups weights (+1 bias)."""
 
     family = "conv"
+    is_affine_map = True
 
     input_shape: Shape
     filters: int
@@ -126,6 +127,7 @@ class ConvTranspose(Filtered):
     """Transposed convolution: each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1."""
 
     kind = "conv_transpose"
+    is_transposed = True
     aliases = ("deconv", "transposed_conv", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d")
 

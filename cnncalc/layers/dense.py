@@ -12,6 +12,8 @@ class Dense(Layer):
     kind = "dense"
     aliases = ("linear", "fc")
     family = "dense"
+    is_affine_map = True
+    acts_on_last_axis = True  # PyTorch's nn.Linear and Keras' Dense
 
     input_shape: Shape
     units: int

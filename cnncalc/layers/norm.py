@@ -11,6 +11,7 @@ class BatchNorm(Layer):
     kind = "batchnorm"
     aliases = ("batch_norm", "bn", "batchnorm1d", "batchnorm2d", "batchnorm3d")
     family = "norm"
+    normalises_channels = True  # per channel over the batch: a bias before it cancels
 
     input_shape: Shape
     affine: bool = True

@@ -13,6 +13,8 @@ class WindowPool(Windowed):
     """Max or average over sliding windows: [C, *S] -> [C, *S'], stride defaults to kernel."""
 
     family = "pool"
+    is_pool = True
+    keeps_sign = True
 
     input_shape: Shape
     kernel: tuple[int, ...]
@@ -69,6 +71,9 @@ class GlobalPool(Layer):
     """Pool every spatial position: [C, *S] -> [C, 1, ...] (keepdims, PyTorch) or [C]."""
 
     family = "pool"
+    is_pool = True
+    is_global = True
+    keeps_sign = True
 
     input_shape: Shape
     keepdims: bool = True
@@ -111,6 +116,8 @@ class AdaptivePool(Layer):
     """PyTorch's adaptive pooling: window i spans [floor(iN/o), ceil((i+1)N/o))."""
 
     family = "pool"
+    is_pool = True
+    keeps_sign = True
 
     input_shape: Shape
     output_size: tuple[int, ...]

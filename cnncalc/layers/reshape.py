@@ -14,6 +14,7 @@ class Flatten(Layer):
 
     kind = "flatten"
     family = "reshape"
+    keeps_sign = True
     input_shape: Shape
 
     def output_shape(self) -> Shape:
@@ -35,6 +36,7 @@ class Identity(Layer):
 
     kind = "identity"
     family = "reshape"
+    keeps_sign = True
     input_shape: Shape
 
     def ops(self) -> int:
@@ -48,6 +50,7 @@ class ZeroPad(Layer):
     kind = "zeropad"
     aliases = ("zero_padding", "pad", "zeropad2d")
     family = "reshape"
+    keeps_sign = True
 
     input_shape: Shape
     padding: tuple[tuple[int, int], ...]
@@ -82,6 +85,7 @@ class Upsample(Layer):
     kind = "upsample"
     aliases = ("interpolate", "upsampling2d")
     family = "reshape"
+    keeps_sign = True  # nearest copies; linear takes convex combinations
 
     input_shape: Shape
     size: tuple[int, ...]

@@ -13,7 +13,7 @@ from . import (  # noqa: F401
 )
 from .diagnostic import Diagnostic, Severity
 from .engine import lint_analysis, lint_file, lint_spec
-from .registry import RULES, Rule, selected
+from .registry import ALL, DEFAULT, RULES, Rule, selected
 
-__all__ = ["RULES", "Diagnostic", "Rule", "Severity", "lint_analysis", "lint_file",
-           "lint_spec", "selected"]
+__all__ = ["ALL", "DEFAULT", "RULES", "Diagnostic", "Rule", "Severity", "lint_analysis",
+           "lint_file", "lint_spec", "selected"]

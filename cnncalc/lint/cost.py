@@ -41,9 +41,9 @@ def bias_before_batchnorm(subject: Subject) -> Iterator[Finding]:
         node = row.node
         count = bias_count(node.layer)
         consumers = subject.feeds(node)
-        if (count and node.layer.family in ("conv", "dense")
+        if (count and node.layer.is_affine_map
                 and count == row.output_shape[0] and consumers
-                and all(c.layer.kind == "batchnorm" for c in consumers)):
+                and all(c.layer.normalises_channels for c in consumers)):
             yield Finding(node.location,
                           f"{label(node)}: its bias feeds only {label(consumers[0])}, whose "
                           f"mean subtraction cancels it: {count:,} wasted parameters "
@@ -75,7 +75,7 @@ def dominant_layer(subject: Subject) -> Iterator[Finding]:
     """
     total = subject.analysis.totals.params
     # a net with one conv or dense layer has nothing to balance against
-    weighted = [r for r in subject.rows if r.weights and r.family in ("conv", "dense")]
+    weighted = [r for r in subject.rows if r.weights and r.node.layer.is_affine_map]
     if total == 0 or len(weighted) < 2:
         return
     row = max(weighted, key=lambda r: r.weights)

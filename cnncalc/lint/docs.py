@@ -11,10 +11,21 @@ from .registry import FAMILIES, Rule, ordered
 HEADINGS = ("Why:", "Example:", "Fix:", "Reference:")
 
 
+def severity_text(rule: Rule) -> str:
+    """'warning', or 'info, opt-in' for a rule the default selection leaves out."""
+    return rule.severity.value + ("" if rule.default else ", opt-in")
+
+
+def opt_in_text(rule: Rule) -> str:
+    return (f"Off by default, like every info-level note: run it with `--select {rule.code}` "
+            f"(or a prefix of it, `ALL`, or `DEFAULT,{rule.code}`), or name it in `select` "
+            f"under `[tool.cnncalc]`.")
+
+
 def rules_table(rules: Iterable[Rule]) -> str:
     """A Markdown table: code, name, severity, what the rule finds."""
     lines = ["| Code | Name | Severity | What it finds |", "|---|---|---|---|"]
-    lines += [f"| {r.code} | `{r.name}` | {r.severity.value} | {r.summary} |" for r in rules]
+    lines += [f"| {r.code} | `{r.name}` | {severity_text(r)} | {r.summary} |" for r in rules]
     return "\n".join(lines)
 
 
@@ -32,17 +43,18 @@ def rules_text(rules: Iterable[Rule]) -> str:
     """One line per rule, grouped by family, for the terminal."""
     return "\n\n".join(
         f"{family}: {FAMILIES[family]}\n" + "\n".join(
-            f"  {r.code}  {r.name:<32} {r.severity.value:<8} {r.summary}" for r in group)
+            f"  {r.code}  {r.name:<32} {severity_text(r):<13} {r.summary}" for r in group)
         for family, group in by_family(rules))
 
 
 def rule_text(rule: Rule) -> str:
-    return f"{rule.code} {rule.name} ({rule.severity.value}; {rule.family})\n\n{rule.doc}"
+    text = f"{rule.code} {rule.name} ({severity_text(rule)}; {rule.family})\n\n{rule.doc}"
+    return text if rule.default else f"{text}\n\n{textwrap.fill(opt_in_text(rule), 88)}"
 
 
 def rule_markdown(rule: Rule, level: int = 3) -> str:
     """One rule's documentation as a Markdown section; the example becomes a YAML block."""
-    parts = [f"{'#' * level} {rule.code} `{rule.name}` ({rule.severity.value})"]
+    parts = [f"{'#' * level} {rule.code} `{rule.name}` ({severity_text(rule)})"]
     for paragraph in rule.doc.split("\n\n"):
         head = next((h for h in HEADINGS if paragraph.startswith(h)), None)
         if head == "Example:":
@@ -53,6 +65,8 @@ def rule_markdown(rule: Rule, level: int = 3) -> str:
             parts.append(f"**{head[:-1]}.** {words[:1].upper()}{words[1:]}")
         else:
             parts.append(" ".join(paragraph.split()))
+    if not rule.default:
+        parts.insert(2, f"*{opt_in_text(rule)}*")
     return "\n\n".join(parts)
 
 
@@ -64,7 +78,8 @@ def rules_markdown(rules: Iterable[Rule]) -> str:
 
 def rules_json(rules: Iterable[Rule]) -> str:
     return json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
-                        "family": r.family, "summary": r.summary, "doc": r.doc}
+                        "default": r.default, "family": r.family, "summary": r.summary,
+                        "doc": r.doc}
                        for r in rules], indent=2)
 
 

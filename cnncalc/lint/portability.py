@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..layers import Layer
 from .diagnostic import Severity
 from .registry import Finding, rule
 from .shapes import ambiguous_axes, pins_convention, sizes_text, span
@@ -42,15 +43,32 @@ def convention_dependent_size(subject: Subject) -> Iterator[Finding]:
                           f"{sizes_text(sizes)}", row.node)
 
 
+def pytorch_refuses_same(subject: Subject, layer: Layer) -> str | None:
+    """Why PyTorch cannot build this 'same'-padded layer, in a spec that says it is PyTorch's
+    (None if it can). torch 2.14: nn.MaxPool2d(3, 1, padding='same') raises TypeError
+    ("padding ... must be tuple of ints, not str"), and nn.Conv2d(1, 1, 3, stride=2,
+    padding='same') raises ValueError ("padding='same' is not supported for strided
+    convolutions"); at stride 1 a conv takes it, even kernels and dilations included."""
+    if subject.analysis.spec.framework != "pytorch" or \
+            getattr(layer, "padding_mode", None) != "same":
+        return None
+    if layer.is_pool:
+        return "PyTorch's pooling layers take no padding='same'"
+    strides = sorted({w.stride for w in layer.windows() if w.stride > 1})
+    if strides:
+        return f"PyTorch refuses padding='same' at stride {strides[-1]} (strided convolutions)"
+    return None
+
+
 @rule("C102", "asymmetric-same", Severity.WARNING)
 def asymmetric_same(subject: Subject) -> Iterator[Finding]:
     """'same' padding where it cannot be symmetric: an even (dilated) kernel, or a stride
     above 1.
 
-    Why: TensorFlow then pads one pixel more after (bottom, right) than before, Caffe and
-    most papers pad symmetrically, and PyTorch refuses `padding='same'` for strided
-    convolutions. An exported model's outputs shift by a pixel, and a PyTorch port needs
-    explicit asymmetric padding.
+    Why: TensorFlow then pads one pixel more after (bottom, right) than before, as PyTorch
+    does for an even kernel at stride 1; Caffe and most papers pad symmetrically, and
+    PyTorch refuses `padding='same'` for strided convolutions. An exported model's outputs
+    shift by a pixel, and a port needs explicit asymmetric padding.
 
     Example:
         input: [3, 224, 224]
@@ -65,8 +83,9 @@ def asymmetric_same(subject: Subject) -> Iterator[Finding]:
     """
     for row in subject.rows:
         layer = row.node.layer
-        if getattr(layer, "padding_mode", None) != "same":
-            continue
+        if getattr(layer, "padding_mode", None) != "same" or \
+                pytorch_refuses_same(subject, layer):
+            continue  # C104 says what matters more: PyTorch cannot build it at all
         for axes, window in grouped_windows(layer.windows()):
             if window.stride > 1 or window.extent % 2 == 0:
                 why = f"stride {window.stride}" if window.stride > 1 else \
@@ -74,34 +93,76 @@ def asymmetric_same(subject: Subject) -> Iterator[Finding]:
                 yield Finding(row.node.location,
                               f"{label(row.node)}: 'same' padding with {why} on {axes} pads "
                               f"{window.pad_before} before and {window.pad_after} after "
-                              f"(TensorFlow's rule); PyTorch and Caffe differ", row.node)
+                              f"(TensorFlow's rule); Caffe pads symmetrically", row.node)
 
 
 @rule("C103", "pool-padding-over-half-kernel", Severity.WARNING)
 def pool_padding_over_half_kernel(subject: Subject) -> Iterator[Finding]:
-    """A pooling layer padded by more than half its (dilated) kernel.
+    """A pooling layer padded by more than half its kernel (the undilated kernel: PyTorch's
+    limit ignores the dilation).
 
     Why: PyTorch refuses to build it ("pad should be at most half of effective kernel
     size"), and where it is accepted, windows made mostly of padding give averages diluted
-    by zeros or maxima of nothing.
+    by zeros or maxima of nothing. PyTorch's limit is padding <= kernel // 2 on every axis
+    whatever the dilation: `nn.MaxPool2d(kernel_size=2, dilation=3, padding=2)` is refused
+    although its dilated window spans 4 pixels.
 
     Example:
         layers:
           - maxpool: {kernel: 3, stride: 2, padding: 2}
 
-    Fix: use padding no larger than F // 2.
+    Fix: use padding no larger than kernel // 2 (dilation does not raise the limit).
 
-    Reference: PyTorch aten/src/ATen/native/Pool.h (pool2d_shape_check).
+    Reference: PyTorch aten/src/ATen/native/Pool.h (pool2d_shape_check); checked against
+    torch 2.14.1 for MaxPool1d/2d/3d and AvgPool1d/2d/3d, kernels 1-5, dilations 1-4,
+    paddings 0-7, ceil_mode on and off: accepted exactly when padding <= kernel // 2.
     """
     for row in subject.rows:
         layer = row.node.layer
-        if layer.family != "pool":
+        if not layer.is_pool:
             continue
         windows = layer.windows()
         for name, window in zip(axis_names(len(windows)), windows):
             pad = max(window.pad_before, window.pad_after)
-            if 2 * pad > window.extent:
+            if pad > window.kernel // 2:
+                unhelped = f" (dilation {window.dilation} does not raise the limit)" \
+                    if window.dilation > 1 else ""
                 yield Finding(row.node.location,
                               f"{label(row.node)}: padding {pad} on {name} is more than half "
-                              f"the {window.extent}-pixel window: PyTorch refuses it", row.node)
+                              f"the {window.kernel}-pixel kernel{unhelped}: PyTorch refuses "
+                              f"it", row.node)
                 break
+
+
+@rule("C104", "same-padding-pytorch-lacks", Severity.WARNING)
+def same_padding_pytorch_lacks(subject: Subject) -> Iterator[Finding]:
+    """`padding: same` that PyTorch cannot build, in a spec with `framework: pytorch`: on a
+    pooling layer, or on a conv with a stride above 1.
+
+    Why: PyTorch's pooling layers take integer padding only (`nn.MaxPool2d(3, 1,
+    padding='same')` raises a TypeError), and `nn.Conv2d` accepts `padding='same'` at
+    stride 1 only ("padding='same' is not supported for strided convolutions"). The spec
+    says it describes a PyTorch network, but this layer cannot be written in PyTorch as it
+    stands; cnncalc's figures use TensorFlow's rule, which may pad one side more.
+
+    Example:
+        framework: pytorch
+        input: [3, 32, 32]
+        layers:
+          - maxpool: {kernel: 3, stride: 1, padding: same}
+
+    Fix: write the padding cnncalc computed explicitly (`padding: 1` here); where it is
+    asymmetric, put a zeropad layer before the layer and use `padding: valid`.
+
+    Reference: PyTorch nn.Conv2d documentation (padding='same'); checked against torch
+    2.14.1: MaxPool2d and AvgPool2d refuse padding='same', Conv2d refuses it at stride 2
+    and accepts it at stride 1 with odd, even and dilated kernels.
+    """
+    for row in subject.rows:
+        layer = row.node.layer
+        why = pytorch_refuses_same(subject, layer)
+        if why:
+            pads = ", ".join(f"[{w.pad_before}, {w.pad_after}]" for w in layer.windows())
+            yield Finding(row.node.location,
+                          f"{label(row.node)}: padding 'same' under framework pytorch: {why};"
+                          f" write it explicitly: padding [{pads}]", row.node)

@@ -7,13 +7,9 @@ from collections.abc import Iterator
 from ..receptive import AxisField
 from .diagnostic import Severity
 from .registry import Finding, rule
-from .subject import Subject, axis_names, is_point, label
+from .subject import Subject, axis_names, is_point, label, number, ratio
 
 MUCH_LARGER = 4  # a field this many times the input is mostly padding
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
 
 
 @rule("R101", "rf-smaller-than-input", Severity.WARNING)
@@ -45,7 +41,7 @@ def rf_smaller_than_input(subject: Subject) -> Iterator[Finding]:
         short = [(name, f, n) for name, f, n in zip(axis_names(len(spatial)), row.field,
                                                      spatial) if f.size < n]
         if short:
-            seen = ", ".join(f"{_number(f.size)} of {n} pixels on {name}"
+            seen = ", ".join(f"{number(f.size)} of {n} pixels on {name}"
                              for name, f, n in short)
             yield Finding(node.location, f"the output of {label(node)} sees {seen}: the "
                                          f"classifier never sees the whole input", node)
@@ -78,14 +74,14 @@ def rf_much_larger_than_input(subject: Subject) -> Iterator[Finding]:
     big = [(name, f, n) for name, f, n in zip(axis_names(len(spatial)), totals.rf, spatial)
            if f.size > MUCH_LARGER * n]
     if big:
-        parts = ", ".join(f"{_number(f.size)} on {name} ({f.size / n:.1f}x the {n}-pixel "
+        parts = ", ".join(f"{number(f.size)} on {name} ({ratio(f.size, n)}x the {n}-pixel "
                           f"input)" for name, f, n in big)
         yield Finding(row.node.location, f"receptive field at {label(row.node)} is {parts}: "
                                          f"most of it lies in padding", row.node)
 
 
 def _axis_text(fields: tuple[AxisField, ...]) -> str:
-    return (", ".join(f"branch {i + 1} jump {_number(f.jump)} centre {_number(f.start)}"
+    return (", ".join(f"branch {i + 1} jump {number(f.jump)} centre {number(f.start)}"
                       for i, f in enumerate(fields)))
 
 

@@ -4,6 +4,11 @@ Codes are a family letter and three digits (`S101`); a code is never reused, not
 its rule is retired (list it in RETIRED). A rule is a small function that yields findings
 for a network; its docstring is its documentation: what it finds, then paragraphs headed
 `Why:`, `Example:`, `Fix:` and `Reference:`.
+
+The default selection is what a reviewer should act on: every rule but the info-level
+notes, which run only when selected by code, prefix or 'ALL' (ruff's habit of keeping
+opinionated rules opt-in). `DEFAULT` names that selection; `--select DEFAULT,C101` adds one
+note to it.
 """
 from __future__ import annotations
 
@@ -55,6 +60,7 @@ class Rule:
     severity: Severity
     check: Check | None   # None: reported by `cnncalc check` on documents, not on specs
     documented_by: Callable[..., object]
+    default: bool = True  # runs without being selected by name (info notes: opt-in)
 
     @property
     def family(self) -> str:
@@ -73,10 +79,16 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, severity: Severity) -> Callable[[Check], Check]:
-    """Register a spec rule under its code; the function's docstring documents it."""
+def rule(code: str, name: str, severity: Severity,
+         default: bool | None = None) -> Callable[[Check], Check]:
+    """Register a spec rule under its code; the function's docstring documents it.
+
+    `default`: whether it runs without being selected; unless given, every rule does but
+    the info-level notes.
+    """
     def register(check: Check) -> Check:
-        _add(Rule(code, name, severity, check, check))
+        on = severity is not Severity.INFO if default is None else default
+        _add(Rule(code, name, severity, check, check, on))
         return check
     return register
 
@@ -96,18 +108,29 @@ def _add(new: Rule) -> None:
     RULES[new.code] = new
 
 
+ALL = "ALL"
+DEFAULT_PATTERN = "DEFAULT"
+DEFAULT: tuple[str, ...] = (DEFAULT_PATTERN,)  # the selection when none is given
+
+
 def matches(code: str, patterns: Iterable[str]) -> bool:
-    """A code matches 'ALL', itself, or any prefix of it ('S', 'S1')."""
-    return any(p == "ALL" or code.startswith(p) for p in patterns)
+    """A code matches 'ALL', itself, any prefix of it ('S', 'S1'), and 'DEFAULT' when its
+    rule runs by default."""
+    wanted = patterns if isinstance(patterns, (set, frozenset)) else set(patterns)
+    # a code's prefixes are few (S, S1, S10, S101): look each up rather than scan patterns
+    return (ALL in wanted or any(code[:n] in wanted for n in range(1, len(code) + 1))
+            or (DEFAULT_PATTERN in wanted and code in RULES and RULES[code].default))
 
 
 def unknown_patterns(patterns: Iterable[str]) -> list[str]:
     """Patterns that match no rule (a typo in --select, a config or a spec)."""
-    return [p for p in patterns if p != "ALL" and not any(c.startswith(p) for c in RULES)]
+    return [p for p in patterns if p not in (ALL, DEFAULT_PATTERN)
+            and not any(c.startswith(p) for c in RULES)]
 
 
-def selected(select: Iterable[str] = ("ALL",), ignore: Iterable[str] = ()) -> list[Rule]:
-    """The rules that `select` picks and `ignore` does not, in code order."""
+def selected(select: Iterable[str] = DEFAULT, ignore: Iterable[str] = ()) -> list[Rule]:
+    """The rules that `select` picks and `ignore` does not, in code order: by default every
+    rule but the info-level notes; ("ALL",) every rule."""
     select, ignore = tuple(select), tuple(ignore)
     return [r for r in ordered() if matches(r.code, select) and not matches(r.code, ignore)]
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from ..build import Node
 from ..geometry import CAFFE_CEIL, CEIL, FLOOR, PYTORCH_CEIL, Window
+from ..layers import shape_str
 from .diagnostic import Severity
 from .registry import Finding, rule
 from .subject import Subject, grouped_windows, is_point, label, percent
@@ -15,9 +16,9 @@ from .subject import Subject, grouped_windows, is_point, label, percent
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-def convention_sizes(window: Window, family: str) -> dict[str, int]:
-    """The size one axis gets under each framework's rule for this family of layer."""
-    if family == "pool":
+def convention_sizes(window: Window, pool: bool) -> dict[str, int]:
+    """The size one axis gets under each framework's rule for a pool or a conv."""
+    if pool:
         return {"ceil": window.count_under(CEIL),
                 "floor (PyTorch, TensorFlow)": window.count_under(FLOOR),
                 "PyTorch ceil_mode": window.count_under(PYTORCH_CEIL),
@@ -35,7 +36,7 @@ def ambiguous_axes(node: Node) -> Iterator[tuple[str, Window, dict[str, int]]]:
     """Axes whose output size depends on the rounding convention."""
     for axes, window in grouped_windows(node.layer.windows()):
         if span(window) % window.stride:
-            yield axes, window, convention_sizes(window, node.layer.family)
+            yield axes, window, convention_sizes(window, node.layer.is_pool)
 
 
 def sizes_text(sizes: dict[str, int]) -> str:
@@ -265,16 +266,20 @@ def kernel_larger_than_input(subject: Subject) -> Iterator[Finding]:
                               f"window reads padding", row.node)
 
 
-def collapse_origin(subject: Subject, node: Node) -> Node | None:
-    """The layer whose output first had no spatial extent left, on the way to `node`."""
-    current = node
-    while True:
-        sources = subject.fed_by(current)
+def collapse_origins(subject: Subject) -> dict[int, Node | None]:
+    """For each layer, by id, the layer whose output first had no spatial extent left on the
+    way to it (following first inputs), or None: one pass in execution order, so a deep
+    stack of 1x1 layers costs linear time, not a walk back from every layer."""
+    origins: dict[int, Node | None] = {}
+    for row in subject.rows:
+        sources = subject.fed_by(row.node)
         if not sources:
-            return None
-        current = sources[0]
-        if not is_point(subject.row(current).input_shape):
-            return current
+            origins[id(row.node)] = None
+            continue
+        source = sources[0]
+        spatial = not is_point(subject.row(source).input_shape)
+        origins[id(row.node)] = source if spatial else origins.get(id(source))
+    return origins
 
 
 @rule("S108", "spatial-collapse-early", WARNING)
@@ -297,11 +302,13 @@ def spatial_collapse_early(subject: Subject) -> Iterator[Finding]:
     Fix: remove stride-2 stages (or enlarge the input) so the map is still spatial where
     spatial kernels run, or use 1x1 kernels after the collapse.
     """
+    origins: dict[int, Node | None] | None = None
     for row in subject.rows:
         windows = row.node.layer.windows()
         if not windows or not is_point(row.input_shape) or all(w.extent == 1 for w in windows):
             continue
-        origin = collapse_origin(subject, row.node)
+        origins = collapse_origins(subject) if origins is None else origins
+        origin = origins[id(row.node)]
         where = f" (collapsed at {label(origin)})" if origin else ""
         taps = math.prod(w.extent for w in windows)
         yield Finding(row.node.location,
@@ -331,7 +338,7 @@ def transposed_conv_checkerboard(subject: Subject) -> Iterator[Finding]:
     """
     for row in subject.rows:
         layer = row.node.layer
-        if layer.kind != "conv_transpose":
+        if not layer.is_transposed:
             continue
         names = grouped_windows(tuple(
             Window(n, k, s, 0, 0, 1, FLOOR) for n, k, s in
@@ -342,3 +349,42 @@ def transposed_conv_checkerboard(subject: Subject) -> Iterator[Finding]:
                               f"{label(row.node)}: kernel {window.kernel} is not divisible "
                               f"by stride {window.stride} on {axes}: outputs receive uneven "
                               f"numbers of contributions (checkerboard artifacts)", row.node)
+
+
+@rule("S110", "dense-on-spatial-input", WARNING)
+def dense_on_spatial_input(subject: Subject) -> Iterator[Finding]:
+    """A dense layer whose input still has spatial axes: it mixes the last axis only.
+
+    Why: a dense layer (PyTorch's nn.Linear, Keras' Dense) maps the last axis and treats
+    every other axis as a batch. On [C, H, W] it mixes along W alone; after a global pool
+    that keeps its axes ([C, 1, 1], PyTorch's keepdim), `dense: {units: 10}` reads one
+    feature and gives [C, 1, 10], not the 10 class scores meant, and every figure after it
+    follows silently. PyTorch itself would refuse the latter: nn.Linear(8, 10) on a
+    [N, 8, 1, 1] tensor raises "mat1 and mat2 shapes cannot be multiplied".
+
+    Example:
+        input: [3, 32, 32]
+        layers:
+          - conv: {filters: 8, kernel: 3, padding: 1}
+          - global_avgpool          # [8, 1, 1]
+          - dense: {units: 10}      # [8, 1, 10], not [10]
+
+    Fix: add `flatten` before the dense layer (torchvision's nets call torch.flatten(x, 1)
+    between the pool and the classifier), or give the global pool `keepdims: false`.
+
+    Reference: PyTorch nn.Linear ("Input: (*, H_in) ... Output: (*, H_out)"); checked
+    against torch 2.14.1: Linear(8, 10) maps [2, 8, 1, 8] to [2, 8, 1, 10].
+    """
+    for row in subject.rows:
+        node = row.node
+        if not node.layer.acts_on_last_axis or len(row.input_shape) < 2:
+            continue
+        producers = subject.fed_by(node)
+        also = f" (or keepdims: false on {label(producers[0])})" \
+            if len(producers) == 1 and producers[0].layer.is_global else ""
+        yield Finding(node.location,
+                      f"{label(node)}: its input {shape_str(row.input_shape)} has spatial "
+                      f"axes, and a dense layer mixes the last axis only "
+                      f"({row.input_shape[-1]} feature{'s' * (row.input_shape[-1] != 1)}): "
+                      f"the output is "
+                      f"{shape_str(row.output_shape)}; add flatten before it{also}", node)

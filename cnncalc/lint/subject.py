@@ -100,5 +100,28 @@ def is_point(shape: tuple[int, ...]) -> bool:
     return math.prod(shape[1:]) == 1
 
 
+def number(value: float) -> str:
+    """A figure for a message: whole numbers exactly, others to 4 significant digits; a
+    value too large for a float (a field grown through 10,000 layers) in scientific
+    notation from its digits, never an OverflowError."""
+    try:
+        as_float = float(value)
+    except OverflowError:  # beyond a float and maybe beyond int-to-str's digit limit
+        whole = abs(int(value))
+        shift = max(whole.bit_length() - 60, 0)
+        log10 = math.log10(whole >> shift) + shift * math.log10(2)
+        exponent = math.floor(log10)
+        return f"{'-' * (value < 0)}{10 ** (log10 - exponent):.3f}e+{exponent}"
+    return str(int(value)) if as_float.is_integer() else f"{as_float:.4g}"
+
+
+def ratio(part: float, whole: float) -> str:
+    """part / whole to one decimal, safe for integers beyond a float's range."""
+    try:
+        return f"{part / whole:.1f}"
+    except OverflowError:
+        return number(int(part) // int(whole))
+
+
 def percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%"

@@ -17,20 +17,21 @@ KNOWN_FAMILIES = ("conv", "pool", "dense", "norm", "activation", "regularization
 
 
 def lint_settings(value: Any) -> Iterator[tuple[str, Location]]:
-    """Every code named in a `lint: {ignore: [...]}` anywhere in a spec, with its place."""
-    if isinstance(value, Mapping):
-        lint = value.get("lint")
-        if isinstance(lint, Mapping) and isinstance(lint.get("ignore"), Sequence):
-            codes = lint["ignore"]
-            for index, code in enumerate(codes):
-                if isinstance(code, str):
-                    yield code, codes.where(index)
-        for key, inner in value.items():
-            if key != "lint":
-                yield from lint_settings(inner)
-    elif isinstance(value, Sequence):
-        for inner in value:
-            yield from lint_settings(inner)
+    """Every code named in a `lint: {ignore: [...]}` anywhere in a spec, with its place, in
+    document order. A stack, not recursion: a deeply nested spec cannot exhaust Python's."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            lint = value.get("lint")
+            if isinstance(lint, Mapping) and isinstance(lint.get("ignore"), Sequence):
+                codes = lint["ignore"]
+                for index, code in enumerate(codes):
+                    if isinstance(code, str):
+                        yield code, codes.where(index)
+            stack.extend(reversed([inner for key, inner in value.items() if key != "lint"]))
+        elif isinstance(value, Sequence):
+            stack.extend(reversed(value))
 
 
 @rule("X101", "unknown-rule-code", Severity.WARNING)
