@@ -40,7 +40,9 @@ def no_project_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ((CLEAN,), 0),
     ((WARNS,), 1),                       # warning >= the default fail-on (warning)
     ((INFO,), 0),                        # info < warning
-    ((INFO, "--fail-on", "info"), 1),
+    ((INFO, "--fail-on", "info"), 0),    # info notes are opt-in: not selected by default
+    ((INFO, "--select", "ALL", "--fail-on", "info"), 1),
+    ((INFO, "--select", "DEFAULT,C101", "--fail-on", "info"), 1),
     ((WARNS, "--fail-on", "error"), 0),
     ((WARNS, "--ignore", "S103"), 0),
     ((WARNS, "--select", "R,P"), 0),
@@ -51,7 +53,7 @@ def test_exit_codes(args: tuple[str, ...], exit_code: int) -> None:
 
 
 def test_text_format_is_path_line_col_code_message() -> None:
-    result = run("lint", WARNS, INFO)
+    result = run("lint", WARNS, INFO, "--select", "ALL")
     lines = result.stdout.splitlines()
     parsed = [TEXT_LINE.match(line).groupdict() for line in lines]
     assert [(p["line"], p["col"], p["code"]) for p in parsed] == [("5", "5", "S103"),
@@ -71,7 +73,7 @@ def test_json_carries_the_record_fields() -> None:
 
 
 def test_github_format_is_workflow_annotations() -> None:
-    lines = run("lint", WARNS, INFO, "--format", "github").stdout.splitlines()
+    lines = run("lint", WARNS, INFO, "--select", "ALL", "--format", "github").stdout.splitlines()
     assert lines[0].startswith(f"::warning file={WARNS},line=5,col=5,title=S103 "
                                f"skipped-pixels::conv 'conv1': stride 2")
     assert lines[1].startswith("::notice ") and ",line=5,col=5,title=C101 " in lines[1]
@@ -138,7 +140,7 @@ SARIF_REQUIRED = {
 
 
 def test_sarif_has_the_required_fields_and_points_at_the_layer() -> None:
-    log = json.loads(run("lint", WARNS, INFO, "--format", "sarif").stdout)
+    log = json.loads(run("lint", WARNS, INFO, "--select", "ALL", "--format", "sarif").stdout)
     try:
         import jsonschema
     except ImportError:
@@ -194,7 +196,8 @@ def test_unknown_code_is_a_usage_error(option: str) -> None:
 
 def test_pyproject_sets_the_defaults(no_project_config: Path) -> None:
     (no_project_config / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.cnncalc]\nignore = ["C"]\nfail-on = "info"\n')
+        '[project]\nname = "x"\n\n[tool.cnncalc]\nselect = ["ALL"]\nignore = ["C"]\n'
+        'fail-on = "info"\n')
     assert run("lint", INFO).exit_code == 0                   # C101 ignored
     assert run("lint", WARNS).exit_code == 1
     assert run("lint", INFO, "--select", "C").exit_code == 0  # --ignore adds to the config's

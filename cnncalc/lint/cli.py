@@ -106,8 +106,9 @@ class _Run:
 def _options(command: click.Command) -> click.Command:
     for option in reversed((
         click.option("--select", multiple=True, metavar="CODES",
-                     help="Only these codes or prefixes, comma-separated (default: all, or "
-                          "[tool.cnncalc] select)."),
+                     help="Only these codes or prefixes, comma-separated: ALL, DEFAULT (every "
+                          "rule but the info notes; the default, or [tool.cnncalc] select), "
+                          "S, C101, ..."),
         click.option("--ignore", multiple=True, metavar="CODES",
                      help="Skip these codes or prefixes, comma-separated (added to "
                           "[tool.cnncalc] ignore)."),

@@ -1,7 +1,7 @@
 """Project defaults from `[tool.cnncalc]` in pyproject.toml: select, ignore, fail-on.
 
     [tool.cnncalc]
-    select = ["ALL"]          # codes or prefixes
+    select = ["DEFAULT"]      # codes or prefixes; DEFAULT: all but the info notes
     ignore = ["C101"]
     fail-on = "warning"       # info | warning | error
 
@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import Location, SpecError
 from ..files import git_top_level, read_text
 from .diagnostic import SEVERITIES, Severity
-from .registry import unknown_patterns
+from .registry import DEFAULT, unknown_patterns
 
 if sys.version_info >= (3, 11):
     import tomllib as _toml
@@ -39,7 +39,7 @@ KEYS = ("select", "ignore", "fail-on")
 class Config:
     """The lint settings in force, and where they came from."""
 
-    select: tuple[str, ...] = ("ALL",)
+    select: tuple[str, ...] = DEFAULT
     ignore: tuple[str, ...] = ()
     fail_on: Severity = Severity.WARNING
     source: str | None = None   # the pyproject.toml read, if any
@@ -132,7 +132,7 @@ def parse_table(table: dict[str, Any], path: str, text: str) -> Config:
                                            f"expected {', '.join(KEYS)}")
     codes = {}
     for key in ("select", "ignore"):
-        value = table.get(key, ["ALL"] if key == "select" else [])
+        value = table.get(key, list(DEFAULT) if key == "select" else [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SpecError.at(where(key), f"[tool.cnncalc]: '{key}' must be a list of "
                                            f"codes or prefixes; found {_kind(value)}")

@@ -31,7 +31,7 @@ from ..spec import parse
 from .diagnostic import Diagnostic, Severity
 from .docs import all_rules, rules_markdown, rules_table
 from .engine import lint_spec
-from .registry import RULES, document_rule, matches
+from .registry import DEFAULT, RULES, document_rule, matches
 from .sources import SpecFiles
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -229,7 +229,7 @@ def stale_table(path: str, region: Region, content: str, wanted: str) -> Diagnos
 document_rule("D101", "stale-table", Severity.ERROR, stale_table)
 
 
-def check_document(path: str, text: str, select: Iterable[str] = ("ALL",),
+def check_document(path: str, text: str, select: Iterable[str] = DEFAULT,
                    ignore: Iterable[str] = (), specs: SpecFiles | None = None
                    ) -> DocumentCheck:
     """Lint the document's specs and compare its regions; `mended` has every region fixed.
