@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from cnncalc.executor import ops
 from cnncalc.executor.gradcheck import PASS_BELOW, worst_error
 from cnncalc.executor.im2col import Sliding, col2im, col2im_naive, im2col, im2col_naive
 from cnncalc.executor.memory import parse_bytes
+from cnncalc.executor.ops.pool import padding_only_window
 from cnncalc.executor.runner import MemoryRefused, run
 from cnncalc.executor.special import normal_cdf
 from cnncalc.geometry import CEIL, FLOOR, PYTORCH_CEIL, Window
@@ -358,25 +360,108 @@ def test_ops_split_over_threads_give_the_serial_results(monkeypatch) -> None:
         assert all(np.allclose(grads2[name], grads[name]) for name in grads), node.name
 
 
-@pytest.mark.parametrize("size, padding, rounding, wholly_padding", [
-    (3, 1, "ceil", True),    # the seed's ceil rule keeps a last window that starts at 4
-    (4, 1, "ceil", False),   # every window reaches the input
-    (3, 1, "floor", False),
+@settings(max_examples=200, deadline=None)
+@given(sliding_windows())
+def test_padding_only_window_is_the_first_window_with_no_tap_in_the_input(geometry) -> None:
+    axes, _ = geometry
+    want = None
+    for axis, a in enumerate(axes):  # brute force: every tap of every window
+        misses = [i for i in range(a.out) if not any(
+            a.pad_before <= i * a.stride + t * a.dilation < a.pad_before + a.size
+            for t in range(a.kernel))]
+        if misses:
+            want = (axis, misses[0])
+            break
+    assert padding_only_window(axes) == want
+
+
+@pytest.mark.parametrize("entry, size, framework, window", [
+    # PyTorch accepts these (padding <= kernel / 2) and outputs -inf (torch 2.14, observed:
+    # max_pool1d on length 1 and 2 gives [-inf] for window 0)
+    ("maxpool: {kernel: 2, stride: 1, dilation: 2, padding: 1}", 1, "pytorch", 0),
+    ("maxpool: {kernel: 2, stride: 1, dilation: 3, padding: 1}", 2, "pytorch", 0),
+    # the issue's case under the default ceil rule: taps at -2 and 1 on length 1
+    ("maxpool: {kernel: 2, dilation: 3, padding: 2}", 1, None, 0),
+    # the plain ceil rule keeps a last window that starts past the input (3 of [0, 3))
+    ("maxpool: {kernel: 2, stride: 2, padding: 1}", 3, None, 2),
 ])
-def test_max_pool_window_wholly_in_padding_reads_zero(size, padding, rounding,
-                                                      wholly_padding) -> None:
+def test_a_max_pool_window_of_padding_only_is_refused_before_running(tmp_path, entry, size,
+                                                                      framework, window):
+    spec = tmp_path / "pool.yaml"
+    spec.write_text(f"input: [1, {size}]\n" + (f"framework: {framework}\n" if framework
+                                                else "") + f"layers:\n  - {entry}\n")
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    assert result.exit_code == 2, result.output
+    line = 4 if framework else 3
+    assert result.stderr.startswith(f"{spec}:{line}:5: maxpool 'maxpool1': window {window} "
+                                    f"reads only padding")
+    assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("size, padding, rounding", [(4, 1, "ceil"), (3, 1, "floor")])
+def test_max_pool_windows_that_reach_the_input_run(size, padding, rounding) -> None:
     spec = parse(f"name: p\ninput: [1, {size}, {size}]\nrounding: {rounding}\nlayers:\n"
                  f"  - maxpool: {{kernel: 2, stride: 2, padding: {padding}}}\n", "p")
+    result = run(spec)
+    assert result.ok and math.isfinite(result.loss)
+
+
+def test_a_non_finite_output_exits_1_naming_the_first_layer(tmp_path, monkeypatch) -> None:
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(WRONG_EXPECT.replace("    expect: {shape: [8, 7, 7]}\n", ""))
+    true_forward = ops.ActivationOp.forward
+    monkeypatch.setattr(ops.ActivationOp, "forward",  # a relu that overflows
+                        lambda self, x, train=True, inplace=False:
+                        true_forward(self, x, train, inplace) * np.float32(1e38) * 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the check replaces NumPy's warnings
+        result = CliRunner().invoke(main, ["run", str(spec), "--no-backward"])
+    assert result.exit_code == 1, result.output
+    assert f"{spec}:4:5: relu 'relu1': its output holds inf or NaN" in result.stderr
+    assert "Warning" not in result.output
+
+
+@pytest.mark.parametrize("size, divisors", [
+    # framework caffe keeps a window starting at 5, past the input of 5 (no padding, so no
+    # drop): Caffe's pool_size would be min(5 + 1, 5) - 5 = 0. It reads nothing: 0.
+    (5, 2),
+    (6, 2),   # the last window starts at 5 and reads pixel 5
+])
+def test_caffe_average_pool_window_wholly_outside_the_input_gives_0(size, divisors) -> None:
+    spec = parse(f"name: a\ninput: [2, {size}]\nframework: caffe\nlayers:\n"
+                 f"  - avgpool: {{kernel: 1, stride: 5}}\n", "a")
     op = ops.op_for(build(spec).nodes()[-1].layer)
-    assert op.padding_only_windows == wholly_padding
-    y = op.forward(-np.ones((1, 1, size, size)))   # every input pixel below zero
-    assert np.all(np.isfinite(y))
-    assert np.all((y == 0) == wholly_padding_mask(op.axes, y.shape))
+    x = np.arange(1.0, 2 * size + 1).reshape(1, 2, size)
+    with np.errstate(all="raise"):
+        y = op.forward(x)
+        dx = op.backward(np.ones_like(y))
+    assert y.shape == (1, 2, divisors)
+    want_last = x[0, :, 5] if size > 5 else [0, 0]
+    assert np.array_equal(y[0, :, 0], x[0, :, 0]) and np.array_equal(y[0, :, 1], want_last)
+    assert dx.sum() == 2 * (2 if size > 5 else 1)
 
 
-def wholly_padding_mask(axes, shape) -> np.ndarray:
-    """Where an output's window lies wholly in padding, by brute force."""
-    masks = [np.array([all(not (a.pad_before <= o * a.stride + k * a.dilation
-                                < a.pad_before + a.size) for k in range(a.kernel))
-                       for o in range(a.out)]) for a in axes]
-    return np.broadcast_to(np.logical_or.outer(*masks), shape)
+@pytest.mark.parametrize("spec_text, options, exit_code", [
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm\n", ["--batch", "1"], 2),
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm\n", ["--batch", "2"], 0),
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm\n", ["--batch", "1", "--eval"], 0),
+    ("input: [3, 2, 1]\nlayers:\n  - batchnorm\n", ["--batch", "1"], 0),
+    # after a global pool, batch 1: the inception-like head that gave a loss of ln 1000
+    ("input: [3, 8, 8]\nlayers:\n  - global_avgpool: {keepdims: false}\n  - batchnorm1d\n"
+     + "  - dense: {units: 10}\n", ["--batch", "1"], 2),
+    # without running statistics even eval mode uses the batch's: PyTorch refuses it too
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm: {track_running_stats: false}\n",
+     ["--batch", "1", "--eval"], 2),
+])
+def test_batch_norm_with_one_value_per_channel_is_refused_like_pytorch(tmp_path, spec_text,
+                                                                       options, exit_code):
+    spec = tmp_path / "bn.yaml"
+    spec.write_text(spec_text)
+    result = CliRunner().invoke(main, ["run", str(spec), *options])
+    assert result.exit_code == exit_code, result.output
+    if exit_code == 2:
+        line = spec_text.splitlines().index(next(
+            row for row in spec_text.splitlines() if "batchnorm" in row)) + 1
+        assert result.stderr.startswith(f"{spec}:{line}:5: batchnorm")
+        assert "more than one value per channel" in result.stderr
+        assert "--batch 2" in result.stderr and "--eval" in result.stderr

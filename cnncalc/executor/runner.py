@@ -16,7 +16,7 @@ import numpy as np
 
 from ..analysis import Mismatch, analyze
 from ..build import Network, Node, Parallel, Step, build
-from ..errors import Location
+from ..errors import Location, SpecError
 from ..layers import Shape, shape_str
 from ..spec import NetSpec
 from . import gradcheck
@@ -141,8 +141,19 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     every layer's gradients by finite differences in float64 (batch of at most 2). The spec's
     shape expectations are checked against the executed shapes, except with `input_size`:
     they were written for the spec's own input.
-    Raises SpecError for a bad spec, MemoryRefused above `max_memory` bytes.
+    Raises SpecError for a bad spec or an op that cannot run (a max-pool window of
+    padding only, batch norm on one value per channel), MemoryRefused above `max_memory`
+    bytes. A non-finite output or loss is a mismatch naming the first layer that gave one;
+    NumPy's floating-point warnings are off, as that check replaces them.
     """
+    with np.errstate(all="ignore"):
+        return _run(spec, batch, input_size, dtype, seed, backward, train, gradient_check,
+                    max_memory, progress)
+
+
+def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None,
+         dtype: str, seed: int, backward: bool, train: bool, gradient_check: bool,
+         max_memory: int | None, progress: Progress | None) -> RunResult:
     if batch < 1:
         raise ValueError(f"the batch must be at least 1; found {batch}")
     if dtype not in DTYPES:
@@ -155,6 +166,11 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     analysis = analyze(network)
     plan = _plan(network.steps)
     units = _units(plan)
+    for unit in units:  # before anything is allocated
+        why = unit.op.refusal(batch, train)
+        if why:
+            raise SpecError.at(unit.node.location,
+                               f"{unit.node.layer.kind} '{unit.node.name}': {why}")
     itemsize = np.dtype(dtype).itemsize
     workspace = max((u.op.workspace(batch) for u in units), default=0)
     memory = estimate(analysis, batch, itemsize, workspace, backward)
@@ -175,6 +191,8 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     loss_name, loss, dy = _loss(y, units[-1].node.layer.kind if units else "", rng)
     backward_ms = None
     mismatches: list[Mismatch] = []
+    if not (np.isfinite(loss) and np.isfinite(y).all()):
+        mismatches.append(_first_nonfinite(plan, x, train, network, loss))
     if backward:
         start = time.perf_counter()
         dx, _ = _backward(plan, dy, True, clock)
@@ -213,25 +231,45 @@ class _Clock:
             self.progress(1)
 
 
-def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
-             ) -> tuple[np.ndarray, bool]:
-    """`owned`: nobody else reads x, so the next op may overwrite it."""
+def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock,
+             nonfinite: list[_Unit] | None = None) -> tuple[np.ndarray, bool]:
+    """`owned`: nobody else reads x, so the next op may overwrite it. With `nonfinite`, the
+    first unit whose output holds an inf or NaN is appended to it (a pass over every
+    output, so only when looking for one)."""
     for item in plan:
         if isinstance(item, _Fork):
-            ends = [_forward(branch, x, False, train, clock) for branch in item.branches]
+            ends = [_forward(branch, x, False, train, clock, nonfinite)
+                    for branch in item.branches]
             start = time.perf_counter()
             y = item.merge.op.forward([e for e, _ in ends], train, tuple(o for _, o in ends))
             clock.done(clock.forward, item.merge, start)
             clock.shapes[id(item.merge)] = y.shape
-            x, owned = y, True
+            unit, x, owned = item.merge, y, True
         else:
             start = time.perf_counter()
             y = item.op.forward(x, train, owned)
             clock.done(clock.forward, item, start)
             clock.shapes[id(item)] = y.shape
             owned = not item.op.keeps_output and (owned or not np.may_share_memory(x, y))
-            x = y
+            unit, x = item, y
+        if nonfinite is not None and not nonfinite and not np.isfinite(y).all():
+            nonfinite.append(unit)
     return x, owned
+
+
+def _first_nonfinite(plan: _Plan, x: np.ndarray, train: bool, network: Network,
+                     loss: float) -> Mismatch:
+    """Where a non-finite output or loss first appears: the forward run again, every output
+    checked (only on this failure path, so a passing run pays nothing)."""
+    found: list[_Unit] = []
+    _forward(plan, x, False, train, _Clock(None), found)
+    if found:
+        node = found[0].node
+        return Mismatch(node.location, (
+            f"{node.layer.kind} '{node.name}': its output holds inf or NaN on this random "
+            f"batch (the loss is {loss:g}); every later value is undefined"))
+    return Mismatch(network.spec.where("input"),
+                    f"the loss is {loss:g} though every output is finite")
 
 
 def _backward(plan: _Plan, dy: np.ndarray, owned: bool, clock: _Clock
