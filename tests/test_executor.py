@@ -465,3 +465,63 @@ def test_batch_norm_with_one_value_per_channel_is_refused_like_pytorch(tmp_path,
         assert result.stderr.startswith(f"{spec}:{line}:5: batchnorm")
         assert "more than one value per channel" in result.stderr
         assert "--batch 2" in result.stderr and "--eval" in result.stderr
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("--seed", "-1", "'--seed': -1 is not in the range x>=0"),
+    ("--max-memory", "inf", "--max-memory: expected a size like 512M"),
+    ("--max-memory", "nan", "--max-memory: expected a size like 512M"),
+    ("--max-memory", "-5", "--max-memory: expected a size like 512M"),
+    ("--max-memory", "1e400", "--max-memory: expected a size from 1 byte to 1 EiB"),
+    ("--max-memory", "0", "--max-memory: expected a size from 1 byte to 1 EiB"),
+    ("--input-size", "0", "--input-size: sizes must be between 1 and 16,777,216"),
+    ("--input-size", "99999999", "--input-size: sizes must be between 1 and 16,777,216"),
+    ("--input-size", "9" * 30, "--input-size: sizes must be between 1 and 16,777,216"),
+    ("--input-size", "32,32,32", "--input-size: the input [1, 32, 32] has 2 spatial axes"),
+    ("--batch", "0", "'--batch': 0 is not in the range 1<=x<=16777216"),
+    ("--batch", str(10 ** 12), "'--batch': 1000000000000 is not in the range"),
+])
+def test_a_bad_command_line_value_is_one_plain_error_line(option, value, says) -> None:
+    result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "lenet5.yaml"),
+                                       option, value])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and says in errors[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, count", [("1e9", 10 ** 9), ("1.5E3K", 1500 * 2 ** 10)])
+def test_memory_sizes_may_have_an_exponent(text: str, count: int) -> None:
+    assert parse_bytes(text) == count
+
+
+def test_a_huge_input_size_is_refused_by_the_memory_guard_before_any_op_is_made() -> None:
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "lenet5.yaml"),
+                                       "--input-size", str(2 ** 24)])
+    assert result.exit_code == 2 and "would need about" in result.stderr
+    assert time.perf_counter() - start < 5
+
+
+NAN_SPEC = """\
+input: [3, 8, 8]
+blocks:
+  b:
+    params: {x: 1}
+    layers:
+      - conv: {filters: "${int(x * 1e308 * 10 - x * 1e308 * 10)}", kernel: 1}
+layers:
+  - b: {x: 1}
+"""
+
+
+@pytest.mark.parametrize("options", [[], ["--input-size", "4"]])
+def test_a_spec_that_fails_to_build_is_not_blamed_on_the_input_size(tmp_path,
+                                                                     options) -> None:
+    spec = tmp_path / "nan.yaml"
+    spec.write_text(NAN_SPEC)
+    result = CliRunner().invoke(main, ["run", str(spec), *options])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --input-size" not in result.output
+    assert result.stderr.startswith(f"{spec}:")  # the spec, wherever it failed
+    assert "Traceback" not in result.output

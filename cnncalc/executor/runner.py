@@ -164,6 +164,11 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
     else:
         network = spec if isinstance(spec, Network) else build(spec)
     analysis = analyze(network)
+    itemsize = np.dtype(dtype).itemsize
+    # first without the ops' workspace: making an op may size arrays by its output
+    memory = estimate(analysis, batch, itemsize, 0, backward)
+    if max_memory is not None and memory.total > max_memory:
+        raise MemoryRefused(memory, max_memory, batch, network.input_shape)
     plan = _plan(network.steps)
     units = _units(plan)
     for unit in units:  # before anything is allocated
@@ -171,7 +176,6 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
         if why:
             raise SpecError.at(unit.node.location,
                                f"{unit.node.layer.kind} '{unit.node.name}': {why}")
-    itemsize = np.dtype(dtype).itemsize
     workspace = max((u.op.workspace(batch) for u in units), default=0)
     memory = estimate(analysis, batch, itemsize, workspace, backward)
     if max_memory is not None and memory.total > max_memory:
