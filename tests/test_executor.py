@@ -525,3 +525,20 @@ def test_a_spec_that_fails_to_build_is_not_blamed_on_the_input_size(tmp_path,
     assert "Invalid value for --input-size" not in result.output
     assert result.stderr.startswith(f"{spec}:")  # the spec, wherever it failed
     assert "Traceback" not in result.output
+
+
+def test_run_without_numpy_says_how_to_install_it_in_one_line() -> None:
+    code = ("import sys; sys.modules['numpy'] = None\n"
+            "from cnncalc.cli import entry_point\n"
+            f"sys.argv = ['cnncalc', 'run', {str(ROOT / 'examples' / 'lenet5.yaml')!r}]\n"
+            "entry_point()\n")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr == "cnncalc run needs numpy: pip install numpy\n" and not done.stdout
+
+
+def test_numpy_is_a_runtime_dependency() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(d.startswith("numpy") for d in project["dependencies"])

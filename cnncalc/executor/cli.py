@@ -58,6 +58,11 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
       cnncalc run examples/resnet18.yaml --input-size 64 --batch 4
       cnncalc run examples/tiny_all_kinds.yaml --gradcheck
     """
+    try:
+        import numpy  # noqa: F401  (a dependency, but an environment may lack it)
+    except ImportError:
+        click.echo("cnncalc run needs numpy: pip install numpy", err=True)
+        sys.exit(2)
     from ..build import build
     from ..cli import fail
     from ..errors import SpecError
