@@ -187,21 +187,40 @@ def test_the_loss_is_cross_entropy_for_a_classifier_head(head: str, loss: str) -
 
 # --- the command ------------------------------------------------------------------------
 
-# Each example at a size a CI run affords: (file, --input-size or None for its own).
-SIZES = {"alexnet": "64", "googlenet": "64", "lenet5": None, "mobilenet_v2": "32",
-         "resnet18": "32", "resnet50": "32", "tiny_all_kinds": None, "unet": "32",
-         "vgg16": "32"}
+# PyTorch's per-layer output shapes of the model behind each example, at the size a CI run
+# affords (recorded by tests/reference/make_executor_reference.py): the executed shapes are
+# compared with these, not with the calculator's (the executor takes its window counts from
+# the same geometry, so agreeing with the calculator alone could not catch a rounding error).
+TORCH_SHAPES = json.loads(str(np.load(ROOT / "tests" / "reference" /
+                                      "executor_reference.npz")["__examples__"]))
+# the layers whose size depends on a window rule, by PyTorch's module type
+WINDOWED = {"Conv2d": "conv", "ConvTranspose2d": "conv_transpose", "Linear": "dense",
+            "MaxPool2d": "maxpool", "AvgPool2d": "avgpool"}
+
+
+def test_every_example_but_the_tiny_one_has_pytorch_shapes() -> None:
+    assert {p.stem for p in EXAMPLES} - set(TORCH_SHAPES) == {"tiny_all_kinds"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_run_passes_with_backward_on_every_example(path: Path) -> None:
-    size = SIZES.get(path.stem, "32")
+    torch = TORCH_SHAPES.get(path.stem)
+    size = str(torch["size"]) if torch and torch["size"] else None
     args = ["run", str(path), "--backward", "--format", "json", "--batch", "2"]
     result = CliRunner().invoke(main, args + (["--input-size", size] if size else []))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] and all(layer["match"] for layer in report["layers"])
     assert all(layer["backward_ms"] is not None for layer in report["layers"])
+    if torch is None:  # tiny_all_kinds: each of its kinds is checked in test_executor_reference
+        return
+    assert report["input_shape"] == torch["input"]
+    assert report["output_shape"] == torch["output_shape"]
+    want = [(WINDOWED[m["type"]], m["output_shape"]) for m in torch["layers"]
+            if m["type"] in WINDOWED]
+    executed = [(layer["kind"], layer["executed"]) for layer in report["layers"]
+                if layer["kind"] in WINDOWED.values()]
+    assert executed == want
 
 
 def test_run_prints_the_table_and_no_progress_bar_on_a_pipe() -> None:

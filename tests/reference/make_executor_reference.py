@@ -19,6 +19,11 @@ align_corners false and true, 1-D, 2-D and a few 3-D, each in float32 and float6
 case the input x[k] = sin(0.7 k + 0.3) + k / 16, the output, and the input gradient of
 sum(g * output) for g[k] = cos(0.4 k). ``__upsample__`` is JSON: per case the spec entry,
 input shape, dtype and where its values start in the concatenated arrays.
+
+``__examples__`` is JSON: for the PyTorch model behind each example (make_reference.py's
+model_zoo), at the input size tests/test_executor.py runs it at, every leaf module's type
+and output shape in forward order, so that the executed shapes are checked against PyTorch
+and not against the calculator that the executor already agrees with.
 """
 from __future__ import annotations
 
@@ -303,6 +308,31 @@ def record_upsample_grid(arrays: dict[str, np.ndarray]) -> None:
     arrays["__upsample__"] = np.array(json.dumps(meta))
 
 
+# The sizes tests/test_executor.py runs each example at (None: its own input size).
+EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
+                 "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32}
+
+
+def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:
+    """Every leaf module's output shape, in forward order, of the PyTorch model behind each
+    example (make_reference.py's model_zoo) at the size the executor's test runs it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from make_reference import leaf_trace, model_zoo
+
+    models = {}
+    for name, (ctor, in_shape, _, _) in model_zoo().items():
+        size = EXAMPLE_SIZES[name]
+        shape = [in_shape[0], size, size] if size else list(in_shape)
+        torch.manual_seed(0)
+        layers, y = leaf_trace(ctor().eval(), torch.zeros(BATCH, *shape))
+        models[name] = {"input": shape, "size": size, "output_shape": list(y.shape[1:]),
+                        "layers": [{"name": r["name"], "type": r["type"],
+                                    "output_shape": r["output_shape"]} for r in layers]}
+    arrays["__examples__"] = np.array(json.dumps(models))
+
+
 def main() -> None:
     arrays: dict[str, np.ndarray] = {}
     meta = []
@@ -314,6 +344,7 @@ def main() -> None:
                      "keys": sorted(stored)})
     arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
     record_upsample_grid(arrays)
+    record_example_shapes(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)
