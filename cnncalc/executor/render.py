@@ -51,8 +51,8 @@ def columns(result: RunResult) -> list[Column]:
 
 def footer(result: RunResult) -> list[str]:
     mode = "train" if result.train else "eval"
-    lines = [f"batch {result.batch} of {shape_str(result.input_shape)}, {result.dtype}, "
-             f"{mode} mode -> {shape_str(result.output_shape)}",
+    lines = [(f"batch {result.batch} of {shape_str(result.input_shape)}, {result.dtype}, "
+              f"{mode} mode -> {shape_str(result.output_shape)}"),
              f"loss ({result.loss_name}): {result.loss:.6g}",
              f"forward {result.forward_ms:,.1f} ms" + (
                  "" if result.backward_ms is None else

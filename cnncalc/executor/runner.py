@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 import numpy as np
 
@@ -103,11 +103,11 @@ class _Unit:
 
 @dataclass
 class _Fork:
-    branches: list[list[Union["_Unit", "_Fork"]]]
+    branches: list[list[_Unit | _Fork]]
     merge: _Unit
 
 
-_Plan = list[Union[_Unit, _Fork]]
+_Plan = list[_Unit | _Fork]
 
 
 def _plan(steps: tuple[Step, ...]) -> _Plan:
