@@ -137,3 +137,11 @@ def test_receptive_field_of_a_huge_upsample_is_bounded_work(scale: float) -> Non
     (field,) = layer.receptive_field((AxisField(),))
     assert time.perf_counter() - start < 0.5
     assert field.period <= 1024 and field.size <= 2
+
+
+def test_a_huge_upsample_matrix_is_refused_by_the_memory_guard() -> None:
+    from cnncalc.executor.runner import MemoryRefused, run
+
+    spec = parse("name: u\ninput: [1, 4000000]\nlayers:\n  - upsample: {scale: 2}\n", "u")
+    with pytest.raises(MemoryRefused):
+        run(spec, batch=1, max_memory=2 ** 30)

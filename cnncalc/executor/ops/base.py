@@ -125,6 +125,11 @@ class SeparableOp(Op):
     def matrices(self, dtype: np.dtype) -> list[Array]:
         raise NotImplementedError
 
+    def workspace(self, batch: int) -> int:
+        """The matrices, one (out, in) per axis: the memory guard must see a huge one."""
+        return sum(o * n for o, n in zip(self.layer.output_shape()[1:],
+                                         self.layer.input_shape[1:]))
+
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.maps = self.matrices(x.dtype)
         for axis, m in enumerate(self.maps):
