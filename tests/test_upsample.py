@@ -40,7 +40,7 @@ def _grid_value(count: int, gradient: bool = False) -> np.ndarray:
 def test_every_grid_case_matches_pytorch_forward_and_backward(dtype: str) -> None:
     stored = {key: DATA[f"upsample/{dtype}/{key}"] for key in ("input", "output", "dinput")}
     cases = [c for c in GRID if c["dtype"] == dtype]
-    assert len(cases) > 700
+    assert len(cases) > 1000
     wrong, skipped = [], 0
     for case in cases:
         layer = _layer(case["entry"], case["input"])
@@ -92,6 +92,9 @@ def test_1d_nearest_backward_is_the_adjoint_of_forward_where_pytorchs_is_not() -
     ({"scale": 1.1, "mode": "linear", "align_corners": True}, [1, 7], [0, 1, 2, 3, 4, 5, 6]),
     # 1-D nearest has no such shortcut: floor(j / 1.1)
     ({"scale": 1.1, "mode": "nearest"}, [1, 7], [0, 0, 1, 2, 3, 4, 5]),
+    # ... unless the scale is recomputed from the sizes (7/7): then floor(j * 1)
+    ({"scale": 1.1, "mode": "nearest", "recompute_scale_factor": True}, [1, 7],
+     [0, 1, 2, 3, 4, 5, 6]),
     # 2-D nearest copies a kept axis and halves a doubled one
     ({"scale": [1.1, 2.004], "mode": "nearest"}, [1, 7, 3], [0, 1, 2, 3, 4, 5, 6]),
 ])
@@ -145,3 +148,16 @@ def test_a_huge_upsample_matrix_is_refused_by_the_memory_guard() -> None:
     spec = parse("name: u\ninput: [1, 4000000]\nlayers:\n  - upsample: {scale: 2}\n", "u")
     with pytest.raises(MemoryRefused):
         run(spec, batch=1, max_memory=2 ** 30)
+
+
+@pytest.mark.parametrize("entry, says", [
+    ("{size: 4, recompute_scale_factor: true}", "applies to 'scale' only"),
+    ("{scale: .inf}", "'scale' must be a positive finite number"),
+    ("{scale: .nan}", "'scale' must be a positive finite number"),
+])
+def test_bad_upsample_arguments_are_located_errors(entry: str, says: str) -> None:
+    from cnncalc.errors import SpecError
+
+    with pytest.raises(SpecError) as error:
+        build(parse(f"name: u\ninput: [1, 7]\nlayers:\n  - upsample: {entry}\n", "u"))
+    assert ":4:" in str(error.value) and says in str(error.value)

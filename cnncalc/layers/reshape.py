@@ -177,7 +177,8 @@ class Sampling:
 @register
 class Upsample(Layer):
     """Resize each spatial axis to `size`, or floor(N * scale), by nearest or linear
-    interpolation (PyTorch's nn.Upsample, recompute_scale_factor unset)."""
+    interpolation (PyTorch's nn.Upsample and F.interpolate). PyTorch samples by the given
+    scale, not by the size ratio, unless `recompute_scale_factor` is true."""
 
     kind = "upsample"
     aliases = ("interpolate", "upsampling2d")
@@ -188,6 +189,7 @@ class Upsample(Layer):
     scale: tuple[float, ...] | None
     mode: str
     align_corners: bool
+    recompute_scale_factor: bool = False
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -204,9 +206,9 @@ class Upsample(Layer):
             values = value if isinstance(value, list) else [value] * ndim
             if len(values) != ndim or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-                    for v in values):
-                raise args.fail("scale", f"'scale' must be a positive number or a list of "
-                                         f"{ndim}; found {value!r}")
+                    and math.isfinite(v) for v in values):
+                raise args.fail("scale", f"'scale' must be a positive finite number or a "
+                                         f"list of {ndim}; found {value!r}")
             scale = tuple(values)
             size = tuple(math.floor(n * s) for n, s in zip(input_shape[1:], scale))
         modes = ("nearest", "linear", "bilinear", "trilinear")
@@ -219,8 +221,12 @@ class Upsample(Layer):
         align = args.boolean("align_corners", False)
         if align and mode == "nearest":
             raise args.fail("align_corners", "align_corners applies to linear modes only")
+        recompute = args.boolean("recompute_scale_factor", False)
+        if recompute and scale is None:
+            raise args.fail("recompute_scale_factor", "recompute_scale_factor applies to "
+                                                      "'scale' only (a size is its own ratio)")
         args.finish(())
-        layer = cls(input_shape, size, scale, mode, align)
+        layer = cls(input_shape, size, scale, mode, align, recompute)
         if any(n <= 0 for n in size):
             raise args.fail("scale", f"the output would be empty ({list(size)})")
         return layer
@@ -238,7 +244,8 @@ class Upsample(Layer):
         linear = self.mode != "nearest"
         return Sampling(self.input_shape[1 + axis], self.size[axis],
                         "linear" if linear else "nearest",
-                        self.scale[axis] if self.scale else None, self.align_corners,
+                        self.scale[axis] if self.scale and not self.recompute_scale_factor
+                        else None, self.align_corners,
                         not linear and len(self.size) == 2)
 
     def receptive_field(self, field: Field) -> Field:

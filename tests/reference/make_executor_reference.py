@@ -13,9 +13,10 @@ running statistics. ``__cases__`` is JSON: per case, the cnncalc spec text that 
 same layer (the tested layer is the spec's last node), the mode, and the names stored.
 The tests (tests/test_executor_reference.py) never import torch.
 
-It also records ``upsample/*``, nn.Upsample on a grid (tests/test_upsample.py): input sizes
+It also records ``upsample/*``, F.interpolate (as nn.Upsample calls it) on a grid (tests/test_upsample.py): input sizes
 1..9 and scales 0.5..3.3 (1.1 on 7 among them) or sizes, nearest and linear with
-align_corners false and true, 1-D, 2-D and a few 3-D, each in float32 and float64. Per
+align_corners false and true, recompute_scale_factor unset and (1-D) true, 1-D, 2-D and a
+few 3-D, each in float32 and float64. Per
 case the input x[k] = sin(0.7 k + 0.3) + k / 16, the output, and the input gradient of
 sum(g * output) for g[k] = cos(0.4 k). ``__upsample__`` is JSON: per case the spec entry,
 input shape, dtype and where its values start in the concatenated arrays.
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 torch.set_default_dtype(torch.float64)
@@ -249,21 +251,26 @@ def upsample_grid() -> list[dict]:
     """Every upsample case of the grid: spec entry, input shape, nn.Upsample arguments."""
     cases = []
 
-    def add(spatial: tuple[int, ...], mode: str, align: bool | None, scale=None, size=None):
+    def add(spatial: tuple[int, ...], mode: str, align: bool | None, scale=None, size=None,
+            recompute: bool = False):
         given = {"scale": list(scale)} if scale else {"size": list(size)}
         entry = {**given, "mode": mode}
         if align:
             entry["align_corners"] = True
+        if recompute:
+            entry["recompute_scale_factor"] = True
         torch_mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial)] \
             if mode == "linear" else mode
         cases.append({"entry": entry, "input": [1, *spatial], "mode": torch_mode,
-                      "align_corners": align, "scale": scale, "size": size})
+                      "align_corners": align, "scale": scale, "size": size,
+                      "recompute": recompute})
 
     for mode, align in MODES:
         for n in range(1, 10):
             for s in SCALES:
                 if math.floor(n * s) >= 1:
                     add((n,), mode, align, scale=(s,))
+                    add((n,), mode, align, scale=(s,), recompute=True)
             for m in sorted({1, n, n + 1, 2 * n, 3 * n - 1}):
                 add((n,), mode, align, size=(m,))
             other = 10 - n
@@ -287,10 +294,10 @@ def record_upsample_grid(arrays: dict[str, np.ndarray]) -> None:
             shape = [1, *case["input"]]
             x = _grid_value(math.prod(shape), dtype).reshape(shape).requires_grad_()
             scale = case["scale"]
-            module = nn.Upsample(size=tuple(case["size"]) if case["size"] else None,
-                                 scale_factor=tuple(scale) if scale else None,
-                                 mode=case["mode"], align_corners=case["align_corners"])
-            y = module(x)
+            y = F.interpolate(x, size=tuple(case["size"]) if case["size"] else None,
+                              scale_factor=tuple(scale) if scale else None,
+                              mode=case["mode"], align_corners=case["align_corners"],
+                              recompute_scale_factor=case["recompute"] or None)
             g = _grid_value(y.numel(), dtype, gradient=True).reshape(y.shape)
             (y * g).sum().backward()
             meta.append({"entry": case["entry"], "input": case["input"],
