@@ -438,6 +438,9 @@ def test_a_non_finite_output_exits_1_naming_the_first_layer(tmp_path, monkeypatc
     assert result.exit_code == 1, result.output
     assert f"{spec}:4:5: relu 'relu1': its output holds inf or NaN" in result.stderr
     assert "Warning" not in result.output
+    as_json = CliRunner().invoke(main, ["run", str(spec), "--format", "json"])
+    report = json.loads(as_json.stdout, parse_constant=lambda word: pytest.fail(word))
+    assert as_json.exit_code == 1 and report["loss"]["value"] is None and not report["ok"]
 
 
 @pytest.mark.parametrize("size, divisors", [
