@@ -132,9 +132,11 @@ def test_receptive_field_is_exact_per_position_where_pytorch_reads() -> None:
         [(-1, 0), (0, 1), (0, 1), (1, 2), (1, 2), (2, 3)]
 
 
-@pytest.mark.parametrize("scale", [1.000001, 1 + 2 ** -40, 3.14159265358979])
-def test_receptive_field_of_a_huge_upsample_is_bounded_work(scale: float) -> None:
-    n = 10 ** 9
+@pytest.mark.parametrize("n, scale", [(10 ** 9, 1.000001), (10 ** 9, 1 + 2 ** -40),
+                                      (10 ** 9, 3.14159265358979), (7, 1e5), (7, 1e300)])
+def test_receptive_field_of_a_huge_upsample_is_bounded_work(n: int, scale: float) -> None:
+    """The period is at most 1024 outputs; past that the ratio is rounded (jump 1/1024 for
+    a scale of 1e5: the stated approximation)."""
     layer = Upsample((1, n), (int(n * scale),), (scale,), "bilinear", False)
     start = time.perf_counter()
     (field,) = layer.receptive_field((AxisField(),))

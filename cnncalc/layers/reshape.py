@@ -258,7 +258,8 @@ class Upsample(Layer):
                 result.append(f)
                 continue
             # output j + period reads what output j reads, `step` inputs on
-            ratio = Fraction(rule.ratio()).limit_denominator(RF_PERIOD_LIMIT) or Fraction(1)
+            ratio = max(Fraction(rule.ratio()).limit_denominator(RF_PERIOD_LIMIT),
+                        Fraction(1, RF_PERIOD_LIMIT))  # a huge scale: the coarsest period
             period, step = ratio.denominator, ratio.numerator
             first = [rule.reads(j) for j in range(period)]
 
