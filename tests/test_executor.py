@@ -564,3 +564,32 @@ def test_numpy_is_a_runtime_dependency() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert any(d.startswith("numpy") for d in project["dependencies"])
+
+
+REFUSALS = json.loads(str(np.load(ROOT / "tests" / "reference" /
+                                  "executor_reference.npz")["__refusals__"]))
+
+
+@pytest.mark.parametrize("case", REFUSALS["maxpool"], ids=lambda c: str(c["size"]))
+def test_run_refuses_the_max_pool_windows_where_pytorch_gives_minus_inf(tmp_path, case):
+    spec = tmp_path / "pool.yaml"
+    spec.write_text(f"input: [1, {case['size']}]\nframework: pytorch\nlayers:\n  - maxpool: "
+                    f"{{kernel: {case['kernel']}, stride: {case['stride']}, padding: "
+                    f"{case['padding']}, dilation: {case['dilation']}}}\n")
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    first = case["output"].index("-inf")
+    assert result.exit_code == 2, result.output
+    assert f"maxpool 'maxpool1': window {first} reads only padding" in result.stderr
+
+
+@pytest.mark.parametrize("case", REFUSALS["batchnorm"], ids=lambda c: str(c))
+def test_run_refuses_batch_norm_where_pytorch_does(tmp_path, case) -> None:
+    batch, *shape = case["shape"]
+    spec = tmp_path / "bn.yaml"
+    spec.write_text(f"input: {shape}\nlayers:\n  - batchnorm: {{track_running_stats: "
+                    f"{str(case['track_running_stats']).lower()}}}\n")
+    options = ["--batch", str(batch)] + ([] if case["train"] else ["--eval"])
+    result = CliRunner().invoke(main, ["run", str(spec), *options])
+    assert result.exit_code == (2 if case["error"] else 0), result.output
+    if case["error"]:
+        assert "Expected more than 1 value per channel when training" in result.stderr

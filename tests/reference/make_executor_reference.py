@@ -25,6 +25,10 @@ input shape, dtype and where its values start in the concatenated arrays.
 model_zoo), at the input size tests/test_executor.py runs it at, every leaf module's type
 and output shape in forward order, so that the executed shapes are checked against PyTorch
 and not against the calculator that the executor already agrees with.
+
+``__refusals__`` is JSON: PyTorch's output for max-pool windows of padding only that it
+accepts, and its error (or none) for batch norm on one value per channel, the cases that
+`cnncalc run` refuses.
 """
 from __future__ import annotations
 
@@ -315,6 +319,31 @@ def record_upsample_grid(arrays: dict[str, np.ndarray]) -> None:
     arrays["__upsample__"] = np.array(json.dumps(meta))
 
 
+def record_refusals(arrays: dict[str, np.ndarray]) -> None:
+    """What PyTorch does in the cases `cnncalc run` refuses: max-pool windows of padding only
+    that it accepts (padding <= kernel / 2), and batch statistics of one value per channel."""
+    pools = []
+    for size, kernel, stride, padding, dilation in ((1, 2, 1, 1, 2), (2, 2, 1, 1, 3),
+                                                    (3, 2, 1, 1, 4)):
+        y = F.max_pool1d(torch.zeros(1, 1, size), kernel, stride, padding, dilation)
+        pools.append({"size": size, "kernel": kernel, "stride": stride, "padding": padding,
+                      "dilation": dilation, "output": [str(v) for v in y.flatten().tolist()]})
+    norms = []
+    for shape, train, track in (([1, 3, 1, 1], True, True), ([1, 3, 1, 1], False, False),
+                                ([1, 3, 1, 1], False, True), ([2, 3, 1, 1], True, True),
+                                ([1, 3], True, True)):
+        module = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(
+            3, track_running_stats=track).train(train)
+        try:
+            module(torch.ones(shape))
+            error = None
+        except ValueError as refused:
+            error = str(refused)
+        norms.append({"shape": shape, "train": train, "track_running_stats": track,
+                      "error": error})
+    arrays["__refusals__"] = np.array(json.dumps({"maxpool": pools, "batchnorm": norms}))
+
+
 # The sizes tests/test_executor.py runs each example at (None: its own input size).
 EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
                  "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32}
@@ -352,6 +381,7 @@ def main() -> None:
     arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
     record_upsample_grid(arrays)
     record_example_shapes(arrays)
+    record_refusals(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)
