@@ -123,6 +123,14 @@ def test_receptive_field_follows_the_sampling_rule(entry, input_shape, size) -> 
     assert field.size == size
 
 
+def test_2d_nearest_doubling_repeats_every_2_outputs_whatever_the_scale() -> None:
+    """scale 2.004 on 5 gives 10 = 2N: PyTorch reads j >> 1, so the field's period is 2."""
+    layer = _layer({"scale": 2.004, "mode": "nearest"}, [1, 5, 5])
+    field = layer.receptive_field((AxisField(), AxisField()))[1]
+    assert field.period == 2 and [(field.lo(j), field.hi(j)) for j in range(1000, 1004)] == \
+        [(500, 500), (500, 500), (501, 501), (501, 501)]
+
+
 def test_receptive_field_is_exact_per_position_where_pytorch_reads() -> None:
     """x2 linear: output j reads floor((j + 0.5)/2 - 0.5) and the next pixel, the input
     taken as unbounded (output 0 reads pixel -1, padding-like)."""

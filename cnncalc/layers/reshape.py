@@ -124,7 +124,12 @@ class Sampling:
         return self.out == self.size and (self.mode == "linear" or self.shortcuts)
 
     def ratio(self, precision: str = "float32") -> float:
-        """Input positions per output position, as the rule multiplies by."""
+        """Input positions per output position, as the rule multiplies by (1 for a copy,
+        1/2 for 2-D nearest's doubling, whatever scale was given)."""
+        if self.copies:
+            return 1.0
+        if self.shortcuts and self.out == 2 * self.size:
+            return 0.5
         real = _f32 if precision == "float32" or (
             self.mode == "nearest" and self.shortcuts) else _same
         n, m = self.size, self.out
