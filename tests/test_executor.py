@@ -593,3 +593,16 @@ def test_run_refuses_batch_norm_where_pytorch_does(tmp_path, case) -> None:
     assert result.exit_code == (2 if case["error"] else 0), result.output
     if case["error"]:
         assert "Expected more than 1 value per channel when training" in result.stderr
+
+
+def test_a_non_finite_output_hidden_by_a_later_relu_still_exits_1(tmp_path, monkeypatch):
+    """-inf from the conv, 0 after the ReLU: the loss is finite, the run is not."""
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(WRONG_EXPECT.replace("    expect: {shape: [8, 7, 7]}\n", ""))
+    true_forward = ops.ConvOp.forward
+    monkeypatch.setattr(ops.ConvOp, "forward", lambda self, x, train=True, inplace=False:
+                        true_forward(self, x, train, inplace) - np.inf)
+    result = CliRunner().invoke(main, ["run", str(spec), "--no-backward"])
+    assert result.exit_code == 1, result.output
+    assert "loss (sum): 0" in result.stdout
+    assert f"{spec}:3:5: conv 'conv1': its output holds inf or NaN" in result.stderr

@@ -195,8 +195,8 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
     loss_name, loss, dy = _loss(y, units[-1].node.layer.kind if units else "", rng)
     backward_ms = None
     mismatches: list[Mismatch] = []
-    if not (np.isfinite(loss) and np.isfinite(y).all()):
-        mismatches.append(_first_nonfinite(plan, x, train, network, loss))
+    if clock.nonfinite is not None or not np.isfinite(loss):
+        mismatches.append(_nonfinite(clock.nonfinite, network, loss))
     if backward:
         start = time.perf_counter()
         dx, _ = _backward(plan, dy, True, clock)
@@ -228,6 +228,7 @@ class _Clock:
         self.forward: dict[int, float] = {}
         self.backward: dict[int, float] = {}
         self.shapes: dict[int, Shape] = {}
+        self.nonfinite: _Unit | None = None  # the first unit that output an inf or NaN
 
     def done(self, table: dict[int, float], unit: _Unit, start: float) -> None:
         table[id(unit)] = 1e3 * (time.perf_counter() - start)
@@ -235,15 +236,14 @@ class _Clock:
             self.progress(1)
 
 
-def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock,
-             nonfinite: list[_Unit] | None = None) -> tuple[np.ndarray, bool]:
-    """`owned`: nobody else reads x, so the next op may overwrite it. With `nonfinite`, the
-    first unit whose output holds an inf or NaN is appended to it (a pass over every
-    output, so only when looking for one)."""
+def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
+             ) -> tuple[np.ndarray, bool]:
+    """`owned`: nobody else reads x, so the next op may overwrite it. The first unit whose
+    output holds an inf or NaN is kept in `clock.nonfinite`: a later layer may hide it (a
+    ReLU turns -inf into 0)."""
     for item in plan:
         if isinstance(item, _Fork):
-            ends = [_forward(branch, x, False, train, clock, nonfinite)
-                    for branch in item.branches]
+            ends = [_forward(branch, x, False, train, clock) for branch in item.branches]
             start = time.perf_counter()
             y = item.merge.op.forward([e for e, _ in ends], train, tuple(o for _, o in ends))
             clock.done(clock.forward, item.merge, start)
@@ -256,22 +256,21 @@ def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
             clock.shapes[id(item)] = y.shape
             owned = not item.op.keeps_output and (owned or not np.may_share_memory(x, y))
             unit, x = item, y
-        if nonfinite is not None and not nonfinite and not np.isfinite(y).all():
-            nonfinite.append(unit)
+        # a sum is one fast pass that any inf or NaN reaches (about half a ReLU's time);
+        # only if it overflowed is every value looked at
+        if clock.nonfinite is None and not np.isfinite(y.sum()) and \
+                not np.isfinite(y).all():
+            clock.nonfinite = unit
     return x, owned
 
 
-def _first_nonfinite(plan: _Plan, x: np.ndarray, train: bool, network: Network,
-                     loss: float) -> Mismatch:
-    """Where a non-finite output or loss first appears: the forward run again, every output
-    checked (only on this failure path, so a passing run pays nothing)."""
-    found: list[_Unit] = []
-    _forward(plan, x, False, train, _Clock(None), found)
-    if found:
-        node = found[0].node
+def _nonfinite(unit: _Unit | None, network: Network, loss: float) -> Mismatch:
+    """The first layer whose output held an inf or NaN, or the loss if none did."""
+    if unit is not None:
+        node = unit.node
         return Mismatch(node.location, (
             f"{node.layer.kind} '{node.name}': its output holds inf or NaN on this random "
-            f"batch (the loss is {loss:g}); every later value is undefined"))
+            f"batch (the loss is {loss:g}); what follows is undefined"))
     return Mismatch(network.spec.where("input"),
                     f"the loss is {loss:g} though every output is finite")
 
