@@ -1,9 +1,9 @@
 """ResNet-18, batch 8, 224x224, forward and backward: cnncalc's NumPy executor against PyTorch.
 
-Run from the repository root (torch is optional; without it only the executor runs):
+Run from the repository root, with any Python that has numpy (and torch, optional: without
+it only the executor runs); it measures this checkout's cnncalc, not an installed one:
 
-    /work/torchvenv/bin/python benchmarks/bench_executor.py [--batch 8] [--size 224]
-        [--repeat 3] [--threads N]
+    python benchmarks/bench_executor.py [--batch 8] [--size 224] [--repeat 3] [--threads N]
 
 Each side runs in its own subprocess with the same thread count (OPENBLAS_NUM_THREADS,
 OMP_NUM_THREADS, torch.set_num_threads), so that its peak memory is its own. The NumPy side
@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "resnet18.yaml"
+sys.path.insert(0, str(ROOT))  # this checkout's cnncalc, whatever else is installed
 
 
 def _rss() -> int:
@@ -61,7 +62,7 @@ def numpy_worker(batch: int, size: int, repeat: int) -> dict:
     a = rng.standard_normal((128, 1152), dtype=np.float32)
     b = rng.standard_normal((1152, batch * 28 * 28 * (size // 224) ** 2 or 1),
                             dtype=np.float32)
-    best_mm = min(_timed(lambda: a @ b) for _ in range(5))
+    best_mm = min(_timed(lambda a=a, b=b: a @ b) for _ in range(5))
     matmul_gflops = 2 * a.shape[0] * a.shape[1] * b.shape[1] / best_mm / 1e9
     del a, b
     before = _rss()
@@ -158,7 +159,7 @@ def _spawn(worker: str, args: argparse.Namespace) -> dict | None:
     command = [sys.executable, __file__, "--worker", worker, "--batch", str(args.batch),
                "--size", str(args.size), "--repeat", str(args.repeat),
                "--threads", str(args.threads)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         print(f"{worker} worker failed:\n{done.stderr.strip()}", file=sys.stderr)
         return None

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from cnncalc.executor import ops
 from cnncalc.executor.gradcheck import PASS_BELOW, worst_error
 from cnncalc.executor.im2col import Sliding, col2im, col2im_naive, im2col, im2col_naive
 from cnncalc.executor.memory import parse_bytes
+from cnncalc.executor.ops.pool import padding_only_window
 from cnncalc.executor.runner import MemoryRefused, run
 from cnncalc.executor.special import normal_cdf
 from cnncalc.geometry import CEIL, FLOOR, PYTORCH_CEIL, Window
@@ -185,21 +187,40 @@ def test_the_loss_is_cross_entropy_for_a_classifier_head(head: str, loss: str) -
 
 # --- the command ------------------------------------------------------------------------
 
-# Each example at a size a CI run affords: (file, --input-size or None for its own).
-SIZES = {"alexnet": "64", "googlenet": "64", "lenet5": None, "mobilenet_v2": "32",
-         "resnet18": "32", "resnet50": "32", "tiny_all_kinds": None, "unet": "32",
-         "vgg16": "32"}
+# PyTorch's per-layer output shapes of the model behind each example, at the size a CI run
+# affords (recorded by tests/reference/make_executor_reference.py): the executed shapes are
+# compared with these, not with the calculator's (the executor takes its window counts from
+# the same geometry, so agreeing with the calculator alone could not catch a rounding error).
+TORCH_SHAPES = json.loads(str(np.load(ROOT / "tests" / "reference" /
+                                      "executor_reference.npz")["__examples__"]))
+# the layers whose size depends on a window rule, by PyTorch's module type
+WINDOWED = {"Conv2d": "conv", "ConvTranspose2d": "conv_transpose", "Linear": "dense",
+            "MaxPool2d": "maxpool", "AvgPool2d": "avgpool"}
+
+
+def test_every_example_but_the_tiny_one_has_pytorch_shapes() -> None:
+    assert {p.stem for p in EXAMPLES} - set(TORCH_SHAPES) == {"tiny_all_kinds"}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_run_passes_with_backward_on_every_example(path: Path) -> None:
-    size = SIZES.get(path.stem, "32")
+    torch = TORCH_SHAPES.get(path.stem)
+    size = str(torch["size"]) if torch and torch["size"] else None
     args = ["run", str(path), "--backward", "--format", "json", "--batch", "2"]
     result = CliRunner().invoke(main, args + (["--input-size", size] if size else []))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] and all(layer["match"] for layer in report["layers"])
     assert all(layer["backward_ms"] is not None for layer in report["layers"])
+    if torch is None:  # tiny_all_kinds: each of its kinds is checked in test_executor_reference
+        return
+    assert report["input_shape"] == torch["input"]
+    assert report["output_shape"] == torch["output_shape"]
+    want = [(WINDOWED[m["type"]], m["output_shape"]) for m in torch["layers"]
+            if m["type"] in WINDOWED]
+    executed = [(layer["kind"], layer["executed"]) for layer in report["layers"]
+                if layer["kind"] in WINDOWED.values()]
+    assert executed == want
 
 
 def test_run_prints_the_table_and_no_progress_bar_on_a_pipe() -> None:
@@ -358,25 +379,230 @@ def test_ops_split_over_threads_give_the_serial_results(monkeypatch) -> None:
         assert all(np.allclose(grads2[name], grads[name]) for name in grads), node.name
 
 
-@pytest.mark.parametrize("size, padding, rounding, wholly_padding", [
-    (3, 1, "ceil", True),    # the seed's ceil rule keeps a last window that starts at 4
-    (4, 1, "ceil", False),   # every window reaches the input
-    (3, 1, "floor", False),
+@settings(max_examples=200, deadline=None)
+@given(sliding_windows())
+def test_padding_only_window_is_the_first_window_with_no_tap_in_the_input(geometry) -> None:
+    axes, _ = geometry
+    want = None
+    for axis, a in enumerate(axes):  # brute force: every tap of every window
+        misses = [i for i in range(a.out) if not any(
+            a.pad_before <= i * a.stride + t * a.dilation < a.pad_before + a.size
+            for t in range(a.kernel))]
+        if misses:
+            want = (axis, misses[0])
+            break
+    assert padding_only_window(axes) == want
+
+
+@pytest.mark.parametrize("entry, size, framework, window", [
+    # PyTorch accepts these (padding <= kernel / 2) and outputs -inf (torch 2.14, observed:
+    # max_pool1d on length 1 and 2 gives [-inf] for window 0)
+    ("maxpool: {kernel: 2, stride: 1, dilation: 2, padding: 1}", 1, "pytorch", 0),
+    ("maxpool: {kernel: 2, stride: 1, dilation: 3, padding: 1}", 2, "pytorch", 0),
+    # the issue's case under the default ceil rule: taps at -2 and 1 on length 1
+    ("maxpool: {kernel: 2, dilation: 3, padding: 2}", 1, None, 0),
+    # the plain ceil rule keeps a last window that starts past the input (3 of [0, 3))
+    ("maxpool: {kernel: 2, stride: 2, padding: 1}", 3, None, 2),
 ])
-def test_max_pool_window_wholly_in_padding_reads_zero(size, padding, rounding,
-                                                      wholly_padding) -> None:
+def test_a_max_pool_window_of_padding_only_is_refused_before_running(tmp_path, entry, size,
+                                                                      framework, window):
+    spec = tmp_path / "pool.yaml"
+    spec.write_text(f"input: [1, {size}]\n" + (f"framework: {framework}\n" if framework
+                                                else "") + f"layers:\n  - {entry}\n")
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    assert result.exit_code == 2, result.output
+    line = 4 if framework else 3
+    assert result.stderr.startswith(f"{spec}:{line}:5: maxpool 'maxpool1': window {window} "
+                                    f"reads only padding")
+    assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("size, padding, rounding", [(4, 1, "ceil"), (3, 1, "floor")])
+def test_max_pool_windows_that_reach_the_input_run(size, padding, rounding) -> None:
     spec = parse(f"name: p\ninput: [1, {size}, {size}]\nrounding: {rounding}\nlayers:\n"
                  f"  - maxpool: {{kernel: 2, stride: 2, padding: {padding}}}\n", "p")
+    result = run(spec)
+    assert result.ok and math.isfinite(result.loss)
+
+
+def test_a_non_finite_output_exits_1_naming_the_first_layer(tmp_path, monkeypatch) -> None:
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(WRONG_EXPECT.replace("    expect: {shape: [8, 7, 7]}\n", ""))
+    true_forward = ops.ActivationOp.forward
+    monkeypatch.setattr(ops.ActivationOp, "forward",  # a relu that overflows
+                        lambda self, x, train=True, inplace=False:
+                        true_forward(self, x, train, inplace) * np.float32(1e38) * 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the check replaces NumPy's warnings
+        result = CliRunner().invoke(main, ["run", str(spec), "--no-backward"])
+    assert result.exit_code == 1, result.output
+    assert f"{spec}:4:5: relu 'relu1': its output holds inf or NaN" in result.stderr
+    assert "Warning" not in result.output
+    as_json = CliRunner().invoke(main, ["run", str(spec), "--format", "json"])
+    report = json.loads(as_json.stdout, parse_constant=lambda word: pytest.fail(word))
+    assert as_json.exit_code == 1 and report["loss"]["value"] is None and not report["ok"]
+
+
+@pytest.mark.parametrize("size, divisors", [
+    # framework caffe keeps a window starting at 5, past the input of 5 (no padding, so no
+    # drop): Caffe's pool_size would be min(5 + 1, 5) - 5 = 0. It reads nothing: 0.
+    (5, 2),
+    (6, 2),   # the last window starts at 5 and reads pixel 5
+])
+def test_caffe_average_pool_window_wholly_outside_the_input_gives_0(size, divisors) -> None:
+    spec = parse(f"name: a\ninput: [2, {size}]\nframework: caffe\nlayers:\n"
+                 f"  - avgpool: {{kernel: 1, stride: 5}}\n", "a")
     op = ops.op_for(build(spec).nodes()[-1].layer)
-    assert op.padding_only_windows == wholly_padding
-    y = op.forward(-np.ones((1, 1, size, size)))   # every input pixel below zero
-    assert np.all(np.isfinite(y))
-    assert np.all((y == 0) == wholly_padding_mask(op.axes, y.shape))
+    x = np.arange(1.0, 2 * size + 1).reshape(1, 2, size)
+    with np.errstate(all="raise"):
+        y = op.forward(x)
+        dx = op.backward(np.ones_like(y))
+    assert y.shape == (1, 2, divisors)
+    want_last = x[0, :, 5] if size > 5 else [0, 0]
+    assert np.array_equal(y[0, :, 0], x[0, :, 0]) and np.array_equal(y[0, :, 1], want_last)
+    assert dx.sum() == 2 * (2 if size > 5 else 1)
 
 
-def wholly_padding_mask(axes, shape) -> np.ndarray:
-    """Where an output's window lies wholly in padding, by brute force."""
-    masks = [np.array([all(not (a.pad_before <= o * a.stride + k * a.dilation
-                                < a.pad_before + a.size) for k in range(a.kernel))
-                       for o in range(a.out)]) for a in axes]
-    return np.broadcast_to(np.logical_or.outer(*masks), shape)
+@pytest.mark.parametrize("spec_text, options, exit_code", [
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm\n", ["--batch", "1"], 2),
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm\n", ["--batch", "2"], 0),
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm\n", ["--batch", "1", "--eval"], 0),
+    ("input: [3, 2, 1]\nlayers:\n  - batchnorm\n", ["--batch", "1"], 0),
+    # after a global pool, batch 1: the inception-like head that gave a loss of ln 1000
+    ("input: [3, 8, 8]\nlayers:\n  - global_avgpool: {keepdims: false}\n  - batchnorm1d\n"
+     + "  - dense: {units: 10}\n", ["--batch", "1"], 2),
+    # without running statistics even eval mode uses the batch's: PyTorch refuses it too
+    ("input: [3, 1, 1]\nlayers:\n  - batchnorm: {track_running_stats: false}\n",
+     ["--batch", "1", "--eval"], 2),
+])
+def test_batch_norm_with_one_value_per_channel_is_refused_like_pytorch(tmp_path, spec_text,
+                                                                       options, exit_code):
+    spec = tmp_path / "bn.yaml"
+    spec.write_text(spec_text)
+    result = CliRunner().invoke(main, ["run", str(spec), *options])
+    assert result.exit_code == exit_code, result.output
+    if exit_code == 2:
+        line = spec_text.splitlines().index(next(
+            row for row in spec_text.splitlines() if "batchnorm" in row)) + 1
+        assert result.stderr.startswith(f"{spec}:{line}:5: batchnorm")
+        assert "more than one value per channel" in result.stderr
+        assert "--batch 2" in result.stderr and "--eval" in result.stderr
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("--seed", "-1", "'--seed': -1 is not in the range x>=0"),
+    ("--max-memory", "inf", "--max-memory: expected a size like 512M"),
+    ("--max-memory", "nan", "--max-memory: expected a size like 512M"),
+    ("--max-memory", "-5", "--max-memory: expected a size like 512M"),
+    ("--max-memory", "1e400", "--max-memory: expected a size from 1 byte to 1 EiB"),
+    ("--max-memory", "0", "--max-memory: expected a size from 1 byte to 1 EiB"),
+    ("--input-size", "0", "--input-size: sizes must be between 1 and 16,777,216"),
+    ("--input-size", "99999999", "--input-size: sizes must be between 1 and 16,777,216"),
+    ("--input-size", "9" * 30, "--input-size: sizes must be between 1 and 16,777,216"),
+    ("--input-size", "32,32,32", "--input-size: the input [1, 32, 32] has 2 spatial axes"),
+    ("--batch", "0", "'--batch': 0 is not in the range 1<=x<=16777216"),
+    ("--batch", str(10 ** 12), "'--batch': 1000000000000 is not in the range"),
+])
+def test_a_bad_command_line_value_is_one_plain_error_line(option, value, says) -> None:
+    result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "lenet5.yaml"),
+                                       option, value])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and says in errors[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, count", [("1e9", 10 ** 9), ("1.5E3K", 1500 * 2 ** 10)])
+def test_memory_sizes_may_have_an_exponent(text: str, count: int) -> None:
+    assert parse_bytes(text) == count
+
+
+def test_a_huge_input_size_is_refused_by_the_memory_guard_before_any_op_is_made() -> None:
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "lenet5.yaml"),
+                                       "--input-size", str(2 ** 24)])
+    assert result.exit_code == 2 and "would need about" in result.stderr
+    assert time.perf_counter() - start < 5
+
+
+NAN_SPEC = """\
+input: [3, 8, 8]
+blocks:
+  b:
+    params: {x: 1}
+    layers:
+      - conv: {filters: "${int(x * 1e308 * 10 - x * 1e308 * 10)}", kernel: 1}
+layers:
+  - b: {x: 1}
+"""
+
+
+@pytest.mark.parametrize("options", [[], ["--input-size", "4"]])
+def test_a_spec_that_fails_to_build_is_not_blamed_on_the_input_size(tmp_path,
+                                                                     options) -> None:
+    spec = tmp_path / "nan.yaml"
+    spec.write_text(NAN_SPEC)
+    result = CliRunner().invoke(main, ["run", str(spec), *options])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --input-size" not in result.output
+    assert result.stderr.startswith(f"{spec}:")  # the spec, wherever it failed
+    assert "Traceback" not in result.output
+
+
+def test_run_without_numpy_says_how_to_install_it_in_one_line() -> None:
+    code = ("import sys; sys.modules['numpy'] = None\n"
+            "from cnncalc.cli import entry_point\n"
+            f"sys.argv = ['cnncalc', 'run', {str(ROOT / 'examples' / 'lenet5.yaml')!r}]\n"
+            "entry_point()\n")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr == "cnncalc run needs numpy: pip install numpy\n" and not done.stdout
+
+
+def test_numpy_is_a_runtime_dependency() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(d.startswith("numpy") for d in project["dependencies"])
+
+
+REFUSALS = json.loads(str(np.load(ROOT / "tests" / "reference" /
+                                  "executor_reference.npz")["__refusals__"]))
+
+
+@pytest.mark.parametrize("case", REFUSALS["maxpool"], ids=lambda c: str(c["size"]))
+def test_run_refuses_the_max_pool_windows_where_pytorch_gives_minus_inf(tmp_path, case):
+    spec = tmp_path / "pool.yaml"
+    spec.write_text(f"input: [1, {case['size']}]\nframework: pytorch\nlayers:\n  - maxpool: "
+                    f"{{kernel: {case['kernel']}, stride: {case['stride']}, padding: "
+                    f"{case['padding']}, dilation: {case['dilation']}}}\n")
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    first = case["output"].index("-inf")
+    assert result.exit_code == 2, result.output
+    assert f"maxpool 'maxpool1': window {first} reads only padding" in result.stderr
+
+
+@pytest.mark.parametrize("case", REFUSALS["batchnorm"], ids=lambda c: str(c))
+def test_run_refuses_batch_norm_where_pytorch_does(tmp_path, case) -> None:
+    batch, *shape = case["shape"]
+    spec = tmp_path / "bn.yaml"
+    spec.write_text(f"input: {shape}\nlayers:\n  - batchnorm: {{track_running_stats: "
+                    f"{str(case['track_running_stats']).lower()}}}\n")
+    options = ["--batch", str(batch)] + ([] if case["train"] else ["--eval"])
+    result = CliRunner().invoke(main, ["run", str(spec), *options])
+    assert result.exit_code == (2 if case["error"] else 0), result.output
+    if case["error"]:
+        assert "Expected more than 1 value per channel when training" in result.stderr
+
+
+def test_a_non_finite_output_hidden_by_a_later_relu_still_exits_1(tmp_path, monkeypatch):
+    """-inf from the conv, 0 after the ReLU: the loss is finite, the run is not."""
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(WRONG_EXPECT.replace("    expect: {shape: [8, 7, 7]}\n", ""))
+    true_forward = ops.ConvOp.forward
+    monkeypatch.setattr(ops.ConvOp, "forward", lambda self, x, train=True, inplace=False:
+                        true_forward(self, x, train, inplace) - np.inf)
+    result = CliRunner().invoke(main, ["run", str(spec), "--no-backward"])
+    assert result.exit_code == 1, result.output
+    assert "loss (sum): 0" in result.stdout
+    assert f"{spec}:3:5: conv 'conv1': its output holds inf or NaN" in result.stderr

@@ -7,6 +7,10 @@ import sys
 import click
 
 FORMATS = ("table", "markdown", "csv", "json")
+# Beyond these a run is not physical on any machine; the memory guard refuses far smaller
+# ones, but the checks stay plain command-line errors and never reach NumPy's int64.
+MAX_SIZE = 2 ** 24
+MAX_BATCH = 2 ** 24
 
 
 def _sizes(text: str | None) -> tuple[int, ...] | None:
@@ -17,14 +21,16 @@ def _sizes(text: str | None) -> tuple[int, ...] | None:
     except ValueError:
         raise click.BadParameter(f"expected H or H,W (integers); found {text!r}",
                                  param_hint="--input-size") from None
-    if min(sizes) < 1:
-        raise click.BadParameter("sizes must be at least 1", param_hint="--input-size")
+    if not all(1 <= n <= MAX_SIZE for n in sizes):
+        raise click.BadParameter(f"sizes must be between 1 and {MAX_SIZE:,}; found {text!r}",
+                                 param_hint="--input-size")
     return sizes
 
 
 @click.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--batch", default=2, show_default=True, type=click.IntRange(min=1),
+@click.option("--batch", default=2, show_default=True,
+              type=click.IntRange(min=1, max=MAX_BATCH),
               help="Samples in the random batch.")
 @click.option("--input-size", help="Other spatial input size: H, or H,W (D,H,W in 3-D).")
 @click.option("--backward/--no-backward", default=True, show_default=True,
@@ -33,7 +39,8 @@ def _sizes(text: str | None) -> tuple[int, ...] | None:
               help="Eval mode: batch norm uses running statistics, dropout is off.")
 @click.option("--dtype", type=click.Choice(("float32", "float64")), default="float32",
               show_default=True)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seed of the random weights and batch (an integer >= 0).")
 @click.option("--gradcheck", is_flag=True,
               help="Check every layer's gradients by central differences in float64.")
 @click.option("--max-memory", help="Refuse runs estimated above this, e.g. 2G, 512M "
@@ -51,6 +58,11 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
       cnncalc run examples/resnet18.yaml --input-size 64 --batch 4
       cnncalc run examples/tiny_all_kinds.yaml --gradcheck
     """
+    try:
+        import numpy  # noqa: F401  (a dependency, but an environment may lack it)
+    except ImportError:
+        click.echo("cnncalc run needs numpy: pip install numpy", err=True)
+        sys.exit(2)
     from ..build import build
     from ..cli import fail
     from ..errors import SpecError
@@ -66,13 +78,19 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
     try:
         base = load_file(spec)
         try:
-            network = build(resized(base, sizes) if sizes else base)
+            sized = resized(base, sizes) if sizes else base
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--input-size") from None
+        try:
+            network = build(sized)
+        except ValueError as err:  # the spec failed, not the option: say so
+            at = f" at input size {input_size}" if sizes else ""
+            click.echo(f"{spec}: the network could not be built{at}: {err}", err=True)
+            sys.exit(2)
         steps = len(network.nodes()) * (2 if backward else 1)
-        options = dict(batch=batch, input_size=sizes, dtype=dtype, seed=seed,
-                       backward=backward, train=not eval_mode, gradient_check=gradcheck,
-                       max_memory=limit)
+        options = {"batch": batch, "input_size": sizes, "dtype": dtype, "seed": seed,
+                   "backward": backward, "train": not eval_mode,
+                   "gradient_check": gradcheck, "max_memory": limit}
         if sys.stdout.isatty():
             with click.progressbar(length=steps, label="running", file=sys.stderr) as bar:
                 result = run(base, progress=bar.update, **options)

@@ -10,7 +10,7 @@ times smaller than the tensor's largest are judged against that scale, not again
 """
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from .ops import Op
 
 STEP = 1e-5
 PASS_BELOW = 1e-6
-Inputs = Union[np.ndarray, list[np.ndarray]]
+Inputs = np.ndarray | list[np.ndarray]
 
 
 def worst_error(op: Op, inputs: Inputs, rng: np.random.Generator,

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -42,7 +42,7 @@ class Sliding:
     out: int
 
     @classmethod
-    def of(cls, window: Window) -> "Sliding":
+    def of(cls, window: Window) -> Sliding:
         """From a layer's window; its size rule (ceil, floor, a dropped last window) gave
         `count`, which is the only place a window count is decided."""
         return cls(window.size, window.kernel, window.stride, window.dilation,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 # below this many elements a split costs more than it saves (a task takes ~20-50 us)
 MIN_ELEMENTS = 1 << 18

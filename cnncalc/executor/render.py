@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import Enum
 from typing import Any
 
@@ -51,8 +52,8 @@ def columns(result: RunResult) -> list[Column]:
 
 def footer(result: RunResult) -> list[str]:
     mode = "train" if result.train else "eval"
-    lines = [f"batch {result.batch} of {shape_str(result.input_shape)}, {result.dtype}, "
-             f"{mode} mode -> {shape_str(result.output_shape)}",
+    lines = [(f"batch {result.batch} of {shape_str(result.input_shape)}, {result.dtype}, "
+              f"{mode} mode -> {shape_str(result.output_shape)}"),
              f"loss ({result.loss_name}): {result.loss:.6g}",
              f"forward {result.forward_ms:,.1f} ms" + (
                  "" if result.backward_ms is None else
@@ -66,7 +67,7 @@ def footer(result: RunResult) -> list[str]:
 
 def render(result: RunResult, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(to_json(result), indent=2)
+        return json.dumps(to_json(result), indent=2, allow_nan=False)
     shown = columns(result)
     rows = [[_CELLS[c](r) for c in shown] for r in result.layers]
     if fmt != "csv":
@@ -80,7 +81,12 @@ def _layer_json(layer: LayerRun) -> dict[str, Any]:
     return {"name": layer.name, "kind": layer.kind, "calculated": list(layer.calculated),
             "executed": list(layer.executed), "match": layer.match,
             "forward_ms": layer.forward_ms, "backward_ms": layer.backward_ms,
-            "gradient_error": layer.gradient_error}
+            "gradient_error": _number(layer.gradient_error)}
+
+
+def _number(value: float | None) -> float | None:
+    """JSON has no inf or NaN: a non-finite figure is null (a mismatch says why)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def to_json(result: RunResult) -> dict[str, Any]:
@@ -88,7 +94,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "name": result.name, "batch": result.batch, "dtype": result.dtype,
         "mode": "train" if result.train else "eval",
         "input_shape": list(result.input_shape), "output_shape": list(result.output_shape),
-        "loss": {"name": result.loss_name, "value": result.loss},
+        "loss": {"name": result.loss_name, "value": _number(result.loss)},
         "forward_ms": result.forward_ms, "backward_ms": result.backward_ms,
         "memory_estimate": {"activations": result.memory.activations,
                             "parameters": result.memory.parameters,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 import numpy as np
 
 from ..analysis import Mismatch, analyze
 from ..build import Network, Node, Parallel, Step, build
-from ..errors import Location
+from ..errors import Location, SpecError
 from ..layers import Shape, shape_str
 from ..spec import NetSpec
 from . import gradcheck
@@ -103,11 +103,11 @@ class _Unit:
 
 @dataclass
 class _Fork:
-    branches: list[list[Union["_Unit", "_Fork"]]]
+    branches: list[list[_Unit | _Fork]]
     merge: _Unit
 
 
-_Plan = list[Union[_Unit, _Fork]]
+_Plan = list[_Unit | _Fork]
 
 
 def _plan(steps: tuple[Step, ...]) -> _Plan:
@@ -141,8 +141,19 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     every layer's gradients by finite differences in float64 (batch of at most 2). The spec's
     shape expectations are checked against the executed shapes, except with `input_size`:
     they were written for the spec's own input.
-    Raises SpecError for a bad spec, MemoryRefused above `max_memory` bytes.
+    Raises SpecError for a bad spec or an op that cannot run (a max-pool window of
+    padding only, batch norm on one value per channel), MemoryRefused above `max_memory`
+    bytes. A non-finite output or loss is a mismatch naming the first layer that gave one;
+    NumPy's floating-point warnings are off, as that check replaces them.
     """
+    with np.errstate(all="ignore"):
+        return _run(spec, batch, input_size, dtype, seed, backward, train, gradient_check,
+                    max_memory, progress)
+
+
+def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None,
+         dtype: str, seed: int, backward: bool, train: bool, gradient_check: bool,
+         max_memory: int | None, progress: Progress | None) -> RunResult:
     if batch < 1:
         raise ValueError(f"the batch must be at least 1; found {batch}")
     if dtype not in DTYPES:
@@ -153,9 +164,18 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     else:
         network = spec if isinstance(spec, Network) else build(spec)
     analysis = analyze(network)
+    itemsize = np.dtype(dtype).itemsize
+    # first without the ops' workspace: making an op may size arrays by its output
+    memory = estimate(analysis, batch, itemsize, 0, backward)
+    if max_memory is not None and memory.total > max_memory:
+        raise MemoryRefused(memory, max_memory, batch, network.input_shape)
     plan = _plan(network.steps)
     units = _units(plan)
-    itemsize = np.dtype(dtype).itemsize
+    for unit in units:  # before anything is allocated
+        why = unit.op.refusal(batch, train)
+        if why:
+            raise SpecError.at(unit.node.location,
+                               f"{unit.node.layer.kind} '{unit.node.name}': {why}")
     workspace = max((u.op.workspace(batch) for u in units), default=0)
     memory = estimate(analysis, batch, itemsize, workspace, backward)
     if max_memory is not None and memory.total > max_memory:
@@ -175,6 +195,8 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     loss_name, loss, dy = _loss(y, units[-1].node.layer.kind if units else "", rng)
     backward_ms = None
     mismatches: list[Mismatch] = []
+    if clock.nonfinite is not None or not np.isfinite(loss):
+        mismatches.append(_nonfinite(clock.nonfinite, network, loss))
     if backward:
         start = time.perf_counter()
         dx, _ = _backward(plan, dy, True, clock)
@@ -206,6 +228,7 @@ class _Clock:
         self.forward: dict[int, float] = {}
         self.backward: dict[int, float] = {}
         self.shapes: dict[int, Shape] = {}
+        self.nonfinite: _Unit | None = None  # the first unit that output an inf or NaN
 
     def done(self, table: dict[int, float], unit: _Unit, start: float) -> None:
         table[id(unit)] = 1e3 * (time.perf_counter() - start)
@@ -215,7 +238,9 @@ class _Clock:
 
 def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
              ) -> tuple[np.ndarray, bool]:
-    """`owned`: nobody else reads x, so the next op may overwrite it."""
+    """`owned`: nobody else reads x, so the next op may overwrite it. The first unit whose
+    output holds an inf or NaN is kept in `clock.nonfinite`: a later layer may hide it (a
+    ReLU turns -inf into 0)."""
     for item in plan:
         if isinstance(item, _Fork):
             ends = [_forward(branch, x, False, train, clock) for branch in item.branches]
@@ -223,15 +248,31 @@ def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
             y = item.merge.op.forward([e for e, _ in ends], train, tuple(o for _, o in ends))
             clock.done(clock.forward, item.merge, start)
             clock.shapes[id(item.merge)] = y.shape
-            x, owned = y, True
+            unit, x, owned = item.merge, y, True
         else:
             start = time.perf_counter()
             y = item.op.forward(x, train, owned)
             clock.done(clock.forward, item, start)
             clock.shapes[id(item)] = y.shape
             owned = not item.op.keeps_output and (owned or not np.may_share_memory(x, y))
-            x = y
+            unit, x = item, y
+        # a sum is one fast pass that any inf or NaN reaches (about half a ReLU's time);
+        # only if it overflowed is every value looked at
+        if clock.nonfinite is None and not np.isfinite(y.sum()) and \
+                not np.isfinite(y).all():
+            clock.nonfinite = unit
     return x, owned
+
+
+def _nonfinite(unit: _Unit | None, network: Network, loss: float) -> Mismatch:
+    """The first layer whose output held an inf or NaN, or the loss if none did."""
+    if unit is not None:
+        node = unit.node
+        return Mismatch(node.location, (
+            f"{node.layer.kind} '{node.name}': its output holds inf or NaN on this random "
+            f"batch (the loss is {loss:g}); what follows is undefined"))
+    return Mismatch(network.spec.where("input"),
+                    f"the loss is {loss:g} though every output is finite")
 
 
 def _backward(plan: _Plan, dy: np.ndarray, owned: bool, clock: _Clock

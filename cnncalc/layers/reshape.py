@@ -3,6 +3,8 @@ zero padding, identity."""
 from __future__ import annotations
 
 import math
+import struct
+from dataclasses import dataclass
 
 from ..receptive import Field
 from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
@@ -76,11 +78,115 @@ class ZeroPad(Layer):
 
 _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
+# The receptive field repeats after `period` outputs; a ratio whose period would be longer
+# is rounded to the nearest fraction with at most this denominator (off by at most a pixel
+# at a few positions, and only for ratios no real net uses), so the work stays bounded.
+RF_PERIOD_LIMIT = 1024
+
+
+def _f32(value: float) -> float:
+    """`value` rounded to the nearest float32. An operation on float32 operands done in
+    float64 and then rounded this way gives exactly the float32 result (53 >= 2*24 + 2)."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def _same(value: float) -> float:
+    return value
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How one axis of an upsample reads its input: PyTorch's rule (ATen's UpSample.h and
+    UpSampleKernel.cpp), checked position by position against torch 2.14 in
+    tests/test_upsample.py.
+
+    - linear: `compute_source_index_and_lambda`. An axis that keeps its size is copied. Else
+      the source position is ratio * j (align_corners, ratio (N-1)/(M-1)) or
+      ratio * (j + 0.5) - 0.5 clipped at 0 (half-pixel, ratio 1/scale_factor when a scale
+      was given, else N/M), in the input's precision; output j mixes floor(src) and the next
+      pixel, the next one weighted by src - floor(src).
+    - nearest, 2-D (`nearest_idx`): a kept axis is copied, a doubled one reads j >> 1, else
+      floor(j * ratio) in float32 whatever the input's precision.
+    - nearest, 1-D and 3-D (`HelperInterpNearest`): floor(j * ratio) in the input's
+      precision, rounded to float32 before the floor (`floorf`); no copy or doubling
+      shortcut, so scale 1.1 on 7 reads 0, 0, 1, ..., 5.
+    In every case the index is capped at N - 1. `scale` is the user's scale factor (PyTorch
+    uses it, not M/N, unless recompute_scale_factor is set); None when a size was given.
+    """
+
+    size: int
+    out: int
+    mode: str               # "nearest" or "linear"
+    scale: float | None
+    align_corners: bool
+    shortcuts: bool         # nearest_idx's copy and doubling (2-D nearest)
+
+    @property
+    def copies(self) -> bool:
+        """Output j reads input j alone."""
+        return self.out == self.size and (self.mode == "linear" or self.shortcuts)
+
+    def ratio(self, precision: str = "float32") -> float:
+        """Input positions per output position, as the rule multiplies by (1 for a copy,
+        1/2 for 2-D nearest's doubling, whatever scale was given)."""
+        if self.copies:
+            return 1.0
+        if self.shortcuts and self.out == 2 * self.size:
+            return 0.5
+        real = _f32 if precision == "float32" or (
+            self.mode == "nearest" and self.shortcuts) else _same
+        n, m = self.size, self.out
+        if self.mode == "linear" and self.align_corners:
+            return real((n - 1) / (m - 1)) if m > 1 else 0.0
+        return real(1.0 / self.scale) if self.scale else real(n / m)
+
+    def source(self, j: int, precision: str = "float32", edges: bool = True
+               ) -> tuple[int, int, float]:
+        """(first, second, weight): output j is (1 - weight) x[first] + weight x[second].
+        `precision` is the input's dtype, "float32" or "float64". With `edges` false the
+        rule runs as if the input went on forever (no clip at 0, no cap at N - 1): the
+        receptive field's view, in which padding counts like pixels."""
+        n = self.size
+        if self.copies:
+            return j, j, 0.0
+        if self.mode == "nearest":
+            if self.shortcuts and self.out == 2 * n:
+                return j >> 1, j >> 1, 0.0
+            real = _f32 if precision == "float32" or self.shortcuts else _same
+            index = math.floor(_f32(real(j * self.ratio(precision))))
+            index = min(index, n - 1) if edges else index
+            return index, index, 0.0
+        real = _f32 if precision == "float32" else _same
+        ratio = self.ratio(precision)
+        if self.align_corners:
+            src = real(ratio * j)
+        else:
+            src = real(real(ratio * real(j + 0.5)) - 0.5)
+            src = max(src, 0.0) if edges else src
+        first = math.floor(_f32(src))
+        if not edges:
+            return first, first + 1, src - first
+        first = min(first, n - 1)
+        weight = min(max(real(src - first), 0.0), 1.0)
+        return first, first + (first < n - 1), weight
+
+    def reads(self, j: int) -> tuple[int, int]:
+        """The first and last input pixel output j reads with a nonzero weight (float32),
+        the input taken as unbounded."""
+        first, second, weight = self.source(j, edges=False)
+        return first, second if weight > 0 else first
+
+    def table(self, precision: str = "float32") -> tuple[list[int], list[int], list[float]]:
+        """`source` for every output: firsts, seconds, weights."""
+        rows = [self.source(j, precision) for j in range(self.out)]
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
 
 @register
 class Upsample(Layer):
     """Resize each spatial axis to `size`, or floor(N * scale), by nearest or linear
-    interpolation (PyTorch's nn.Upsample)."""
+    interpolation (PyTorch's nn.Upsample and F.interpolate). PyTorch samples by the given
+    scale, not by the size ratio, unless `recompute_scale_factor` is true."""
 
     kind = "upsample"
     aliases = ("interpolate", "upsampling2d")
@@ -92,6 +198,7 @@ class Upsample(Layer):
     scale: tuple[float, ...] | None
     mode: str
     align_corners: bool
+    recompute_scale_factor: bool = False
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -108,9 +215,9 @@ class Upsample(Layer):
             values = value if isinstance(value, list) else [value] * ndim
             if len(values) != ndim or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-                    for v in values):
-                raise args.fail("scale", f"'scale' must be a positive number or a list of "
-                                         f"{ndim}; found {value!r}")
+                    and math.isfinite(v) for v in values):
+                raise args.fail("scale", f"'scale' must be a positive finite number or a "
+                                         f"list of {ndim}; found {value!r}")
             scale = tuple(values)
             size = tuple(math.floor(n * s) for n, s in zip(input_shape[1:], scale))
         modes = ("nearest", "linear", "bilinear", "trilinear")
@@ -123,8 +230,12 @@ class Upsample(Layer):
         align = args.boolean("align_corners", False)
         if align and mode == "nearest":
             raise args.fail("align_corners", "align_corners applies to linear modes only")
+        recompute = args.boolean("recompute_scale_factor", False)
+        if recompute and scale is None:
+            raise args.fail("recompute_scale_factor", "recompute_scale_factor applies to "
+                                                      "'scale' only (a size is its own ratio)")
         args.finish(())
-        layer = cls(input_shape, size, scale, mode, align)
+        layer = cls(input_shape, size, scale, mode, align, recompute)
         if any(n <= 0 for n in size):
             raise args.fail("scale", f"the output would be empty ({list(size)})")
         return layer
@@ -136,21 +247,36 @@ class Upsample(Layer):
         taps = 1 if self.mode == "nearest" else 2 ** (len(self.input_shape) - 1)
         return numel(self.output_shape()) * taps
 
+    def sampling(self, axis: int) -> Sampling:
+        """The sampling rule of spatial axis `axis`: the one source for the executor's
+        matrices and the receptive field."""
+        linear = self.mode != "nearest"
+        return Sampling(self.input_shape[1 + axis], self.size[axis],
+                        "linear" if linear else "nearest",
+                        self.scale[axis] if self.scale and not self.recompute_scale_factor
+                        else None, self.align_corners,
+                        not linear and len(self.size) == 2)
+
     def receptive_field(self, field: Field) -> Field:
         from fractions import Fraction
 
         result = []
         for axis, f in enumerate(field):
-            n, m = self.input_shape[1 + axis], self.size[axis]
-            # output/input scale: PyTorch's scale_factor when given, else the size ratio
-            scale = Fraction(self.scale[axis]).limit_denominator(1 << 20) if self.scale \
-                else Fraction(m, n)
-            if self.mode == "nearest":
-                result.append(f.through_nearest(scale))
-            elif self.align_corners:
-                result.append(f.through_linear(Fraction(n - 1, max(m - 1, 1)), Fraction(0)))
-            else:  # samples at (j + 0.5)/scale - 0.5
-                result.append(f.through_linear(1 / scale, (1 / scale - 1) / 2))
+            rule = self.sampling(axis)
+            if rule.copies:
+                result.append(f)
+                continue
+            # output j + period reads what output j reads, `step` inputs on
+            ratio = max(Fraction(rule.ratio()).limit_denominator(RF_PERIOD_LIMIT),
+                        Fraction(1, RF_PERIOD_LIMIT))  # a huge scale: the coarsest period
+            period, step = ratio.denominator, ratio.numerator
+            first = [rule.reads(j) for j in range(period)]
+
+            def reads(j: int, first: list[tuple[int, int]] = first, period: int = period,
+                      step: int = step) -> tuple[int, int]:
+                turns, k = divmod(j, period)
+                return first[k][0] + turns * step, first[k][1] + turns * step
+            result.append(f.through(reads, period, step))
         return tuple(result)
 
     def describe(self) -> str:

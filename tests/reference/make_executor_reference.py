@@ -2,7 +2,7 @@
 
 Run from the repository root with a Python that has torch (CPU is enough):
 
-    /work/torchvenv/bin/python tests/reference/make_executor_reference.py
+    python tests/reference/make_executor_reference.py
 
 Generated with torch 2.14.1 and NumPy 2.4.6, in float64. It rewrites, next to itself,
 ``executor_reference.npz``. For each case (one layer kind and configuration, or one merge)
@@ -12,12 +12,30 @@ respect to the input(s) and every parameter; for batch norm in training also the
 running statistics. ``__cases__`` is JSON: per case, the cnncalc spec text that builds the
 same layer (the tested layer is the spec's last node), the mode, and the names stored.
 The tests (tests/test_executor_reference.py) never import torch.
+
+It also records ``upsample/*``, F.interpolate (as nn.Upsample calls it) on a grid (tests/test_upsample.py): input sizes
+1..9 and scales 0.5..3.3 (1.1 on 7 among them) or sizes, nearest and linear with
+align_corners false and true, recompute_scale_factor unset and (1-D) true, 1-D, 2-D and a
+few 3-D, each in float32 and float64. Per
+case the input x[k] = sin(0.7 k + 0.3) + k / 16, the output, and the input gradient of
+sum(g * output) for g[k] = cos(0.4 k). ``__upsample__`` is JSON: per case the spec entry,
+input shape, dtype and where its values start in the concatenated arrays.
+
+``__examples__`` is JSON: for the PyTorch model behind each example (make_reference.py's
+model_zoo), at the input size tests/test_executor.py runs it at, every leaf module's type
+and output shape in forward order, so that the executed shapes are checked against PyTorch
+and not against the calculator that the executor already agrees with.
+
+``__refusals__`` is JSON: PyTorch's output for max-pool windows of padding only that it
+accepts, and its error (or none) for batch norm on one value per channel, the cases that
+`cnncalc run` refuses.
 """
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -223,6 +241,134 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     return stored
 
 
+SCALES = (0.5, 0.7, 1.0, 1.1, 1.5, 2.0, 2.004, 2.5, 2.6, 3.0, 3.3)
+MODES = (("nearest", None), ("linear", False), ("linear", True))
+
+
+def _grid_value(count: int, dtype: torch.dtype, gradient: bool = False) -> torch.Tensor:
+    k = torch.arange(count, dtype=torch.float64)
+    values = torch.cos(0.4 * k) if gradient else torch.sin(0.7 * k + 0.3) + k / 16
+    return values.to(dtype)
+
+
+def upsample_grid() -> list[dict]:
+    """Every upsample case of the grid: spec entry, input shape, nn.Upsample arguments."""
+    cases = []
+
+    def add(spatial: tuple[int, ...], mode: str, align: bool | None, scale=None, size=None,
+            recompute: bool = False):
+        given = {"scale": list(scale)} if scale else {"size": list(size)}
+        entry = {**given, "mode": mode}
+        if align:
+            entry["align_corners"] = True
+        if recompute:
+            entry["recompute_scale_factor"] = True
+        torch_mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial)] \
+            if mode == "linear" else mode
+        cases.append({"entry": entry, "input": [1, *spatial], "mode": torch_mode,
+                      "align_corners": align, "scale": scale, "size": size,
+                      "recompute": recompute})
+
+    for mode, align in MODES:
+        for n in range(1, 10):
+            for s in SCALES:
+                if math.floor(n * s) >= 1:
+                    add((n,), mode, align, scale=(s,))
+                    add((n,), mode, align, scale=(s,), recompute=True)
+            for m in sorted({1, n, n + 1, 2 * n, 3 * n - 1}):
+                add((n,), mode, align, size=(m,))
+            other = 10 - n
+            for s, t in zip(SCALES, reversed(SCALES)):
+                if math.floor(n * s) >= 1 and math.floor(other * t) >= 1:
+                    add((n, other), mode, align, scale=(s, t))
+            add((n, other), mode, align, size=(n, 2 * other))
+        for spatial in ((3, 7, 2), (7, 4, 3)):
+            for s in (1.1, 2.0, 2.5):
+                add(spatial, mode, align, scale=(s, s, s))
+            add(spatial, mode, align, scale=(1.1, 2.0, 0.7))
+    return cases
+
+
+def record_upsample_grid(arrays: dict[str, np.ndarray]) -> None:
+    meta = []
+    for dtype in (torch.float32, torch.float64):
+        inputs, outputs, grads = [], [], []
+        starts = [0, 0]
+        for case in upsample_grid():
+            shape = [1, *case["input"]]
+            x = _grid_value(math.prod(shape), dtype).reshape(shape).requires_grad_()
+            scale = case["scale"]
+            y = F.interpolate(x, size=tuple(case["size"]) if case["size"] else None,
+                              scale_factor=tuple(scale) if scale else None,
+                              mode=case["mode"], align_corners=case["align_corners"],
+                              recompute_scale_factor=case["recompute"] or None)
+            g = _grid_value(y.numel(), dtype, gradient=True).reshape(y.shape)
+            (y * g).sum().backward()
+            meta.append({"entry": case["entry"], "input": case["input"],
+                         "dtype": str(dtype).removeprefix("torch."),
+                         "output": list(y.shape[1:]), "at": list(starts)})
+            inputs.append(x.detach().numpy().ravel())
+            outputs.append(y.detach().numpy().ravel())
+            grads.append(x.grad.numpy().ravel())
+            starts[0] += x.numel()
+            starts[1] += y.numel()
+        name = str(dtype).removeprefix("torch.")
+        arrays[f"upsample/{name}/input"] = np.concatenate(inputs)
+        arrays[f"upsample/{name}/output"] = np.concatenate(outputs)
+        arrays[f"upsample/{name}/dinput"] = np.concatenate(grads)
+    arrays["__upsample__"] = np.array(json.dumps(meta))
+
+
+def record_refusals(arrays: dict[str, np.ndarray]) -> None:
+    """What PyTorch does in the cases `cnncalc run` refuses: max-pool windows of padding only
+    that it accepts (padding <= kernel / 2), and batch statistics of one value per channel."""
+    pools = []
+    for size, kernel, stride, padding, dilation in ((1, 2, 1, 1, 2), (2, 2, 1, 1, 3),
+                                                    (3, 2, 1, 1, 4)):
+        y = F.max_pool1d(torch.zeros(1, 1, size), kernel, stride, padding, dilation)
+        pools.append({"size": size, "kernel": kernel, "stride": stride, "padding": padding,
+                      "dilation": dilation, "output": [str(v) for v in y.flatten().tolist()]})
+    norms = []
+    for shape, train, track in (([1, 3, 1, 1], True, True), ([1, 3, 1, 1], False, False),
+                                ([1, 3, 1, 1], False, True), ([2, 3, 1, 1], True, True),
+                                ([1, 3], True, True)):
+        module = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(
+            3, track_running_stats=track).train(train)
+        try:
+            module(torch.ones(shape))
+            error = None
+        except ValueError as refused:
+            error = str(refused)
+        norms.append({"shape": shape, "train": train, "track_running_stats": track,
+                      "error": error})
+    arrays["__refusals__"] = np.array(json.dumps({"maxpool": pools, "batchnorm": norms}))
+
+
+# The sizes tests/test_executor.py runs each example at (None: its own input size).
+EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
+                 "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32}
+
+
+def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:
+    """Every leaf module's output shape, in forward order, of the PyTorch model behind each
+    example (make_reference.py's model_zoo) at the size the executor's test runs it."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from make_reference import leaf_trace, model_zoo
+
+    models = {}
+    for name, (ctor, in_shape, _, _) in model_zoo().items():
+        size = EXAMPLE_SIZES[name]
+        shape = [in_shape[0], size, size] if size else list(in_shape)
+        torch.manual_seed(0)
+        layers, y = leaf_trace(ctor().eval(), torch.zeros(BATCH, *shape))
+        models[name] = {"input": shape, "size": size, "output_shape": list(y.shape[1:]),
+                        "layers": [{"name": r["name"], "type": r["type"],
+                                    "output_shape": r["output_shape"]} for r in layers]}
+    arrays["__examples__"] = np.array(json.dumps(models))
+
+
 def main() -> None:
     arrays: dict[str, np.ndarray] = {}
     meta = []
@@ -233,6 +379,9 @@ def main() -> None:
                      "inputs": len(case.merge_inputs or [case.input_shape]),
                      "keys": sorted(stored)})
     arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
+    record_upsample_grid(arrays)
+    record_example_shapes(arrays)
+    record_refusals(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)

@@ -1,7 +1,8 @@
 """Activations, element by element, and softmax and dropout (as in `layers.activation`)."""
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

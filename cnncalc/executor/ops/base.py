@@ -3,7 +3,8 @@ helpers more than one family uses (initialisation, per-channel views, separable 
 from __future__ import annotations
 
 import math
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
@@ -45,6 +46,11 @@ class Op:
     def workspace(self, batch: int) -> int:
         """Elements of the largest temporary this op allocates beyond its output."""
         return 0
+
+    def refusal(self, batch: int, train: bool) -> str | None:
+        """Why this op cannot give a defined result on its input at this batch and mode
+        (checked before anything is allocated), or None."""
+        return None
 
 
 class MergeOp(Op):
@@ -118,6 +124,11 @@ class SeparableOp(Op):
 
     def matrices(self, dtype: np.dtype) -> list[Array]:
         raise NotImplementedError
+
+    def workspace(self, batch: int) -> int:
+        """The matrices, one (out, in) per axis: the memory guard must see a huge one."""
+        return sum(o * n for o, n in zip(self.layer.output_shape()[1:],
+                                         self.layer.input_shape[1:]))
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.maps = self.matrices(x.dtype)

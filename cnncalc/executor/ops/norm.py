@@ -1,6 +1,7 @@
 """Normalisation: batch norm, and layer and group norm's per-sample statistics."""
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -49,6 +50,19 @@ class BatchNormOp(Op):
     @property
     def keeps_output(self) -> bool:  # type: ignore[override]
         return not self.layer.affine  # then the output is x_hat itself
+
+    def refusal(self, batch: int, train: bool) -> str | None:
+        """Batch statistics of one value per channel normalise every value to 0: PyTorch
+        refuses them ("Expected more than 1 value per channel when training")."""
+        spatial = self.layer.input_shape[1:]
+        values = batch * math.prod(spatial)
+        if values > 1 or not (train or not self.layer.track_running_stats):
+            return None
+        shape = "[" + ", ".join(str(n) for n in self.layer.input_shape) + "]"
+        return (f"batch statistics need more than one value per channel; batch {batch} of "
+                f"{shape} gives 1 and would output zeros (PyTorch refuses it: \"Expected "
+                f"more than 1 value per channel when training\"); use --batch 2 or more, "
+                f"or --eval")
 
     # Batch norm is memory-bound, so the code counts passes over the batch: the statistics
     # are a sum and a dot product per channel (no squared temporary), x_hat is kept as

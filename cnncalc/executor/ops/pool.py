@@ -22,6 +22,20 @@ from ..im2col import (
 from .base import Array, Op, SeparableOp, register, spatial_axes
 
 
+def padding_only_window(axes: tuple[Sliding, ...]) -> tuple[int, int] | None:
+    """The first (axis, window index) whose taps along that axis all miss the input, or
+    None. Tap t of window i sits at padded position i*s + t*d; the input spans [pb, pb + N).
+    A window of several axes reads an input pixel only if it does along every axis."""
+    for axis, a in enumerate(axes):
+        start = np.arange(a.out) * a.stride
+        # the first tap at or after the input's start, and whether it is before its end
+        first = np.maximum(-(-(a.pad_before - start) // a.dilation), 0)
+        hits = (first < a.kernel) & (start + first * a.dilation < a.pad_before + a.size)
+        if not hits.all():
+            return axis, int(np.argmin(hits))
+    return None
+
+
 def _tap_offsets(axes: tuple[Sliding, ...]) -> list[tuple[int, ...]]:
     return [tuple(int(i) for i in t) for t in np.ndindex(*(a.kernel for a in axes))]
 
@@ -43,11 +57,26 @@ class MaxPoolOp(Op):
         super().__init__(layer)
         self.axes = tuple(Sliding.of(w) for w in layer.windows())
         self.offsets = _tap_offsets(self.axes)
-        # windows are in order, so one wholly in padding exists only if the first ends
-        # before the input or the last starts after it
-        self.padding_only_windows = any(
-            a.dilation * (a.kernel - 1) < a.pad_before
-            or (a.out - 1) * a.stride >= a.pad_before + a.size for a in self.axes)
+
+    def refusal(self, batch: int, train: bool) -> str | None:
+        """A window whose taps all fall in padding has no defined maximum: PyTorch outputs
+        -inf there (e.g. kernel 2, dilation 2, padding 1 on length 1, which it accepts), and
+        the plain ceil rule keeps last windows that start past the input. Refused, naming
+        the window."""
+        found = padding_only_window(self.axes)
+        if found is None:
+            return None
+        axis, index = found
+        a = self.axes[axis]
+        taps = ", ".join(str(index * a.stride + t * a.dilation - a.pad_before)
+                         for t in range(min(a.kernel, 4))) + (", ..." if a.kernel > 4 else "")
+        where = f" along spatial axis {axis + 1}" if len(self.axes) > 1 else ""
+        past = index * a.stride >= a.pad_before + a.size
+        framework = ("PyTorch's ceil_mode and Caffe drop a window that starts past the input "
+                     "(framework: pytorch)" if past else "PyTorch outputs -inf there")
+        return (f"window {index}{where} reads only padding (its taps fall at {taps}; the "
+                f"input spans 0..{a.size - 1}), so its maximum is undefined ({framework}); "
+                f"change the padding, dilation or stride, or the rounding rule")
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
@@ -71,9 +100,6 @@ class MaxPoolOp(Op):
 
         parallel.split(channels, x.shape[1], xq.size)
         self.winner = winner
-        if self.padding_only_windows:
-            # a window wholly in padding (the plain ceil rule allows one) reads 0
-            np.copyto(best, 0, where=np.isneginf(best))
         return best
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
@@ -114,7 +140,11 @@ class AvgPoolOp(Op):
             start = np.arange(a.out) * a.stride
             end = start + a.kernel
             if self.layer.count_include_pad:
-                counts.append(np.minimum(end, a.pad_before + a.size + pad_after) - start)
+                # Caffe's pool_size: the window clipped to the padded input. A window that
+                # lies wholly past it (the ceil rule can keep one) reads nothing: it outputs
+                # its empty sum, 0, over 1 (Caffe would divide by zero or a negative size)
+                counts.append(np.maximum(
+                    np.minimum(end, a.pad_before + a.size + pad_after) - start, 1))
             else:
                 counts.append(np.maximum(np.minimum(end, a.pad_before + a.size)
                                          - np.maximum(start, a.pad_before), 1))

@@ -42,39 +42,23 @@ class ZeroPadOp(Op):
 
 @register("upsample")
 class UpsampleOp(SeparableOp):
-    """PyTorch's nn.Upsample: nearest takes floor(dst * scale), linear modes interpolate
-    between two taps per axis (align_corners or half-pixel centers); scale is 1/scale_factor
-    when one was given, else in/out."""
+    """PyTorch's nn.Upsample as one (out, in) matrix per axis, built from the layer's
+    sampling rule (`Upsample.sampling`, the one place it is written), in the run's precision.
+    The matrices are built once per dtype: forward and backward only multiply."""
 
     def matrices(self, dtype: np.dtype) -> list[Array]:
-        layer = self.layer
+        cached = getattr(self, "_maps", None)
+        if cached is not None and cached[0].dtype == dtype:
+            return cached
+        precision = "float32" if np.dtype(dtype) == np.float32 else "float64"
         maps = []
-        for axis, (size, out) in enumerate(zip(layer.input_shape[1:], layer.size)):
-            given = layer.scale[axis] if layer.scale else None
-            m = np.zeros((out, size))
-            dst = np.arange(out)
-            if layer.mode == "nearest":
-                if out == size:
-                    src = dst
-                elif out == 2 * size:
-                    src = dst // 2
-                else:  # PyTorch computes this scale in float32
-                    scale = np.float32(1.0 / given) if given else np.float32(size) / np.float32(
-                        out)
-                    src = np.minimum(np.floor(dst.astype(np.float32) * scale).astype(int),
-                                     size - 1)
-                m[dst, src] = 1.0
-            else:
-                if layer.align_corners:
-                    scale = (size - 1) / (out - 1) if out > 1 else 0.0
-                    src = dst * scale
-                else:
-                    scale = 1.0 / given if given else size / out
-                    src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
-                low = np.floor(src).astype(int)
-                high = np.minimum(low + 1, size - 1)
-                frac = src - low
-                np.add.at(m, (dst, low), 1 - frac)
-                np.add.at(m, (dst, high), frac)
+        for axis, size in enumerate(self.layer.input_shape[1:]):
+            rule = self.layer.sampling(axis)
+            first, second, weight = (np.asarray(v) for v in rule.table(precision))
+            m = np.zeros((rule.out, size))
+            rows = np.arange(rule.out)
+            np.add.at(m, (rows, first), 1 - weight)
+            np.add.at(m, (rows, second), weight)
             maps.append(m.astype(dtype))
+        self._maps = maps
         return maps
