@@ -284,7 +284,7 @@ def test_the_memory_guard_refuses_resnet50_at_batch_512_fast_without_allocating(
     assert result.exit_code == 2
     assert "would need about" in result.stderr and "GiB" in result.stderr
     assert "--batch" in result.stderr and "--input-size" in result.stderr
-    assert elapsed < 5 and peak < 50 * 2 ** 20
+    assert peak < 50 * 2 ** 20  # refused before anything the size of the batch was made
 
 
 def test_the_estimate_bounds_the_measured_peak() -> None:
@@ -518,11 +518,13 @@ def test_memory_sizes_may_have_an_exponent(text: str, count: int) -> None:
 
 
 def test_a_huge_input_size_is_refused_by_the_memory_guard_before_any_op_is_made() -> None:
-    start = time.perf_counter()
+    tracemalloc.start()
     result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "lenet5.yaml"),
                                        "--input-size", str(2 ** 24)])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     assert result.exit_code == 2 and "would need about" in result.stderr
-    assert time.perf_counter() - start < 5
+    assert peak < 64 * 2 ** 20  # refused before the arrays (terabytes) were made
 
 
 NAN_SPEC = """\

@@ -5,9 +5,13 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..receptive import Field
 from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 
 @register
@@ -78,11 +82,6 @@ class ZeroPad(Layer):
 
 _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
-# The receptive field repeats after `period` outputs; a ratio whose period would be longer
-# is rounded to the nearest fraction with at most this denominator (off by at most a pixel
-# at a few positions, and only for ratios no real net uses), so the work stays bounded.
-RF_PERIOD_LIMIT = 1024
-
 
 def _f32(value: float) -> float:
     """`value` rounded to the nearest float32. An operation on float32 operands done in
@@ -139,6 +138,25 @@ class Sampling:
         if self.mode == "linear" and self.align_corners:
             return real((n - 1) / (m - 1)) if m > 1 else 0.0
         return real(1.0 / self.scale) if self.scale else real(n / m)
+
+    def exact_ratio(self) -> Fraction:
+        """The ratio the rule means, as a fraction: N/M, (N-1)/(M-1) with align_corners,
+        or 1/scale with the scale as written (1.1 is 11/10). `ratio()` is its float32
+        rounding, which the executor multiplies by. The receptive field repeats after the
+        exact ratio's denominator: it unrolls that many outputs of `reads`, or takes the
+        closed form when that is more than the receptive module's PERIOD_CAP."""
+        from fractions import Fraction
+
+        if self.copies:
+            return Fraction(1)
+        n, m = self.size, self.out
+        if self.shortcuts and m == 2 * n:
+            return Fraction(1, 2)
+        if self.mode == "linear" and self.align_corners:
+            return Fraction(n - 1, m - 1) if m > 1 else Fraction(0)
+        if self.scale:
+            return 1 / Fraction(repr(float(self.scale)))
+        return Fraction(n, m)
 
     def source(self, j: int, precision: str = "float32", edges: bool = True
                ) -> tuple[int, int, float]:
@@ -260,15 +278,24 @@ class Upsample(Layer):
     def receptive_field(self, field: Field) -> Field:
         from fractions import Fraction
 
+        from .. import receptive
+
         result = []
         for axis, f in enumerate(field):
             rule = self.sampling(axis)
             if rule.copies:
                 result.append(f)
                 continue
+            ratio = rule.exact_ratio()
+            if ratio.denominator > receptive.PERIOD_CAP:
+                # too long a period to unroll: the closed forms of the exact ratio
+                if rule.mode == "nearest":
+                    result.append(f.through_nearest(1 / ratio))
+                else:
+                    offset = Fraction(0) if rule.align_corners else (ratio - 1) / 2
+                    result.append(f.through_linear(ratio, offset))
+                continue
             # output j + period reads what output j reads, `step` inputs on
-            ratio = max(Fraction(rule.ratio()).limit_denominator(RF_PERIOD_LIMIT),
-                        Fraction(1, RF_PERIOD_LIMIT))  # a huge scale: the coarsest period
             period, step = ratio.denominator, ratio.numerator
             first = [rule.reads(j) for j in range(period)]
 
