@@ -64,8 +64,11 @@ class Problems:
             raise SpecError(shown)
 
     def raise_if_any(self) -> None:
+        """Every problem found, in the order of the file."""
         if self.found:
-            raise SpecError(list(self.found))
+            raise SpecError(sorted(self.found, key=lambda p: (p.location.file,
+                                                               p.location.line,
+                                                               p.location.column)))
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

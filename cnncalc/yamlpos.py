@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, SpecError, yaml_form
+from .errors import Location, SpecError, show, yaml_form
 from .limits import MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 try:  # the C parser is several times faster; fall back where libyaml is missing
@@ -63,6 +63,7 @@ class Sequence(list):
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _MERGE = "tag:yaml.org,2002:merge"
+_FLOAT = "tag:yaml.org,2002:float"
 _PLAIN_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _VALUE_TYPES = (str, int, float, bool, type(None))
 _LARGEST_INT = 2**63
@@ -90,11 +91,13 @@ def _scalar(loader: Any, event: Any, file: str) -> Any:
     construct = loader.yaml_constructors.get(tag)
     if construct is None:
         raise SpecError.at(where, f"unknown YAML tag '{_short_tag(tag)}'")
+    if tag in (_INT, _FLOAT) and len(value) > 100:  # past Python's digit limit, too
+        raise SpecError.at(where, "this number is too long: no spec value has 100 digits")
     node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
     try:
         result = construct(loader, node)
     except Exception:  # noqa: BLE001 - PyYAML's constructors raise ValueError, KeyError...
-        raise SpecError.at(where, f"{yaml_form(value)} is not a valid "
+        raise SpecError.at(where, f"{show(value)} is not a valid "
                                   f"{_short_tag(tag)} value") from None
     if not isinstance(result, _VALUE_TYPES):
         what = {"bytes": "binary data", "date": "a date", "datetime": "a date and time"}.get(
@@ -105,7 +108,7 @@ def _scalar(loader: Any, event: Any, file: str) -> Any:
             abs(result) >= _LARGEST_INT:
         raise SpecError.at(where, "this number is too large: no spec value reaches 2**63")
     if isinstance(result, float) and not math.isfinite(result):
-        raise SpecError.at(where, f"{yaml_form(value)} is not a finite number")
+        raise SpecError.at(where, f"{show(value)} is not a finite number")
     return result
 
 
