@@ -64,8 +64,12 @@ def load_file(path: str | Path) -> NetSpec:
     """
     from .files import STDIN, read_text
 
-    text = read_text(path, "spec")
-    return parse(text, "<stdin>" if str(path) == STDIN else str(path))
+    file = "<stdin>" if str(path) == STDIN else str(path)
+    try:
+        text = read_text(path, "spec")
+    except SpecError as error:
+        raise SpecError.at(Location(file, 1, 1), error.problems[0].message) from None
+    return parse(text, file)
 
 
 def parse(text: str, file: str = "<spec>", line_offset: int = 0) -> NetSpec:
