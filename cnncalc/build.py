@@ -156,6 +156,7 @@ class _Builder:
         self.max_layers = max_layers
         self.built = 0  # layers (and merges) built so far
         self.problems = Problems(limits.MAX_PROBLEMS)
+        self.known_kinds = set(LAYERS) | set(spec.blocks) | set(STRUCTURES)
         self.block_stack: list[str] = []
         # id(entry) -> (entry, holds a $ value?); the entry is kept so its id stays its own
         self.parametric: dict[int, tuple[Any, bool]] = {}
@@ -188,7 +189,7 @@ class _Builder:
               inherited: _Inherited) -> tuple[list[Step], Shape | None]:
         if inherited.env and self.has_parameters(item):
             item = substitute(item, dict(inherited.env), location)
-        kind, args, meta = _split(item, location, self.known_kinds())
+        kind, args, meta = _split(item, location, self.known_kinds)
         if meta and "when" in meta:  # a conditional entry, e.g. a projection shortcut
             when = meta["when"]
             if not isinstance(when, bool):
@@ -212,10 +213,10 @@ class _Builder:
         name = meta.get("name") if meta else None
         if name is not None and (not isinstance(name, str) or not name):
             raise SpecError.at(meta.where("name"), f"'name' must be text; found {show(name)}")
-        _expect(meta, location)
         if shape is not None:
             self.reserve(repeat * self.fewest(kind, args), location)
         else:
+            _expect(meta, location)  # built layers check it; here nothing else would
             repeat = 1  # checking only: one copy says all a copy can say without shapes
         steps: list[Step] = []
         for copy in range(repeat):
@@ -223,9 +224,6 @@ class _Builder:
             new, shape = self.one(kind, args, meta, location, shape, scope, inner, own)
             steps.extend(new)
         return steps, shape
-
-    def known_kinds(self) -> set[str]:
-        return set(LAYERS) | set(self.spec.blocks) | set(STRUCTURES)
 
     def reserve(self, layers: int, location: Location) -> None:
         """Refuse an entry whose expansion would pass the layer cap, before expanding it."""

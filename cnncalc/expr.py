@@ -127,24 +127,36 @@ def _plus(value: Any) -> Any:
     return value
 
 
+_TABLES: list[Any] = []  # the operator tables, made on the first expression
+_TREES: dict[str, Any] = {}  # text -> parsed tree: a block's expressions recur per instance
+
+
+def _tables() -> Any:
+    if not _TABLES:
+        import ast
+
+        binary: dict[type, Callable[[Any, Any], Any]] = {
+            ast.Add: _arithmetic("+", operator.add), ast.Sub: _arithmetic("-", operator.sub),
+            ast.Mult: _arithmetic("*", operator.mul),
+            ast.Div: _arithmetic("/", operator.truediv),
+            ast.FloorDiv: _arithmetic("//", operator.floordiv),
+            ast.Mod: _arithmetic("%", operator.mod), ast.Pow: _power}
+        unary: dict[type, Callable[[Any], Any]] = {ast.USub: _negate, ast.UAdd: _plus,
+                                                   ast.Not: operator.not_}
+        compare: dict[type, Callable[[Any, Any], bool]] = {
+            ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: _ordering("<", operator.lt),
+            ast.LtE: _ordering("<=", operator.le), ast.Gt: _ordering(">", operator.gt),
+            ast.GtE: _ordering(">=", operator.ge)}
+        _TABLES.extend((ast, binary, unary, compare))
+    return _TABLES
+
+
 def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
     """The value of an arithmetic (or comparison) expression over the names in `env`.
 
     Integral results come back as int, so `${in_channels / 2}` can be a channel count.
     """
-    import ast  # only specs with ${...} pay for it
-
-    binary: dict[type, Callable[[Any, Any], Any]] = {
-        ast.Add: _arithmetic("+", operator.add), ast.Sub: _arithmetic("-", operator.sub),
-        ast.Mult: _arithmetic("*", operator.mul), ast.Div: _arithmetic("/", operator.truediv),
-        ast.FloorDiv: _arithmetic("//", operator.floordiv),
-        ast.Mod: _arithmetic("%", operator.mod), ast.Pow: _power}
-    unary: dict[type, Callable[[Any], Any]] = {ast.USub: _negate, ast.UAdd: _plus,
-                                               ast.Not: operator.not_}
-    compare: dict[type, Callable[[Any, Any], bool]] = {
-        ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: _ordering("<", operator.lt),
-        ast.LtE: _ordering("<=", operator.le), ast.Gt: _ordering(">", operator.gt),
-        ast.GtE: _ordering(">=", operator.ge)}
+    ast, binary, unary, compare = _tables()  # only specs with ${...} import ast
 
     def fail(message: str) -> SpecError:
         return SpecError.at(location, f"in expression {show(text)}: {message}")
@@ -189,10 +201,14 @@ def evaluate(text: str, env: dict[str, Any], location: Location) -> Any:
 
     if len(text) > MAX_EXPRESSION_CHARS:
         raise fail(f"longer than {MAX_EXPRESSION_CHARS} characters")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise fail("not an arithmetic expression") from None
+    tree = _TREES.get(text)
+    if tree is None:
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            raise fail("not an arithmetic expression") from None
+        if len(_TREES) < 10_000:
+            _TREES[text] = tree
     try:
         value = walk(tree, 0)
     except _Refused as err:

@@ -11,7 +11,6 @@ alias bomb stops at `MAX_YAML_VALUES`, and nesting stops at `MAX_YAML_DEPTH`.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import yaml
@@ -270,26 +269,26 @@ def load(text: str, file: str) -> Any:
     return root
 
 
-_ITEM = re.compile(r"^(\s*)-\s+([A-Za-z_][\w.]*)\s*(#.*)?$")
-_KEY = re.compile(r"^(\s*)([A-Za-z_]\w*):(\s|$)")
-_UNQUOTED_EXPRESSION = re.compile(r"(^|[\s\[{,:])\$\{")
-
-
 def _hint(text: str, err: Any) -> str:
     """A likely cause of a syntax error, for the mistakes people make most."""
+    import re  # only a spec with a syntax error pays for the patterns
+
+    item_pattern = re.compile(r"^(\s*)-\s+([A-Za-z_][\w.]*)\s*(#.*)?$")
+    key_pattern = re.compile(r"^(\s*)([A-Za-z_]\w*):(\s|$)")
+    unquoted_expression = re.compile(r"(^|[\s\[{,:])\$\{")
     lines = text.splitlines()
     marks = [m for m in (err.problem_mark, err.context_mark) if m is not None]
     for mark in marks:
         line = lines[mark.line] if mark.line < len(lines) else ""
-        if _UNQUOTED_EXPRESSION.search(line):
+        if unquoted_expression.search(line):
             return ("; hint: inside [...] or {...} an expression must be quoted: "
                     "'${...}' (in quotes)")
     for mark in marks:
         number = mark.line
-        key = _KEY.match(lines[number]) if number < len(lines) else None
+        key = key_pattern.match(lines[number]) if number < len(lines) else None
         previous = next((lines[i] for i in range(number - 1, -1, -1) if lines[i].strip()),
                         "")
-        item = _ITEM.match(previous)
+        item = item_pattern.match(previous)
         if key and item:
             kind, name = item.group(2), key.group(2)
             return (f"; hint: '- {kind}' is a list item of plain text, so '{name}:' below "
