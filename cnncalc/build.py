@@ -155,6 +155,7 @@ class _Builder:
         self.spec = spec
         self.max_layers = max_layers
         self.built = 0  # layers (and merges) built so far
+        self.visited = 0  # entries read so far, built or not
         self.problems = Problems(limits.MAX_PROBLEMS)
         self.known_kinds = set(LAYERS) | set(spec.blocks) | set(STRUCTURES)
         self.block_stack: list[str] = []
@@ -187,6 +188,7 @@ class _Builder:
 
     def entry(self, item: Any, location: Location, shape: Shape | None, scope: _Scope,
               inherited: _Inherited) -> tuple[list[Step], Shape | None]:
+        self.visit(1, location)
         if inherited.env and self.has_parameters(item):
             item = substitute(item, dict(inherited.env), location)
         kind, args, meta = _split(item, location, self.known_kinds)
@@ -215,6 +217,10 @@ class _Builder:
             raise SpecError.at(meta.where("name"), f"'name' must be text; found {show(name)}")
         if shape is not None:
             self.reserve(repeat * self.fewest(kind, args), location)
+            if repeat > 1 and kind in self.spec.blocks:  # each copy reads every entry
+                entries = repeat * len(self.spec.blocks[kind].layers)
+                if self.visited + entries > 4 * self.max_layers:
+                    self.visit(entries, location)  # refuses before expanding
         else:
             _expect(meta, location)  # built layers check it; here nothing else would
             repeat = 1  # checking only: one copy says all a copy can say without shapes
@@ -223,16 +229,29 @@ class _Builder:
             own = name if repeat == 1 or name is None else f"{name}.{copy}"
             new, shape = self.one(kind, args, meta, location, shape, scope, inner, own)
             steps.extend(new)
+            if shape is None:  # a copy failed: the next would fail alike, so stop here
+                break
         return steps, shape
 
     def reserve(self, layers: int, location: Location) -> None:
         """Refuse an entry whose expansion would pass the layer cap, before expanding it."""
         if self.built + layers > self.max_layers:
-            many = f"more than {self.max_layers:,}" if layers > self.max_layers else \
-                f"{layers:,} more after the {self.built:,} before it"
-            raise SpecError.at(location, f"this entry expands to {many} layers; the limit is "
+            many = f"more than {self.max_layers:,} layers" if layers > self.max_layers else \
+                f"{layers:,} more layers after the {self.built:,} before it"
+            raise SpecError.at(location, f"this entry expands to {many}; the limit is "
                                          f"{self.max_layers:,} (raise it with --max-layers "
                                          f"or {limits.LAYERS_ENV})")
+
+    def visit(self, entries: int, location: Location) -> None:
+        """Entries under 'when: false' build nothing, yet a repeat of them is still work:
+        at most four entries per allowed layer are read."""
+        self.visited += entries
+        if self.visited > 4 * self.max_layers:
+            raise SpecError.at(location, f"this spec expands to more than "
+                                         f"{4 * self.max_layers:,} entries (blocks, repeats "
+                                         f"and conditions); the limit is four times the "
+                                         f"layer limit (raise it with --max-layers or "
+                                         f"{limits.LAYERS_ENV})")
 
     def count(self, location: Location) -> None:
         self.built += 1

@@ -9,7 +9,7 @@ import os
 
 MAX_YAML_VALUES = 10**6   # values after aliases are expanded (a "billion laughs" stops here)
 MAX_YAML_DEPTH = 200      # nesting of YAML lists and mappings
-MAX_LAYERS = 10**6        # expanded layers; CNNCALC_MAX_LAYERS or --max-layers raise it
+MAX_LAYERS = 10**5        # expanded layers (~3 s, ~130 MB at the cap); --max-layers raises it
 MAX_BLOCK_DEPTH = 100     # blocks inside blocks inside branches...
 MAX_AXIS = 2**31          # any size along one axis, channel count or layer argument
 MAX_ELEMENTS = 2**40      # elements of one tensor (one sample)

@@ -53,14 +53,20 @@ BOUNDED = [  # (spec, where, message): 'where' is ':LINE:COL:' or ':LINE:'
     pytest.param(alias_bomb(), ":", "expands (through aliases) to more than 1,000,000 values",
                  id="alias-bomb"),
     pytest.param(HEAD + "layers:\n  - relu:\n    repeat: 1000000000\n", ":3:5:",
-                 "expands to more than 1,000,000 layers", id="huge-repeat"),
+                 "expands to more than 100,000 layers", id="huge-repeat"),
     pytest.param(HEAD + "blocks:\n  a: {layers: [{relu: {}, repeat: 1000}]}\n"
                  "  b: {layers: [{a: {}, repeat: 1000}]}\n"
                  "  c: {layers: [{b: {}, repeat: 1000}]}\nlayers:\n  - c\n", ":7:5:",
-                 "expands to more than 1,000,000 layers", id="nested-blocks-multiply"),
+                 "expands to more than 100,000 layers", id="nested-blocks-multiply"),
     pytest.param(HEAD + "blocks:\n  a: {params: {n: 1}, layers: [{relu: {}, repeat: $n}]}\n"
-                 "layers:\n  - a: {n: 1000000000}\n", ":3:", "more than 1,000,000 layers",
+                 "layers:\n  - a: {n: 1000000000}\n", ":3:", "more than 100,000 layers",
                  id="repeat-from-a-parameter"),
+    pytest.param(HEAD + "blocks:\n  z: {layers: [{relu: {}, when: false}]}\n"
+                 "layers:\n  - z:\n    repeat: 1000000000\n", ":5:5:",
+                 "more than 400,000 entries", id="repeat-of-nothing"),
+    pytest.param(HEAD + "blocks:\n  a: {layers: [{conv: {filters: 8, kernel: 40}, "
+                 "when: true}]}\nlayers:\n  - a:\n    repeat: 300000\n", ":3:",
+                 "the output would be empty", id="repeat-of-a-failing-copy"),
     pytest.param(HEAD + "layers: " + "[" * 100000 + "]" * 100000 + "\n", ":2:",
                  "nesting deeper than 200 levels", id="deep-flow-nesting"),
     pytest.param(HEAD + "layers:\n" + "- " * 100000 + "relu\n", ":3:",
