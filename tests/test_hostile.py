@@ -240,6 +240,14 @@ def test_three_independent_mistakes_give_three_lines(write_spec):
     assert "'name' must be text" in lines[2]
 
 
+def test_every_unknown_argument_of_a_layer_is_reported(write_spec):
+    path = write_spec(HEAD + "layers:\n  - conv: {filters: 8, kernel: 3, strid: 2, pading: 1}\n")
+    lines = [line[len(path):] for line in problems(path)]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(":3:35:") and "did you mean 'stride'" in lines[0]
+    assert lines[1].startswith(":3:45:") and "did you mean 'padding'" in lines[1]
+
+
 def test_a_failed_shape_does_not_cascade(write_spec):
     # the conv fails; the layers after it would all be wrong against a guessed shape
     path = write_spec(HEAD + "layers:\n  - conv: {filters: 8, kernel: 40}\n"

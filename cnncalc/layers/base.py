@@ -165,15 +165,19 @@ class Args:
         return parse_padding(value, ndim, lambda msg: self.fail(key, msg)), "explicit"
 
     def finish(self, known: tuple[str, ...]) -> None:
-        """Refuse keys this kind does not take, naming the ones it does."""
+        """Refuse keys this kind does not take, naming the ones it does (every one)."""
+        problems = []
         for key in self.mapping:
             if key not in self.used and key not in known:
                 accepted = sorted(set(known) | self.asked)
                 close = close_matches(key, accepted)
                 hint = f"did you mean '{close[0]}'?" if close else \
                     f"expected {', '.join(accepted) or 'no arguments'}"
-                raise SpecError.at(self.mapping.where_key(key),
-                                   f"{self.ctx.label}: unknown argument '{key}'; {hint}")
+                problems.extend(SpecError.at(self.mapping.where_key(key),
+                                             f"{self.ctx.label}: unknown argument '{key}'; "
+                                             f"{hint}").problems)
+        if problems:
+            raise SpecError(problems)
 
 
 def parse_padding(value: Any, ndim: int,
