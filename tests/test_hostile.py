@@ -400,3 +400,13 @@ def test_recursion_error_is_a_clear_line(write_spec, monkeypatch):
     result = CliRunner().invoke(main, ["shapes", write_spec(HEAD + "layers: [relu]\n")])
     assert result.exit_code == 2
     assert result.stderr.startswith("cnncalc: the spec nests too deeply to analyse")
+
+
+def test_aliases_share_one_value_and_merge_keys_yield_to_written_ones(write_spec):
+    # YAML's rule: keys written beside '<<' win over the merged ones
+    text = ("input: [3, 8, 8]\nblocks:\n  base: {layers: [{conv: &c {filters: 8, kernel: 3}}]}"
+            "\nlayers:\n  - conv: *c\n  - conv: {<<: *c, kernel: 1}\n")
+    result = run(["shapes", "--format", "csv", write_spec(text)])
+    assert result.exit_code == 0, result.output
+    assert "[8, 6, 6]" in result.stdout  # 3x3 then 1x1: 8 -> 6 -> 6
+    assert "[8, 4, 4]" not in result.stdout  # not 3x3 twice
