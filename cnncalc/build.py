@@ -7,13 +7,15 @@ gets a stable name: its own, or kind + counter within its block instance (`conv3
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-from .errors import Location, SpecError, close_matches
+from . import limits
+from .errors import Location, Problems, SpecError, close_matches, show
 from .expr import substitute
 from .geometry import ROUNDINGS
-from .layers import LAYERS, MERGES, Args, BuildContext, Layer, Merge, Shape, shape_str
+from .layers import LAYERS, MERGES, Args, BuildContext, Layer, Merge, Shape, numel, shape_str
 from .spec import BlockDef, NetSpec
 from .yamlpos import Mapping, Sequence
 
@@ -54,7 +56,7 @@ class Parallel:
         return self.merge.output_shape
 
 
-Step = Union[Node, Parallel]
+Step = Node | Parallel
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -132,20 +134,35 @@ class _Inherited:
     env: tuple[tuple[str, Any], ...] = ()
 
 
-def build(spec: NetSpec) -> Network:
-    """Walk the spec from its input: expand blocks and repeats, build and name every layer."""
-    builder = _Builder(spec)
+def build(spec: NetSpec, max_layers: int | None = None) -> Network:
+    """Walk the spec from its input: expand blocks and repeats, build and name every layer.
+
+    Raises SpecError with every problem found (up to `MAX_PROBLEMS`): after an entry fails,
+    its output shape is unknown, so later entries are checked only for what does not depend
+    on it (kinds, argument mappings, entry keys, block parameters). At most `max_layers`
+    layers are built (default `limits.max_layers()`); the count of an entry is estimated
+    before it is expanded, so `repeat: 1000000000` fails at once.
+    """
+    builder = _Builder(spec, limits.max_layers() if max_layers is None else max_layers)
     steps, _ = builder.sequence(spec.layers, spec.input_shape, _Scope(), _Inherited(
         rounding=spec.rounding))
+    builder.problems.raise_if_any()
     return Network(spec, tuple(steps))
 
 
 class _Builder:
-    def __init__(self, spec: NetSpec):
+    def __init__(self, spec: NetSpec, max_layers: int):
         self.spec = spec
+        self.max_layers = max_layers
+        self.built = 0  # layers (and merges) built so far
+        self.visited = 0  # entries read so far, built or not
+        self.problems = Problems(limits.MAX_PROBLEMS)
+        self.known_kinds = set(LAYERS) | set(spec.blocks) | set(STRUCTURES)
         self.block_stack: list[str] = []
         # id(entry) -> (entry, holds a $ value?); the entry is kept so its id stays its own
         self.parametric: dict[int, tuple[Any, bool]] = {}
+        # id(list of entries) or block name -> (the list, fewest layers it expands to)
+        self.smallest: dict[Any, tuple[Any, int]] = {}
 
     def has_parameters(self, item: Any) -> bool:
         """Whether an entry holds `$name` or `${...}` anywhere; known once per entry, as a
@@ -155,31 +172,40 @@ class _Builder:
             self.parametric[key] = (item, _mentions_parameter(item))
         return self.parametric[key][1]
 
-    def sequence(self, items: Sequence, shape: Shape, scope: _Scope,
-                 inherited: _Inherited) -> tuple[list[Step], Shape]:
+    def sequence(self, items: Sequence, shape: Shape | None, scope: _Scope,
+                 inherited: _Inherited) -> tuple[list[Step], Shape | None]:
+        """The entries in order; `shape` None = unknown (an earlier entry failed)."""
         steps: list[Step] = []
         for index, item in enumerate(items):
-            new, shape = self.entry(item, items.where(index), shape, scope, inherited)
+            try:
+                new, shape = self.entry(item, items.where(index), shape, scope, inherited)
+            except SpecError as error:
+                self.problems.add(error)
+                shape = None
+                continue
             steps.extend(new)
         return steps, shape
 
-    def entry(self, item: Any, location: Location, shape: Shape, scope: _Scope,
-              inherited: _Inherited) -> tuple[list[Step], Shape]:
+    def entry(self, item: Any, location: Location, shape: Shape | None, scope: _Scope,
+              inherited: _Inherited) -> tuple[list[Step], Shape | None]:
+        self.visit(1, location)
         if inherited.env and self.has_parameters(item):
             item = substitute(item, dict(inherited.env), location)
-        kind, args, meta = _split(item, location)
+        kind, args, meta = _split(item, location, self.known_kinds)
         if meta and "when" in meta:  # a conditional entry, e.g. a projection shortcut
             when = meta["when"]
             if not isinstance(when, bool):
                 raise SpecError.at(meta.where("when"), f"'when' must be true or false (or an "
-                                                       f"expression giving one); found {when!r}")
+                                                       f"expression giving one); found "
+                                                       f"{show(when)}")
             if not when:
                 return [], shape
         repeat = _meta_int(meta, "repeat", 1, location)
         rounding = meta.get("rounding", inherited.rounding) if meta else inherited.rounding
-        if rounding is not None and rounding not in ROUNDINGS:
+        if rounding is not None and (not isinstance(rounding, str) or
+                                     rounding not in ROUNDINGS):
             raise SpecError.at(meta.where("rounding"), f"'rounding' must be ceil or floor; "
-                                                       f"found {rounding!r}")
+                                                       f"found {show(rounding)}")
         trainable = meta.get("trainable", True) if meta else True
         if not isinstance(trainable, bool):
             raise SpecError.at(meta.where("trainable"), "'trainable' must be true or false")
@@ -188,17 +214,88 @@ class _Builder:
                            inherited.depth, inherited.env)
         name = meta.get("name") if meta else None
         if name is not None and (not isinstance(name, str) or not name):
-            raise SpecError.at(meta.where("name"), f"'name' must be text; found {name!r}")
+            raise SpecError.at(meta.where("name"), f"'name' must be text; found {show(name)}")
+        if shape is not None:
+            self.reserve(repeat * self.fewest(kind, args), location)
+            if repeat > 1 and kind in self.spec.blocks:  # each copy reads every entry
+                entries = repeat * len(self.spec.blocks[kind].layers)
+                if self.visited + entries > 4 * self.max_layers:
+                    self.visit(entries, location)  # refuses before expanding
+        else:
+            _expect(meta, location)  # built layers check it; here nothing else would
+            repeat = 1  # checking only: one copy says all a copy can say without shapes
         steps: list[Step] = []
         for copy in range(repeat):
             own = name if repeat == 1 or name is None else f"{name}.{copy}"
             new, shape = self.one(kind, args, meta, location, shape, scope, inner, own)
             steps.extend(new)
+            if shape is None:  # a copy failed: the next would fail alike, so stop here
+                break
         return steps, shape
 
-    def one(self, kind: str, args: Any, meta: Mapping, location: Location, shape: Shape,
-            scope: _Scope, inherited: _Inherited, name: str | None
-            ) -> tuple[list[Step], Shape]:
+    def reserve(self, layers: int, location: Location) -> None:
+        """Refuse an entry whose expansion would pass the layer cap, before expanding it."""
+        if self.built + layers > self.max_layers:
+            many = f"more than {self.max_layers:,} layers" if layers > self.max_layers else \
+                f"{layers:,} more layers after the {self.built:,} before it"
+            raise SpecError.at(location, f"this entry expands to {many}; the limit is "
+                                         f"{self.max_layers:,} (raise it with --max-layers "
+                                         f"or {limits.LAYERS_ENV})")
+
+    def visit(self, entries: int, location: Location) -> None:
+        """Entries under 'when: false' build nothing, yet a repeat of them is still work:
+        at most four entries per allowed layer are read."""
+        self.visited += entries
+        if self.visited > 4 * self.max_layers:
+            raise SpecError.at(location, f"this spec expands to more than "
+                                         f"{4 * self.max_layers:,} entries (blocks, repeats "
+                                         f"and conditions); the limit is four times the "
+                                         f"layer limit (raise it with --max-layers or "
+                                         f"{limits.LAYERS_ENV})")
+
+    def count(self, location: Location) -> None:
+        self.built += 1
+        self.reserve(0, location)
+
+    def fewest(self, kind: str, args: Any) -> int:
+        """The fewest layers one copy of an entry expands to (entries under 'when' and
+        repeats given by parameters count as none and once), saturating past the cap."""
+        cap = self.max_layers + 1
+        if kind in self.spec.blocks:
+            block = self.spec.blocks[kind]
+            if block.name not in self.smallest:
+                self.smallest[block.name] = (block, 0)  # a block inside itself adds nothing
+                self.smallest[block.name] = (block, self.fewest_in(block.layers))
+            return self.smallest[block.name][1]
+        if kind == "residual" and isinstance(args, Mapping):
+            return min(cap, 1 + sum(self.fewest_in(args.get(key)) for key in
+                                    ("main", "shortcut")))
+        if kind == "branches" and isinstance(args, Sequence):
+            return min(cap, 1 + sum(self.fewest_in(path) for path in args))
+        return 1 if kind in LAYERS or kind in STRUCTURES else 0
+
+    def fewest_in(self, items: Any) -> int:
+        if not isinstance(items, Sequence):
+            return 0
+        if id(items) not in self.smallest:
+            self.smallest[id(items)] = (items, 0)
+            total = 0
+            for item in items:
+                if isinstance(item, str):
+                    total += self.fewest(item, None)
+                elif isinstance(item, Mapping) and "when" not in item:
+                    kinds = [k for k in item if k not in META_KEYS and k != "merge"]
+                    repeat = item.get("repeat", 1)
+                    if len(kinds) == 1:
+                        repeat = repeat if _is_int(repeat) and repeat >= 1 else 1
+                        total += repeat * self.fewest(kinds[0], item[kinds[0]])
+                total = min(total, self.max_layers + 1)
+            self.smallest[id(items)] = (items, total)
+        return self.smallest[id(items)][1]
+
+    def one(self, kind: str, args: Any, meta: Mapping, location: Location,
+            shape: Shape | None, scope: _Scope, inherited: _Inherited, name: str | None
+            ) -> tuple[list[Step], Shape | None]:
         if kind in STRUCTURES:
             return self.parallel(kind, args, meta, location, shape, scope, inherited, name)
         if kind in self.spec.blocks:
@@ -210,20 +307,32 @@ class _Builder:
         full = scope.name(name, cls.kind, location)
         if args is not None and not isinstance(args, Mapping):
             raise SpecError.at(location, f"{cls.kind} '{full}': arguments must be a mapping "
-                                         f"like {{kernel: 3}}; found {args!r}")
-        ctx = BuildContext(self.spec.framework, inherited.rounding, kind,
-                           f"{cls.kind} '{full}'", location)
-        layer = cls.build(Args(args, ctx), shape)
+                                         f"like {{kernel: 3}}; found {show(args)}")
+        if shape is None:
+            return [], None
+        self.count(location)
+        label = f"{cls.kind} '{full}'"
+        ctx = BuildContext(self.spec.framework, inherited.rounding, kind, label, location)
+        try:
+            layer = cls.build(Args(args, ctx), shape)
+            out = layer.output_shape()
+        except (OverflowError, ValueError):  # sizes beyond what arithmetic can hold
+            raise SpecError.at(location, f"{label}: its sizes are too large to "
+                                         f"compute") from None
+        _check_size(out, location, label)
         node = Node(full, layer, location, _expect(meta, location), inherited.trainable,
                     inherited.lint_ignore, inherited.depth)
-        return [node], layer.output_shape()
+        return [node], out
 
-    def block(self, block: BlockDef, args: Any, location: Location, shape: Shape,
+    def block(self, block: BlockDef, args: Any, location: Location, shape: Shape | None,
               scope: _Scope, inherited: _Inherited, name: str | None
-              ) -> tuple[list[Step], Shape]:
+              ) -> tuple[list[Step], Shape | None]:
         if block.name in self.block_stack:
             raise SpecError.at(location, f"block '{block.name}' uses itself "
                                          f"({' -> '.join(self.block_stack + [block.name])})")
+        if inherited.depth >= limits.MAX_BLOCK_DEPTH:
+            raise SpecError.at(location, f"blocks and branches nest deeper than "
+                                         f"{limits.MAX_BLOCK_DEPTH} levels")
         given = args if isinstance(args, Mapping) else Mapping()
         if args is not None and not isinstance(args, Mapping):
             raise SpecError.at(location, f"block '{block.name}': arguments must be a mapping "
@@ -238,19 +347,25 @@ class _Builder:
         if missing:
             raise SpecError.at(location, f"block '{block.name}': missing parameter "
                                          f"{', '.join(repr(m) for m in missing)}")
-        env["in_channels"] = shape[0]
         full = scope.name(name, block.name, location)
+        if shape is None:  # the parameters' values may depend on in_channels: stop here
+            return [], None
+        env["in_channels"] = shape[0]
         inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
                            inherited.depth + 1, tuple(env.items()))
         self.block_stack.append(block.name)
         try:
-            return self.sequence(block.layers, shape, _Scope(full + "."), inner)
+            steps, out = self.sequence(block.layers, shape, _Scope(full + "."), inner)
         finally:
             self.block_stack.pop()
+        return steps, out
 
-    def parallel(self, kind: str, args: Any, meta: Mapping, location: Location, shape: Shape,
-                 scope: _Scope, inherited: _Inherited, name: str | None
-                 ) -> tuple[list[Step], Shape]:
+    def parallel(self, kind: str, args: Any, meta: Mapping, location: Location,
+                 shape: Shape | None, scope: _Scope, inherited: _Inherited, name: str | None
+                 ) -> tuple[list[Step], Shape | None]:
+        if inherited.depth >= limits.MAX_BLOCK_DEPTH:
+            raise SpecError.at(location, f"blocks and branches nest deeper than "
+                                         f"{limits.MAX_BLOCK_DEPTH} levels")
         paths, merge_kind = _branches(kind, args, meta, location)
         inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
                            inherited.depth + 1, inherited.env)
@@ -260,11 +375,33 @@ class _Builder:
             steps, out = self.sequence(path, shape, scope, inner) if path else ([], shape)
             branches.append(tuple(steps))
             shapes.append(out)
+        if any(out is None for out in shapes):
+            return [], None
+        self.count(location)
         merge_cls = MERGES[merge_kind]
         merge: Merge = merge_cls.merge(shapes, location, f"{kind} '{full}'")
+        out = merge.output_shape()
+        _check_size(out, location, f"{kind} '{full}'")
         node = Node(full, merge, location, _expect(meta, location), inherited.trainable,
                     inherited.lint_ignore, inherited.depth)
-        return [Parallel(tuple(branches), node)], merge.output_shape()
+        return [Parallel(tuple(branches), node)], out
+
+
+def _check_size(shape: Shape, location: Location, label: str) -> None:
+    """Refuse an output no machine could hold: an axis over 2**31 or 2**40 elements."""
+    if shape and max(shape) > limits.MAX_AXIS:
+        largest = max(shape)
+        size = f"{largest:,}" if largest < 10**18 else f"about 10^{len(str(largest)) - 1}"
+        raise SpecError.at(location, f"{label}: the output would have a size of {size}; "
+                                     f"the limit per axis is {limits.MAX_AXIS:,}")
+    if numel(shape) > limits.MAX_ELEMENTS:
+        raise SpecError.at(location, f"{label}: the output {shape_str(shape)} has "
+                                     f"{numel(shape):,} elements; the limit is "
+                                     f"{limits.MAX_ELEMENTS:,}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _mentions_parameter(value: Any) -> bool:
@@ -275,17 +412,29 @@ def _mentions_parameter(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("$")
 
 
-def _split(item: Any, location: Location) -> tuple[str, Any, Mapping]:
+def _split(item: Any, location: Location, known: set[str]) -> tuple[str, Any, Mapping]:
     """An entry -> (kind, its arguments, the entry's other keys)."""
     if isinstance(item, str):
         return item, None, Mapping()
     if not isinstance(item, Mapping):
         raise SpecError.at(location, f"a layer entry must be a kind (like 'relu') or a "
                                      f"mapping (like {{conv: {{filters: 64, kernel: 3}}}}); "
-                                     f"found {item!r}")
+                                     f"found {show(item)}")
     kinds = [key for key in item if key not in META_KEYS and key != "merge"]
     if len(kinds) != 1:
         found = ", ".join(kinds) if kinds else "none"
+        real = [k for k in kinds if k in known]
+        if len(real) == 1 and len(kinds) > 1:  # an argument written beside its kind
+            kind = real[0]
+            strays = [k for k in kinds if k != kind]
+            inner = item[kind] if isinstance(item[kind], Mapping) else Mapping()
+            together = {**inner, **{k: item[k] for k in strays}}
+            what = ", ".join(f"'{k}'" for k in strays)
+            verb = "is not a layer kind or an entry key" if len(strays) == 1 else \
+                "are not layer kinds or entry keys"
+            raise SpecError.at(item.where_key(strays[0]),
+                               f"{what} {verb} ({', '.join(META_KEYS)}); an argument of "
+                               f"{kind} goes inside it: {kind}: {show(together)}")
         raise SpecError.at(location, f"a layer entry needs exactly one kind key besides "
                                      f"{', '.join(META_KEYS)}; found {found}")
     if "merge" in item and kinds[0] != "branches":
@@ -296,7 +445,8 @@ def _split(item: Any, location: Location) -> tuple[str, Any, Mapping]:
 def _meta_int(meta: Mapping, key: str, default: int, location: Location) -> int:
     value = meta.get(key, default) if meta else default
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise SpecError.at(meta.where(key), f"'{key}' must be an integer >= 1; found {value!r}")
+        raise SpecError.at(meta.where(key), f"'{key}' must be an integer >= 1; found "
+                                            f"{show(value)}")
     return value
 
 
@@ -327,27 +477,39 @@ def check_expectation(expect: Any, location: Location, allowed: tuple[str, ...] 
     """Refuse a malformed expectation (exit 2) before anything is compared."""
     if not isinstance(expect, Mapping):
         raise SpecError.at(location, f"'expect' must be a mapping of {', '.join(allowed)}; "
-                                     f"found {expect!r}")
+                                     f"found {show(expect)}")
     for key, value in expect.items():
         where = expect.where(key)
         if key not in allowed:
             raise SpecError.at(expect.where_key(key), f"unknown expectation '{key}'; expected "
                                                       f"{', '.join(allowed)}")
         if key in ("shape", "output_shape"):
-            if not isinstance(value, list) or not all(
-                    isinstance(n, int) and not isinstance(n, bool) for n in value):
+            if not isinstance(value, list) or not all(_is_count(n) for n in value):
                 raise SpecError.at(where, f"expected '{key}' must be a list of integers like "
-                                          f"[64, 56, 56]; found {value!r}")
+                                          f"[64, 56, 56]; found {show(value)}")
         elif key == "rf":
-            ok = _is_count(value) or (isinstance(value, list) and all(
-                _is_count(v) for v in value)) or (isinstance(value, Mapping) and value and set(
-                    value) <= {"size", "jump", "start"})
-            if not ok:
-                raise SpecError.at(where, f"expected 'rf' must be a size, a list of sizes per "
-                                          f"axis, or {{size, jump, start}}; found {value!r}")
+            _check_rf(value, where)
         elif not _is_count(value):
             raise SpecError.at(where, f"expected '{key}' must be a whole number; "
-                                      f"found {value!r}")
+                                      f"found {show(value)}")
+
+
+def _check_rf(value: Any, where: Location) -> None:
+    """rf: a size, a list of sizes per axis, or {size, jump, start} of such (start may be
+    negative or fractional: the center of the first output's field)."""
+    def numbers(v: Any, least: float) -> bool:
+        items = v if isinstance(v, list) else [v]
+        return bool(items) and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and x >= least for x in items)
+    if isinstance(value, Mapping):
+        ok = bool(value) and set(value) <= {"size", "jump", "start"} and all(
+            numbers(v, -math.inf if part == "start" else 0) for part, v in value.items())
+    else:
+        ok = numbers(value, 0)
+    if not ok:
+        raise SpecError.at(where, f"expected 'rf' must be a size, a list of sizes per axis, "
+                                  f"or {{size, jump, start}} of numbers; found {show(value)}")
 
 
 def _is_count(value: Any) -> bool:
@@ -363,9 +525,9 @@ def _branches(kind: str, args: Any, meta: Mapping, location: Location
                                          " (shortcut optional: identity)")
         return [_path(args, "main"), _path(args, "shortcut")], "add"
     merge = meta.get("merge", "concat")
-    if merge not in MERGES:
+    if not isinstance(merge, str) or merge not in MERGES:
         raise SpecError.at(meta.where("merge"), f"'merge' must be one of "
-                                                f"{', '.join(MERGES)}; found {merge!r}")
+                                                f"{', '.join(MERGES)}; found {show(merge)}")
     if not isinstance(args, Sequence) or len(args) < 2:
         raise SpecError.at(location, "'branches' needs a list of two or more branches, each a "
                                      "list of layers ([] = identity)")
@@ -375,7 +537,7 @@ def _branches(kind: str, args: Any, meta: Mapping, location: Location
             path = Sequence()
         if not isinstance(path, Sequence):
             raise SpecError.at(args.where(i), f"branch {i + 1} must be a list of layers; "
-                                              f"found {path!r}")
+                                              f"found {show(path)}")
         paths.append(path)
     return paths, merge
 
@@ -385,7 +547,8 @@ def _path(args: Mapping, key: str) -> Sequence:
     if path is None:
         return Sequence()
     if not isinstance(path, Sequence):
-        raise SpecError.at(args.where(key), f"'{key}' must be a list of layers; found {path!r}")
+        raise SpecError.at(args.where(key), f"'{key}' must be a list of layers; found "
+                                            f"{show(path)}")
     return path
 
 

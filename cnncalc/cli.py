@@ -1,6 +1,7 @@
 """The command line: load, call one library function, render, exit.
 
-Exit codes: 0 clean, 1 mismatches (or findings), 2 unreadable input or usage.
+Exit codes: 0 clean, 1 mismatches (or findings), 2 unreadable input or usage, 3 an
+internal error (a bug: one line, the traceback with --debug), 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import dataclasses
 import gc
 import sys
 from collections.abc import Callable
+from typing import ClassVar
 
 import click
 
-from . import geometry
+from . import geometry, limits
 from .analysis import Analysis, analyze, no_gc
 from .build import build
-from .errors import SpecError
+from .errors import SpecError, show
 from .report import FORMATS, notes, render
 from .spec import load_file
 
@@ -26,7 +28,8 @@ def fail(error: SpecError) -> None:
     sys.exit(2)
 
 
-def _analyze(path: str, framework: str | None, rounding: str | None) -> Analysis:
+def _analyze(path: str, framework: str | None, rounding: str | None,
+             max_layers: int | None = None) -> Analysis:
     try:
         spec = load_file(path)
         if framework or rounding:
@@ -34,7 +37,7 @@ def _analyze(path: str, framework: str | None, rounding: str | None) -> Analysis
                 spec, framework=("tensorflow" if framework == "keras" else framework)
                 or spec.framework, rounding=rounding or spec.rounding)
         with no_gc():
-            return analyze(build(spec))
+            return analyze(build(spec, max_layers))
     except SpecError as error:
         fail(error)
         raise  # unreachable: fail exits
@@ -54,17 +57,23 @@ def _report(analysis: Analysis, view: str, fmt: str) -> None:
 
 
 def _table_command(view: str, summary: str, example: str) -> Callable[..., None]:
-    @click.argument("spec", type=click.Path(dir_okay=False))
+    @click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                   show_default=True, help="Output format; json carries every figure.")
     @click.option("--framework", type=click.Choice(geometry.FRAMEWORKS),
                   help="Override the spec's framework preset for output sizes.")
     @click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
                   help="Override the spec's rounding rule.")
-    def command(spec: str, fmt: str, framework: str | None, rounding: str | None) -> None:
-        _report(_analyze(spec, framework, rounding), view, fmt)
+    @click.option("--max-layers", type=click.IntRange(min=1), envvar=limits.LAYERS_ENV,
+                  show_envvar=True,
+                  help=f"Refuse a spec that expands to more layers [default: "
+                       f"{limits.MAX_LAYERS:,}].")
+    def command(spec: str, fmt: str, framework: str | None, rounding: str | None,
+                max_layers: int | None) -> None:
+        _report(_analyze(spec, framework, rounding, max_layers), view, fmt)
 
-    command.__doc__ = f"{summary}\n\n\b\nExample:\n  {example}"
+    command.__doc__ = (f"{summary}\n\nSPEC is a YAML file, or - for standard input.\n\n"
+                       f"\b\nExample:\n  {example}")
     return command
 
 
@@ -73,13 +82,41 @@ class LazyGroup(click.Group):
     used, so `cnncalc shapes` never pays for the linter or numpy (click's lazy-loading
     pattern)."""
 
-    lazy = {"lint": "cnncalc.lint.cli:lint_command",
-            "rules": "cnncalc.lint.cli:rules_command",
-            "check": "cnncalc.lint.cli:check_command",
-            "run": "cnncalc.executor.cli:run_command"}
+    lazy: ClassVar[dict[str, str]] = {"lint": "cnncalc.lint.cli:lint_command",
+                                       "rules": "cnncalc.lint.cli:rules_command",
+                                       "check": "cnncalc.lint.cli:check_command",
+                                       "run": "cnncalc.executor.cli:run_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; whatever escapes it ends in one line, never a traceback
+        (unless --debug): the spec's problems exit 2, a bug exits 3, Ctrl-C exits 130."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except SpecError as error:  # a command that let one through: still the user's
+            fail(error)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except BrokenPipeError:
+            raise  # click's handler: quiet exit once the reader has gone (`| head`)
+        except (RecursionError, MemoryError) as error:
+            if ctx.params.get("debug"):
+                raise
+            what = "nests too deeply" if isinstance(error, RecursionError) else \
+                "needs more memory than there is"
+            click.echo(f"cnncalc: the spec {what} to analyse; simplify it, or rerun with "
+                       f"--debug and report it with the spec", err=True)
+            sys.exit(2)
+        except Exception as error:  # the last line of defence: a bug, said in one line
+            if ctx.params.get("debug"):
+                raise
+            click.echo(internal_error(error), err=True)
+            sys.exit(3)
+        return None  # unreachable: every handler above exits
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
@@ -90,9 +127,19 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+def internal_error(error: BaseException) -> str:
+    """One line that says a bug happened and how to report it."""
+    text = " ".join(str(error).split())[:200]
+    return (f"cnncalc: internal error: {type(error).__name__}: {show(text)[1:-1]}; please "
+            f"report it at the project's issue tracker with the spec; rerun with --debug "
+            f"for the traceback")
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cnncalc")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="CNNCALC_DEBUG",
+              help="On an internal error, show Python's traceback.")
+def main(debug: bool) -> None:
     """cnncalc: shapes, parameters, MACs and receptive fields of a CNN written as YAML.
 
     \b
@@ -118,13 +165,22 @@ main.command("summary")(_table_command(
 
 
 def _ints(text: str, name: str) -> tuple[int, ...]:
+    """'7' or '7,5' -> (7,) or (7, 5): one to three axes, each from 0 to 2**31."""
+    parts = str(text).split(",")
+    if len(parts) > 3 or not all(p.strip().isascii() and p.strip().isdigit() and
+                                 len(p.strip()) <= 12 for p in parts if
+                                 not p.strip().startswith("-")):
+        raise click.BadParameter(f"expected an integer or one per axis (at most 3) joined "
+                                 f"by commas; found {show(text)}", param_hint=name)
     try:
-        values = tuple(int(v) for v in str(text).split(","))
+        values = tuple(int(v) for v in parts)
     except ValueError:
         raise click.BadParameter(f"expected an integer or integers joined by commas; found "
-                                 f"{text!r}", param_hint=name) from None
+                                 f"{show(text)}", param_hint=name) from None
     if any(v < 0 for v in values):
         raise click.BadParameter("must not be negative", param_hint=name)
+    if any(v > limits.MAX_AXIS for v in values):
+        raise click.BadParameter(f"must be at most {limits.MAX_AXIS:,}", param_hint=name)
     return values
 
 
@@ -161,11 +217,14 @@ def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: st
         raise click.UsageError(str(err)) from None
 
 
+_SIZE = click.IntRange(min=1, max=limits.MAX_AXIS)
+
+
 @main.command("same")
-@click.option("--kernel", required=True, type=click.IntRange(min=1))
-@click.option("--stride", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--dilation", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--input", "size", type=click.IntRange(min=1),
+@click.option("--kernel", required=True, type=_SIZE)
+@click.option("--stride", default=1, show_default=True, type=_SIZE)
+@click.option("--dilation", default=1, show_default=True, type=_SIZE)
+@click.option("--input", "size", type=_SIZE,
               help="Input size N; with stride > 1 the padding depends on N mod stride.")
 def same_command(kernel: int, stride: int, dilation: int, size: int | None) -> None:
     """The padding that keeps the size (stride 1) or gives ceil(N/s) outputs: 'same'.

@@ -5,13 +5,15 @@ because a block's arguments may depend on the channels that reach it.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import yamlpos
-from .errors import Location, SpecError
+from .errors import Location, Problems, SpecError, close_matches, show
 from .geometry import FRAMEWORKS, ROUNDINGS
+from .limits import MAX_AXIS, MAX_ELEMENTS, MAX_PROBLEMS
 from .yamlpos import Mapping, Sequence
 
 TOP_KEYS = ("name", "input", "framework", "rounding", "dtype", "expect", "budget", "blocks",
@@ -55,51 +57,84 @@ class NetSpec:
 
 
 def load_file(path: str | Path) -> NetSpec:
-    """Read and parse a spec file; every problem is a located SpecError."""
-    file = str(path)
+    """Read and parse a spec file ('-' = standard input); every problem is a SpecError.
+
+    Only a regular file up to 16 MiB is read (see `files.read_text`): a FIFO, a device or
+    a symlink to one is refused before it is opened for reading.
+    """
+    from .files import STDIN, read_text
+
+    file = "<stdin>" if str(path) == STDIN else str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError.at(Location(file, 1, 1), f"cannot read the spec: {err}") from None
+        text = read_text(path, "spec")
+    except SpecError as error:
+        raise SpecError.at(Location(file, 1, 1), error.problems[0].message) from None
     return parse(text, file)
 
 
 def parse(text: str, file: str = "<spec>", line_offset: int = 0) -> NetSpec:
-    """Parse spec text. `line_offset` shifts lines, for specs embedded in Markdown."""
+    """Parse spec text. `line_offset` shifts lines, for specs embedded in Markdown.
+
+    Every top-level problem is reported, not only the first (up to `MAX_PROBLEMS`).
+    """
     root = yamlpos.load("\n" * line_offset + text, file)
     if not isinstance(root, Mapping):
         raise SpecError.at(Location(file, 1 + line_offset, 1),
                            f"a spec must be a mapping with 'input' and 'layers'; found "
-                           f"{type(root).__name__}")
+                           f"{describe(root)}")
+    problems = Problems(MAX_PROBLEMS)
     for key in root:
         if key not in TOP_KEYS:
-            raise SpecError.at(root.where_key(key), f"unknown top-level key '{key}'; expected "
-                                                    f"{', '.join(TOP_KEYS)}")
+            close = close_matches(key, TOP_KEYS)
+            hint = f"did you mean '{close[0]}'?" if close else f"expected {', '.join(TOP_KEYS)}"
+            problems.add(SpecError.at(root.where_key(key),
+                                      f"unknown top-level key '{key}'; {hint}"))
     for key in ("input", "layers"):
         if key not in root:
-            raise SpecError.at(root.location, f"the spec has no '{key}'; expected "
-                                              + ("input: [C, H, W]" if key == "input" else
-                                                 "layers: a list of layer entries"))
-    return NetSpec(
-        file=file,
-        name=_text(root, "name", Path(file).stem),
-        input_shape=_input_shape(root),
-        framework=_option(root, "framework", FRAMEWORKS + ("tf",)),
-        rounding=_option(root, "rounding", ROUNDINGS),
-        dtype=_option(root, "dtype", tuple(DTYPE_BYTES)) or "float32",
-        layers=_layers(root, "layers"),
-        blocks=_blocks(root),
-        expect=_mapping(root, "expect"),
-        budget=_mapping(root, "budget"),
-        lint=_mapping(root, "lint"),
-        root=root,
-    )
+            problems.add(SpecError.at(root.location, f"the spec has no '{key}'; expected "
+                                      + ("input: [C, H, W]" if key == "input" else
+                                         "layers: a list of layer entries")))
+
+    def read(function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except SpecError as error:
+            problems.add(error)
+            return None
+
+    fields = {
+        "name": read(_text, root, "name", Path(file).stem),
+        "input_shape": read(_input_shape, root) if "input" in root else None,
+        "framework": read(_option, root, "framework", FRAMEWORKS + ("tf",)),
+        "rounding": read(_option, root, "rounding", ROUNDINGS),
+        "dtype": read(_option, root, "dtype", tuple(DTYPE_BYTES)) or "float32",
+        "layers": read(_layers, root, "layers") if "layers" in root else None,
+        "blocks": _blocks(root, problems),
+        "expect": read(_mapping, root, "expect"),
+        "budget": read(_mapping, root, "budget"),
+        "lint": read(_mapping, root, "lint"),
+        "description": read(_text, root, "description", ""),
+    }
+    problems.raise_if_any()
+    del fields["description"]
+    return NetSpec(file=file, root=root, **fields)
+
+
+def describe(value: Any) -> str:
+    """What a value is, in a user's words: 'a list', 'null', "text 'abc'"."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, str):
+        return f"text {show(value)}"
+    return show(value)
 
 
 def _text(root: Mapping, key: str, default: str) -> str:
     value = root.get(key, default)
     if not isinstance(value, str):
-        raise SpecError.at(root.where(key), f"'{key}' must be text; found {value!r}")
+        raise SpecError.at(root.where(key), f"'{key}' must be text; found {show(value)}")
     return value
 
 
@@ -107,9 +142,9 @@ def _option(root: Mapping, key: str, options: tuple[str, ...]) -> str | None:
     value = root.get(key)
     if value is None:
         return None
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise SpecError.at(root.where(key), f"'{key}' must be one of {', '.join(options)}; "
-                                            f"found {value!r}")
+                                            f"found {show(value)}")
     return "tensorflow" if value in ("tf", "keras") else value
 
 
@@ -122,14 +157,21 @@ def _input_shape(root: Mapping) -> tuple[int, ...]:
     if not ok:
         raise SpecError.at(root.where("input"),
                            f"'input' must be [C], [C, L], [C, H, W] or [C, D, H, W] with "
-                           f"positive integers; found {value!r}")
+                           f"positive integers; found {show(value)}")
+    if max(value) > MAX_AXIS:
+        raise SpecError.at(root.where("input"), f"'input' has a size of {max(value):,}; the "
+                                                f"limit per axis is {MAX_AXIS:,}")
+    if math.prod(value) > MAX_ELEMENTS:
+        raise SpecError.at(root.where("input"), f"'input' has {math.prod(value):,} elements; "
+                                                f"the limit is {MAX_ELEMENTS:,}")
     return tuple(value)
 
 
 def _mapping(root: Mapping, key: str) -> Mapping | None:
     value = root.get(key)
     if value is not None and not isinstance(value, Mapping):
-        raise SpecError.at(root.where(key), f"'{key}' must be a mapping; found {value!r}")
+        raise SpecError.at(root.where(key), f"'{key}' must be a mapping; found "
+                                            f"{describe(value)}")
     return value
 
 
@@ -137,28 +179,38 @@ def _layers(root: Mapping, key: str) -> Sequence:
     value = root.get(key)
     if not isinstance(value, Sequence) or not value:
         raise SpecError.at(root.where(key), f"'{key}' must be a non-empty list of layer "
-                                            f"entries; found {value!r}")
+                                            f"entries; found {show(value)}")
     return value
 
 
-def _blocks(root: Mapping) -> dict[str, BlockDef]:
-    blocks = _mapping(root, "blocks") or Mapping()
+def _blocks(root: Mapping, problems: Problems) -> dict[str, BlockDef]:
+    try:
+        blocks = _mapping(root, "blocks") or Mapping()
+    except SpecError as error:
+        problems.add(error)
+        return {}
     result = {}
     for name, body in blocks.items():
-        where = blocks.where(name)
-        if not isinstance(body, Mapping) or "layers" not in body:
-            raise SpecError.at(where, f"block '{name}' must be a mapping with 'layers' (and "
-                                      "optional 'params')")
-        for key in body:
-            if key not in ("params", "layers", "description"):
-                raise SpecError.at(body.where_key(key), f"block '{name}': unknown key "
-                                                        f"'{key}'; expected params, layers")
-        params = body.get("params") or {}
-        if isinstance(params, list):
-            params = dict.fromkeys(params)
-        if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
-            raise SpecError.at(body.where("params"), f"block '{name}': 'params' must be a "
-                                                     "mapping of name: default (null = "
-                                                     "required) or a list of names")
-        result[name] = BlockDef(name, dict(params), _layers(body, "layers"), where)
+        try:
+            result[name] = _block(name, body, blocks.where(name))
+        except SpecError as error:
+            problems.add(error)
     return result
+
+
+def _block(name: str, body: Any, where: Location) -> BlockDef:
+    if not isinstance(body, Mapping) or "layers" not in body:
+        raise SpecError.at(where, f"block '{name}' must be a mapping with 'layers' (and "
+                                  "optional 'params')")
+    for key in body:
+        if key not in ("params", "layers", "description"):
+            raise SpecError.at(body.where_key(key), f"block '{name}': unknown key "
+                                                    f"'{key}'; expected params, layers")
+    params = body.get("params") or {}
+    if isinstance(params, list) and all(isinstance(k, str) for k in params):
+        params = dict.fromkeys(params)
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise SpecError.at(body.where("params"), f"block '{name}': 'params' must be a "
+                                                 "mapping of name: default (null = "
+                                                 "required) or a list of names")
+    return BlockDef(name, dict(params), _layers(body, "layers"), where)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
-from ..errors import Location, SpecError, close_matches
+from ..errors import Location, SpecError, close_matches, show
 from ..geometry import Window, same_padding
+from ..limits import MAX_AXIS
 from ..receptive import Field
 from ..yamlpos import Mapping
 
@@ -106,32 +107,36 @@ class Args:
                                f"mean '{key}'?")
 
     def integer(self, key: str, default: Any = _MISSING, minimum: int = 1,
-                aliases: tuple[str, ...] = ()) -> int:
+                aliases: tuple[str, ...] = (), maximum: int = MAX_AXIS) -> int:
+        """An integer argument; above `maximum` (2**31 unless said) is not physical."""
         value = self.raw(key, default, aliases)
         if not _is_int(value) or value < minimum:
-            raise self.fail(key, f"'{key}' must be an integer >= {minimum}; found {value!r}")
+            raise self.fail(key, f"'{key}' must be an integer >= {minimum}; found {show(value)}")
+        if value > maximum:
+            raise self.fail(key, f"'{key}' is {value:,}; the limit is {maximum:,}")
         return value
 
     def number(self, key: str, default: Any = _MISSING, minimum: float = 0.0,
                maximum: float = math.inf) -> float:
         value = self.raw(key, default)
-        if not _is_number(value) or not minimum <= value <= maximum:
+        if not _is_number(value) or not minimum <= value <= maximum or \
+                not math.isfinite(value):
             bounds = f"between {minimum} and {maximum}" if maximum < math.inf else \
                 f">= {minimum}"
-            raise self.fail(key, f"'{key}' must be a number {bounds}; found {value!r}")
+            raise self.fail(key, f"'{key}' must be a number {bounds}; found {show(value)}")
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self.raw(key, default)
         if not isinstance(value, bool):
-            raise self.fail(key, f"'{key}' must be true or false; found {value!r}")
+            raise self.fail(key, f"'{key}' must be true or false; found {show(value)}")
         return value
 
     def choice(self, key: str, options: tuple[str, ...], default: Any = _MISSING) -> str:
         value = self.raw(key, default)
         if value not in options:
             raise self.fail(key, f"'{key}' must be one of {', '.join(options)}; "
-                                 f"found {value!r}")
+                                 f"found {show(value)}")
         return value
 
     def per_axis(self, key: str, ndim: int, default: Any = _MISSING, minimum: int = 1,
@@ -142,7 +147,9 @@ class Args:
         if len(values) != ndim or not all(_is_int(v) and v >= minimum for v in values):
             raise self.fail(key, f"'{key}' must be an integer >= {minimum} or a list of "
                                  f"{ndim} such integers (one per spatial axis); "
-                                 f"found {value!r}")
+                                 f"found {show(value)}")
+        if max(values) > MAX_AXIS:
+            raise self.fail(key, f"'{key}' is {max(values):,}; the limit is {MAX_AXIS:,}")
         return tuple(values)
 
     def padding(self, key: str, ndim: int, spatial: Shape, kernel: tuple[int, ...],
@@ -158,27 +165,34 @@ class Args:
         return parse_padding(value, ndim, lambda msg: self.fail(key, msg)), "explicit"
 
     def finish(self, known: tuple[str, ...]) -> None:
-        """Refuse keys this kind does not take, naming the ones it does."""
+        """Refuse keys this kind does not take, naming the ones it does (every one)."""
+        problems = []
         for key in self.mapping:
             if key not in self.used and key not in known:
                 accepted = sorted(set(known) | self.asked)
                 close = close_matches(key, accepted)
                 hint = f"did you mean '{close[0]}'?" if close else \
                     f"expected {', '.join(accepted) or 'no arguments'}"
-                raise SpecError.at(self.mapping.where_key(key),
-                                   f"{self.ctx.label}: unknown argument '{key}'; {hint}")
+                problems.extend(SpecError.at(self.mapping.where_key(key),
+                                             f"{self.ctx.label}: unknown argument '{key}'; "
+                                             f"{hint}").problems)
+        if problems:
+            raise SpecError(problems)
 
 
 def parse_padding(value: Any, ndim: int,
                   fail: Callable[[str], SpecError]) -> tuple[tuple[int, int], ...]:
     """int | [p per axis] | [[before, after] per axis] -> ((before, after), ...)."""
     def pair(v: Any) -> tuple[int, int]:
+        if _is_int(v) and v > MAX_AXIS or isinstance(v, list) and any(
+                _is_int(x) and x > MAX_AXIS for x in v):
+            raise fail(f"padding is larger than the limit of {MAX_AXIS:,}")
         if _is_int(v) and v >= 0:
             return (v, v)
         if isinstance(v, list) and len(v) == 2 and all(_is_int(x) and x >= 0 for x in v):
             return (v[0], v[1])
         raise fail(f"padding must be 'same', 'valid', an integer >= 0, a list of {ndim} "
-                   f"(one per axis) or of {ndim} [before, after] pairs; found {value!r}")
+                   f"(one per axis) or of {ndim} [before, after] pairs; found {show(value)}")
     if isinstance(value, list):
         if len(value) != ndim:
             pair(None)
