@@ -161,8 +161,8 @@ def test_a_huge_upsample_matrix_is_refused_by_the_memory_guard() -> None:
 
 @pytest.mark.parametrize("entry, says", [
     ("{size: 4, recompute_scale_factor: true}", "applies to 'scale' only"),
-    ("{scale: .inf}", "'scale' must be a positive finite number"),
-    ("{scale: .nan}", "'scale' must be a positive finite number"),
+    ("{scale: .inf}", "'.inf' is not a finite number"),
+    ("{scale: .nan}", "'.nan' is not a finite number"),
 ])
 def test_bad_upsample_arguments_are_located_errors(entry: str, says: str) -> None:
     from cnncalc.errors import SpecError
