@@ -191,7 +191,7 @@ def _ints(text: str, name: str) -> tuple[int, ...]:
 @click.option("--padding", default="0", show_default=True, help="Padding p on each side.")
 @click.option("--dilation", default="1", show_default=True)
 @click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
-              help="Mark the size this rule gives (the seed's ceil rule or floor).")
+              help="Mark the size this rule gives (the ceil rule or floor).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True)
 def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: str,
@@ -229,7 +229,7 @@ _SIZE = click.IntRange(min=1, max=limits.MAX_AXIS)
 def same_command(kernel: int, stride: int, dilation: int, size: int | None) -> None:
     """The padding that keeps the size (stride 1) or gives ceil(N/s) outputs: 'same'.
 
-    At stride 1 with an odd kernel it is the seed's p = (F - 1)/2 on both sides; otherwise
+    At stride 1 with an odd kernel it is the symmetric p = (F - 1)/2 on both sides; otherwise
     TensorFlow's rule, with the extra pixel after (bottom/right).
 
     \b

@@ -13,7 +13,7 @@ from typing import Any
 class Drop(Enum):
     """When a ceil-rounded last window that starts in the trailing padding is dropped."""
 
-    NEVER = "never"          # the seed's plain ceil rule keeps it
+    NEVER = "never"          # the plain ceil rule keeps it
     ALWAYS = "always"        # PyTorch's ceil_mode
     IF_PADDED = "if_padded"  # Caffe: only when the layer has padding
 
@@ -113,7 +113,7 @@ def window_count(size: int, kernel: int, stride: int, pad_before: int, pad_after
 
     The span N + pb + pa - F may be negative: a kernel wider than the padded input. Floor
     then counts no window, but ceil counts one while -s < span < 0 (PyTorch:
-    `AvgPool1d(4, ceil_mode=True)` on length 3 gives 1; the seed's rule on N 2, F 3, s 2
+    `AvgPool1d(4, ceil_mode=True)` on length 3 gives 1; the ceil rule on N 2, F 3, s 2
     gives ceil(0.5) = 1). The rounding is of the exact quotient, as PyTorch's div_rtn does.
     """
     span = size + pad_before + pad_after - effective_kernel(kernel, dilation)
@@ -161,7 +161,7 @@ def adaptive_window(index: Any, size: int, out: int) -> tuple[Any, Any]:
 def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     """(before, after) padding that gives ceil(N/s) outputs, TensorFlow's 'same'.
 
-    At stride 1 with an odd effective kernel this is the seed's symmetric p = (F - 1)/2;
+    At stride 1 with an odd effective kernel this is the symmetric p = (F - 1)/2;
     otherwise the extra pixel goes after (bottom/right).
     """
     out = -(-size // stride)
@@ -173,7 +173,7 @@ def convention_sizes(size: int, kernel: int, stride: int, padding: int,
                      dilation: int = 1) -> dict[str, int]:
     """The output size one axis gets under each convention, for side-by-side comparison.
 
-    Keys: ceil (the seed's rule), floor, pytorch conv/pool (floor), pytorch pool ceil_mode,
+    Keys: ceil (cnncalc's default rule), floor, pytorch conv/pool (floor), pytorch pool ceil_mode,
     caffe conv (floor), caffe pool (ceil, dropping a window in padding), tensorflow 'valid'
     (no padding, floor) and 'same' (ceil(N/s)).
     """

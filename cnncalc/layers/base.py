@@ -36,7 +36,7 @@ class ParamCount:
     weights: learnable tensors, what PyTorch's `parameters()` counts;
     buffers: running statistics (batch norm's mean and variance), which PyTorch keeps out of
     `parameters()` and Keras lists as non-trainable;
-    per_filter: the seed's K x K x C/groups (+1 with bias) for layers that have filters.
+    per_filter: K x K x C/groups (+1 with bias) for layers that have filters.
     """
 
     weights: int = 0

@@ -2,7 +2,7 @@
 
 Run (from the repository root, with a Python that has torch and torchvision):
 
-    /work/torchvenv/bin/python tests/reference/make_reference.py
+    python tests/reference/make_reference.py   (with torch 2.14.1 and torchvision 0.29.1)
 
 Generated with torch 2.14.1 and torchvision 0.29.1 on the CPU. The script
 rewrites, next to itself:
