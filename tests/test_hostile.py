@@ -1,7 +1,6 @@
 """Hostile and careless specs: each ends in located lines and exit 2, in bounded time and
 memory, never a traceback (issue 7). Every case is run through the command line."""
 import os
-import re
 import time
 
 import pytest
@@ -68,7 +67,9 @@ BOUNDED = [  # (spec, where, message): 'where' is ':LINE:COL:' or ':LINE:'
                  "when: true}]}\nlayers:\n  - a:\n    repeat: 300000\n", ":3:",
                  "the output would be empty", id="repeat-of-a-failing-copy"),
     pytest.param(HEAD + "layers: " + "[" * 100000 + "]" * 100000 + "\n", ":2:",
-                 "nesting deeper than 200 levels", id="deep-flow-nesting"),
+                 # PyYAML 6.0.4's parser stops it first, with its own located message
+                 "nesting deeper than 200 levels|exceeded maximum nesting depth",
+                 id="deep-flow-nesting"),
     pytest.param(HEAD + "layers:\n" + "- " * 100000 + "relu\n", ":3:",
                  "nesting deeper than 200 levels", id="deep-block-nesting"),
     pytest.param(HEAD + "layers: &a [relu, *a]\n", ":2:19:", "cannot contain itself",
@@ -118,7 +119,7 @@ def test_hostile_spec_is_refused_quickly_with_one_located_line(write_spec, text,
                                                                message):
     line = one_problem(write_spec, text)
     assert line.startswith(where), line
-    assert message in line
+    assert any(part in line for part in message.split("|")), line  # | joins alternatives
 
 
 NO_TRACEBACK = [
