@@ -1,6 +1,7 @@
 """Hostile and careless specs: each ends in located lines and exit 2, in bounded time and
 memory, never a traceback (issue 7). Every case is run through the command line."""
 import os
+import re
 import time
 
 import pytest
