@@ -1,6 +1,9 @@
 """Shared helpers: build a spec from Python values and analyse it as a file would be."""
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +38,25 @@ def write_spec(tmp_path):
         path.write_text(text)
         return str(path)
     return write
+
+
+# A hang detector for hostile-input tests: a generous limit that only a runaway (a loop
+# over 10^9 layers, an unbounded expansion) reaches; never a speed assertion.
+class Runaway(Exception):
+    pass
+
+
+@contextmanager
+def watchdog(seconds: int) -> Iterator[None]:
+    def alarm(signum: int, frame: Any) -> None:
+        raise Runaway(f"no answer within {seconds} s")
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+WATCHDOG_SECONDS = 20

@@ -7,15 +7,13 @@ hang detector with a generous limit, not a speed assertion.
 """
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import WATCHDOG_SECONDS, watchdog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +21,6 @@ from cnncalc.cli import main
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 TEXTS = {path.name: path.read_text() for path in EXAMPLES}
-WATCHDOG_SECONDS = 20
 
 HOSTILE_VALUES: list[Any] = [
     0, -1, 1, 2**31, 2**63, 10**400, 1e400, -1e400, float("nan"), 0.5, 1e-300,
@@ -38,23 +35,6 @@ HOSTILE_VALUES: list[Any] = [
 ]
 COMMANDS = [("shapes",), ("summary", "--format", "json"), ("params", "--format", "csv"),
             ("rf", "--format", "markdown"), ("lint",), ("lint", "--format", "github")]
-
-
-class Runaway(Exception):
-    pass
-
-
-@contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    def alarm(signum: int, frame: Any) -> None:
-        raise Runaway(f"no answer within {seconds} s")
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def run_all(tmp_path: Path, text: str) -> None:
@@ -74,7 +54,7 @@ def run_all(tmp_path: Path, text: str) -> None:
             for line in errors:
                 if "finding" in line:  # the lint summary line
                     continue
-                assert line.startswith(str(spec)) or line.startswith("Error:"), (command, line)
+                assert line.startswith((str(spec), "Error:")), (command, line)
 
 
 def _replace_value(tree: Any, path: list[int], value: Any) -> Any:
