@@ -60,3 +60,16 @@ def watchdog(seconds: int) -> Iterator[None]:
 
 
 WATCHDOG_SECONDS = 20
+
+
+def run(*args: str) -> Any:
+    """`cnncalc ARGS...` through click's test runner, stdout and stderr kept apart."""
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2 mixes them unless told not to
+    except TypeError:
+        runner = CliRunner()
+    return runner.invoke(main, list(args))

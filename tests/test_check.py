@@ -7,22 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run
 
-from cnncalc.cli import main
 from cnncalc.errors import SpecError
 from cnncalc.lint.markdown import check_document, scan
 
 ROOT = Path(__file__).parent.parent
 CLEAN = ROOT / "tests" / "fixtures" / "lint" / "cli_clean.yaml"
-
-
-def run(*args: str):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, list(args))
 
 
 @pytest.fixture

@@ -10,21 +10,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from cnncalc.cli import main
+from conftest import run
 
 ROOT = Path(__file__).parent.parent
 CLEAN = ROOT / "tests" / "fixtures" / "lint" / "cli_clean.yaml"
 STALE = "intro\n\n<!-- cnncalc:shapes net.yaml -->\nold table\n<!-- /cnncalc -->\n"
-
-
-def run(*args: str):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, list(args))
 
 
 @pytest.fixture

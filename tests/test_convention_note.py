@@ -3,10 +3,10 @@ note when PyTorch would size a layer otherwise. Expected sizes are hand-worked."
 import json
 
 from click.testing import CliRunner
+from conftest import EXAMPLES, analyze_layers
 
 from cnncalc.analysis import convention_note
 from cnncalc.cli import main
-from conftest import EXAMPLES, analyze_layers
 
 # ResNet-18's stem with no framework: (224 + 6 - 7)/2 + 1 = 112.5 -> 113 by the ceil rule,
 # 112 by PyTorch's floor. The pool after it, on 113: (113 + 2 - 3)/2 + 1 = 57 either way.

@@ -9,9 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run
 
-from cnncalc.cli import main
 from cnncalc.text import markdown_cell, one_line
 
 # a newline that would start a GitHub workflow command, an ANSI colour, a pipe, a comma, a
@@ -37,14 +36,6 @@ def test_one_line(text: str, shown: str) -> None:
 
 def test_markdown_cell_escapes_every_pipe() -> None:
     assert markdown_cell("a|b\n|c") == "a\\|b\\n\\|c"
-
-
-def run(*args: str):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(main, list(args))
 
 
 @pytest.fixture

@@ -275,10 +275,8 @@ def test_a_bad_spec_exits_2_with_a_located_message(tmp_path) -> None:
 
 def test_the_memory_guard_refuses_resnet50_at_batch_512_fast_without_allocating() -> None:
     tracemalloc.start()
-    start = time.perf_counter()
     result = CliRunner().invoke(main, ["run", str(ROOT / "examples" / "resnet50.yaml"),
                                        "--batch", "512", "--max-memory", "8G"])
-    elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert result.exit_code == 2

@@ -5,9 +5,9 @@ Sources: the seed notes' formulas (params per filter K x K x C + 1; n = ceil((N 
 comments. The PyTorch-generated cases live in test_reference_layers.py.
 """
 import pytest
+from conftest import analyze_layers
 
 from cnncalc import SpecError
-from conftest import analyze_layers
 
 
 def one(entry, input_shape, **top):

@@ -4,10 +4,9 @@ import json
 import math
 
 import pytest
+from conftest import REFERENCE, analyze_layers
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import REFERENCE, analyze_layers
 
 layer_params = st.tuples(st.integers(1, 7), st.integers(1, 3), st.integers(0, 3),
                          st.integers(1, 3))

@@ -8,9 +8,9 @@ forward order, and the receptive field measured empirically by back-propagation)
 import json
 
 import pytest
+from conftest import EXAMPLES, REFERENCE, analyze_layers
 
 from cnncalc import analyze_file
-from conftest import EXAMPLES, REFERENCE, analyze_layers
 
 LAYERS = json.loads((REFERENCE / "layers.json").read_text())
 MODELS = json.loads((REFERENCE / "models.json").read_text())

@@ -52,8 +52,8 @@ import warnings
 from collections import OrderedDict
 
 import torch
-import torch.nn as nn
 import torchvision
+from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
