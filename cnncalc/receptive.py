@@ -53,8 +53,25 @@ def _tidy(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
+class _Figures:
+    """What both kinds of field report, from their size, jump, start and global flag."""
+
+    size: int
+    jump: float
+    start: float
+    sees_all: bool
+
+    @property
+    def effective_padding(self) -> float:
+        return (self.size - 1) / 2 - self.start
+
+    def as_dict(self) -> dict[str, float | int | bool]:
+        return {"size": self.size, "jump": _tidy(self.jump), "start": _tidy(self.start),
+                "global": self.sees_all}
+
+
 @dataclass(frozen=True)
-class AxisField:
+class AxisField(_Figures):
     """The receptive field along one spatial axis of the input (see the module docstring).
 
     A position whose high end lies below its low end reads no input.
@@ -118,14 +135,6 @@ class AxisField:
         jump = self.jump
         return sum((self.lows[k] + self.highs[k]) / 2 - k * jump for k in reading) / len(
             reading)
-
-    @property
-    def effective_padding(self) -> float:
-        return (self.size - 1) / 2 - self.start
-
-    def as_dict(self) -> dict[str, float | int | bool]:
-        return {"size": self.size, "jump": _tidy(self.jump), "start": _tidy(self.start),
-                "global": self.sees_all}
 
     def bands(self) -> tuple[Band, Band]:
         """The lowest and highest lo(i) - i*jump and hi(i) - i*jump over reading outputs."""
@@ -315,7 +324,7 @@ class _Taps:
 
 
 @dataclass(frozen=True)
-class WideField:
+class WideField(_Figures):
     """A field whose period is too long to unroll (see the module docstring): outputs step
     by `jump` = advance/period input pixels; lo(i) - i*jump lies in `lo_band` and
     hi(i) - i*jump in `hi_band` for every output that reads input. `size`, `start` and
@@ -336,14 +345,6 @@ class WideField:
     @property
     def jump(self) -> float:
         return self.advance / self.period
-
-    @property
-    def effective_padding(self) -> float:
-        return (self.size - 1) / 2 - self.start
-
-    def as_dict(self) -> dict[str, float | int | bool]:
-        return {"size": self.size, "jump": _tidy(self.jump), "start": _tidy(self.start),
-                "global": self.sees_all}
 
     def bands(self) -> tuple[Band, Band]:
         return self.lo_band, self.hi_band
