@@ -1,6 +1,7 @@
 """cnncalc: a calculator and linter for convolutional networks written as YAML."""
 from .analysis import Analysis, Row, Totals, analyze, analyze_file, analyze_text
-from .build import Network, build
+from .build import build
+from .graph import Network
 from .errors import Location, Problem, SpecError
 from .spec import NetSpec, load_file, parse
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import Network, Node, Parallel, Step, build, check_expectation
+from .build import build, check_expectation
+from .graph import Network, Node, Ref
 from .errors import Location
 from .layers import Shape, numel, shape_str
-from .receptive import AxisField, Field, merge_fields
+from .receptive import AxisField, Field
 from .spec import NetSpec, load_file, parse
 from .yamlpos import Mapping
 
@@ -82,6 +83,20 @@ class Totals:
     rf_layer: str
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Output:
+    """One of the network's outputs and what it depends on: the params and MACs of the
+    layers it reads through, and its headline receptive field (see `_headline`)."""
+
+    name: str
+    ref: Ref
+    shape: Shape
+    params: int
+    macs: int
+    rf: Field
+    rf_layer: str
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """A stated expectation that the calculation contradicts."""
@@ -108,6 +123,7 @@ class Analysis:
     totals: Totals
     mismatches: tuple[Mismatch, ...]
     misalignments: tuple[Misalignment, ...]
+    outputs: tuple[Output, ...] = ()
 
     @property
     def spec(self) -> NetSpec:
@@ -147,13 +163,13 @@ def analyze_text(text: str, file: str = "<spec>") -> Analysis:
 
 
 def analyze(network: Network) -> Analysis:
-    """Every layer's figures, the totals, and the expectations that do not hold."""
-    rows: list[Row] = []
-    misaligned: list[Misalignment] = []
-    start = tuple(AxisField() for _ in network.input_shape[1:])
-    _walk(network.steps, start, rows, misaligned, network.input_shape[1:])
+    """Every layer's figures, the totals, each output's figures, and the expectations that
+    do not hold."""
+    rows, misaligned = _rows(network)
     spec = network.spec
-    rf_row = _headline(network.steps, {id(r.node): r for r in rows})
+    start = tuple(AxisField() for _ in network.input_shape[1:])
+    outputs = tuple(_output(network, ref, rows, start) for ref in network.outputs)
+    main = outputs[0]
     totals = Totals(
         params=sum(r.weights for r in rows),
         trainable_params=sum(r.trainable for r in rows),
@@ -164,31 +180,40 @@ def analyze(network: Network) -> Analysis:
         activations=sum(r.activations for r in rows),
         activation_bytes=sum(r.activations for r in rows) * spec.dtype_bytes,
         param_bytes=sum(r.weights + r.buffers for r in rows) * spec.dtype_bytes,
-        rf=rf_row.field if rf_row else start,
-        rf_layer=rf_row.name if rf_row else "input",
+        rf=main.rf,
+        rf_layer=main.rf_layer,
     )
     mismatches = [m for r in rows if r.node.expect for m in _row_mismatches(r)]
     if spec.expect is not None:
         check_expectation(spec.expect, spec.where("expect"), NET_EXPECT_KEYS)
         mismatches += _net_mismatches(spec.expect, network, totals)
-    return Analysis(network, tuple(rows), totals, tuple(mismatches), tuple(misaligned))
+    return Analysis(network, tuple(rows), totals, tuple(mismatches), tuple(misaligned),
+                    outputs)
 
 
-def _walk(steps: tuple[Step, ...], field: Field, rows: list[Row],
-          misaligned: list[Misalignment], input_size: Shape) -> Field:
-    for step in steps:
-        if isinstance(step, Parallel):
-            ends = [_walk(branch, field, rows, misaligned, input_size)
-                    for branch in step.branches]
-            merge = step.merge.layer
-            field, aligned = merge_fields(ends, merge.broadcast_branches(), input_size)
-            if not aligned:
-                misaligned.append(Misalignment(step.merge, tuple(ends)))
-            rows.append(_row(step.merge, field))
-        else:
-            field = step.layer.receptive_field(field)
-            rows.append(_row(step, field))
-    return field
+def _rows(network: Network) -> tuple[list[Row], list[Misalignment]]:
+    """One row per node, in order: each field from the fields of the values it reads."""
+    input_size = network.input_shape[1:]
+    start = tuple(AxisField() for _ in input_size)
+    fields: dict[Ref, Field] = {-1 - i: start for i in range(len(network.inputs))}
+    rows: list[Row] = []
+    misaligned: list[Misalignment] = []
+    for node in network.nodes:
+        ins = [fields[ref] for ref in node.inputs]
+        field, aligned = node.layer.receptive_fields(ins, input_size)
+        if not aligned:
+            misaligned.append(Misalignment(node, tuple(ins)))
+        fields[node.index] = field
+        rows.append(_row(node, field, tuple(network.shape(r) for r in node.inputs)))
+    return rows, misaligned
+
+
+def _output(network: Network, ref: Ref, rows: list[Row], start: Field) -> Output:
+    reached = [rows[i] for i in network.ancestors(ref)]
+    head = _headline(network, ref, rows, {})
+    return Output(network.name(ref), ref, network.shape(ref),
+                  sum(r.weights for r in reached), sum(r.macs for r in reached),
+                  head.field if head else start, head.name if head else "input")
 
 
 NOTE_NAMES = 3  # layers a note names before it counts the rest
@@ -232,28 +257,35 @@ def _is_spatial(row: Row) -> bool:
     return numel(row.output_shape[1:]) > 1
 
 
-def _headline(steps: tuple[Step, ...], row_of: dict[int, Row]) -> Row | None:
-    """The row whose field is the net's headline: the last layer whose output is spatial.
-    Where branches end in non-spatial outputs (two heads under an add), it is the largest
-    field among each branch's own last spatial layer (or, for a branch with none, what
-    precedes the branches), so the answer does not depend on the branches' order."""
-    for index in reversed(range(len(steps))):
-        step = steps[index]
-        if not isinstance(step, Parallel):
-            row = row_of[id(step)]
-            if _is_spatial(row):
-                return row
+def _headline(network: Network, ref: Ref, rows: list[Row],
+              memo: dict[Ref, Row | None]) -> Row | None:
+    """The row whose field is an output's headline: the output itself if it is spatial,
+    else, looking back through the layers that are not (a classifier head), the largest
+    field among the last spatial layers it reads, so that the answer does not depend on
+    the order of branches (two heads under an add). None: only inputs before it."""
+    if ref < 0:
+        return None
+    if ref in memo:
+        return memo[ref]
+    found: Row | None = None
+    stack = [(ref, False)]  # iterative: a chain of 100,000 flat layers must not recurse
+    while stack:
+        at, ready = stack.pop()
+        if at in memo:
             continue
-        merged = row_of[id(step.merge)]
-        if _is_spatial(merged):
-            return merged
-        found = [_headline(branch, row_of) for branch in step.branches]
-        if None in found:
-            found.append(_headline(steps[:index], row_of))
-        candidates = [row for row in found if row is not None]
-        if candidates:
-            return max(candidates, key=_field_order)
-    return None
+        row = rows[at]
+        if _is_spatial(row):
+            memo[at] = row
+            continue
+        sources = [r for r in network.nodes[at].inputs if r >= 0]
+        if not ready:
+            stack.append((at, True))
+            stack.extend((r, False) for r in sources if r not in memo)
+            continue
+        candidates = [memo[r] for r in sources if memo.get(r) is not None]
+        memo[at] = max(candidates, key=_field_order) if candidates else None  # type: ignore[arg-type]
+    found = memo[ref]
+    return found
 
 
 def _field_order(row: Row) -> tuple[Any, ...]:
@@ -264,10 +296,9 @@ def _field_order(row: Row) -> tuple[Any, ...]:
             [f.start for f in row.field])
 
 
-def _row(node: Node, field: Field) -> Row:
+def _row(node: Node, field: Field, shapes: tuple[Shape, ...]) -> Row:
     layer = node.layer
     params = layer.params()
-    shapes = getattr(layer, "input_shapes", (layer.input_shape,))
     return Row(node, shapes, layer.output_shape(), params.weights, params.buffers,
                params.per_filter, params.filters, layer.macs(), layer.ops(), field)
 

@@ -1,9 +1,10 @@
-"""Spec entries -> a tree of built layers, walking the shapes from the input.
+"""Spec entries -> a flat graph of built layers (`graph.Network`), walking the shapes.
 
-A built network is a sequence of steps; a step is a `Node` (one layer) or a `Parallel`
-(branches that meet at a merge node). Blocks and `repeat` are expanded here, and every node
+Blocks, `repeat`, `residual` and `branches` are expanded here; `from:` and the merge entries
+(`add`, `concat`, `multiply` with `from: [a, b]`) wire named layers together. Every node
 gets a stable name: its own, or kind + counter within its block instance (`conv3`,
-`layer1.0.conv2`).
+`layer1.basic1.conv2`). A name written in `from:` or `outputs:` is looked up in the block
+instance the entry sits in, then outward; a block instance's name means its output.
 """
 from __future__ import annotations
 
@@ -15,88 +16,26 @@ from . import limits
 from .errors import Location, Problems, SpecError, close_matches, show
 from .expr import substitute
 from .geometry import ROUNDINGS
-from .layers import LAYERS, MERGES, Args, BuildContext, Layer, Merge, Shape, numel, shape_str
+from .graph import Input, Network, Node, Ref
+from .layers import LAYERS, MERGES, Args, BuildContext, Merge, Shape, numel, shape_str
 from .spec import BlockDef, NetSpec
 from .yamlpos import Mapping, Sequence
 
-META_KEYS = ("name", "repeat", "expect", "rounding", "trainable", "lint", "when")
+META_KEYS = ("name", "from", "repeat", "expect", "rounding", "trainable", "lint", "when")
 STRUCTURES = ("residual", "branches")
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Node:
-    """One built layer and what the spec said about it."""
-
-    name: str
-    layer: Layer
-    location: Location
-    expect: Mapping | None = None
-    trainable: bool = True
-    lint_ignore: tuple[str, ...] = ()
-    depth: int = 0
-
-    @property
-    def input_shape(self) -> Shape:
-        return self.layer.input_shape
-
-    @property
-    def output_shape(self) -> Shape:
-        return self.layer.output_shape()
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Parallel:
-    """Branches fed the same input; their outputs meet at `merge`."""
-
-    branches: tuple[tuple[Step, ...], ...]
-    merge: Node
-
-    @property
-    def output_shape(self) -> Shape:
-        return self.merge.output_shape
-
-
-Step = Node | Parallel
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Network:
-    """A spec, built: the steps in order, and its input and output shapes."""
-
-    spec: NetSpec
-    steps: tuple[Step, ...]
-
-    @property
-    def input_shape(self) -> Shape:
-        return self.spec.input_shape
-
-    @property
-    def output_shape(self) -> Shape:
-        return self.steps[-1].output_shape if self.steps else self.spec.input_shape
-
-    def nodes(self) -> list[Node]:
-        """Every node in execution order: a branch's layers, then its merge."""
-        out: list[Node] = []
-
-        def walk(steps: tuple[Step, ...]) -> None:
-            for step in steps:
-                if isinstance(step, Parallel):
-                    for branch in step.branches:
-                        walk(branch)
-                    out.append(step.merge)
-                else:
-                    out.append(step)
-        walk(self.steps)
-        return out
+UNKNOWN: Ref | None = None  # an earlier entry failed: the value's shape is not known
 
 
 @dataclass
 class _Scope:
-    """Names within one block instance: its prefix, the counters, the names taken."""
+    """Names within one block instance: its prefix, the counters, the names taken, and the
+    scope around it (where names not found here are looked up)."""
 
     prefix: str = ""
     counters: dict[str, int] = field(default_factory=dict)
     taken: dict[str, Location] = field(default_factory=dict)
+    outer: _Scope | None = None
+    claimed: set[str] = field(default_factory=set)  # full names, shared by every scope
 
     def count(self, kind: str) -> int:
         """Every layer of a kind counts, named or not, so naming one renames no other."""
@@ -120,7 +59,15 @@ class _Scope:
             raise SpecError.at(location, f"the name '{self.prefix}{name}' is already used "
                                          f"(line {first.line}); names must be unique")
         self.taken[name] = location
+        self.claimed.add(self.prefix + name)
         return self.prefix + name
+
+    def chain(self) -> list[_Scope]:
+        scopes, at = [], self
+        while at is not None:
+            scopes.append(at)
+            at = at.outer
+        return scopes
 
 
 @dataclass(frozen=True)
@@ -132,37 +79,59 @@ class _Inherited:
     lint_ignore: tuple[str, ...] = ()
     depth: int = 0
     env: tuple[tuple[str, Any], ...] = ()
+    blocks: tuple[str, ...] = ()
+    on_branch: bool = False
+
+    def nested(self, **changes: Any) -> _Inherited:
+        values = {**self.__dict__, "depth": self.depth + 1, **changes}
+        return _Inherited(**values)
 
 
 def build(spec: NetSpec, max_layers: int | None = None) -> Network:
-    """Walk the spec from its input: expand blocks and repeats, build and name every layer.
+    """Walk the spec from its inputs: expand blocks and repeats, build, name and wire every
+    layer into a `Network`.
 
     Raises SpecError with every problem found (up to `MAX_PROBLEMS`): after an entry fails,
     its output shape is unknown, so later entries are checked only for what does not depend
-    on it (kinds, argument mappings, entry keys, block parameters). At most `max_layers`
-    layers are built (default `limits.max_layers()`); the count of an entry is estimated
-    before it is expanded, so `repeat: 1000000000` fails at once.
+    on it (kinds, argument mappings, entry keys, block parameters), until a `from:` names a
+    layer that was built. At most `max_layers` layers are built (default
+    `limits.max_layers()`); the count of an entry is estimated before it is expanded, so
+    `repeat: 1000000000` fails at once.
     """
     builder = _Builder(spec, limits.max_layers() if max_layers is None else max_layers)
-    steps, _ = builder.sequence(spec.layers, spec.input_shape, _Scope(), _Inherited(
-        rounding=spec.rounding))
+    scope = _Scope()
+    for index, given in enumerate(spec.inputs):
+        scope.claim(given.name, given.location)
+        builder.refs[given.name] = -1 - index
+    last = builder.sequence(spec.layers, -1, scope, _Inherited(rounding=spec.rounding))
+    outputs = builder.outputs(spec, last, scope)
     builder.problems.raise_if_any()
-    return Network(spec, tuple(steps))
+    inputs = tuple(Input(i.name, i.shape, i.location) for i in spec.inputs)
+    return Network(spec, inputs, tuple(builder.nodes), outputs)
 
 
 class _Builder:
     def __init__(self, spec: NetSpec, max_layers: int):
         self.spec = spec
         self.max_layers = max_layers
-        self.built = 0  # layers (and merges) built so far
         self.visited = 0  # entries read so far, built or not
         self.problems = Problems(limits.MAX_PROBLEMS)
-        self.known_kinds = set(LAYERS) | set(spec.blocks) | set(STRUCTURES)
+        self.known_kinds = set(LAYERS) | set(MERGES) | set(spec.blocks) | set(STRUCTURES)
         self.block_stack: list[str] = []
+        self.nodes: list[Node] = []
+        self.shapes: list[Shape] = []  # each node's output shape, computed once
+        self.refs: dict[str, Ref] = {}  # full name -> the value it means
         # id(entry) -> (entry, holds a $ value?); the entry is kept so its id stays its own
         self.parametric: dict[int, tuple[Any, bool]] = {}
         # id(list of entries) or block name -> (the list, fewest layers it expands to)
         self.smallest: dict[Any, tuple[Any, int]] = {}
+
+    @property
+    def built(self) -> int:
+        return len(self.nodes)
+
+    def shape(self, ref: Ref) -> Shape:
+        return self.spec.inputs[-1 - ref].shape if ref < 0 else self.shapes[ref]
 
     def has_parameters(self, item: Any) -> bool:
         """Whether an entry holds `$name` or `${...}` anywhere; known once per entry, as a
@@ -172,22 +141,19 @@ class _Builder:
             self.parametric[key] = (item, _mentions_parameter(item))
         return self.parametric[key][1]
 
-    def sequence(self, items: Sequence, shape: Shape | None, scope: _Scope,
-                 inherited: _Inherited) -> tuple[list[Step], Shape | None]:
-        """The entries in order; `shape` None = unknown (an earlier entry failed)."""
-        steps: list[Step] = []
+    def sequence(self, items: Sequence, source: Ref | None, scope: _Scope,
+                 inherited: _Inherited) -> Ref | None:
+        """The entries in order, each reading the one before; returns the last value."""
         for index, item in enumerate(items):
             try:
-                new, shape = self.entry(item, items.where(index), shape, scope, inherited)
+                source = self.entry(item, items.where(index), source, scope, inherited)
             except SpecError as error:
                 self.problems.add(error)
-                shape = None
-                continue
-            steps.extend(new)
-        return steps, shape
+                source = UNKNOWN
+        return source
 
-    def entry(self, item: Any, location: Location, shape: Shape | None, scope: _Scope,
-              inherited: _Inherited) -> tuple[list[Step], Shape | None]:
+    def entry(self, item: Any, location: Location, source: Ref | None, scope: _Scope,
+              inherited: _Inherited) -> Ref | None:
         self.visit(1, location)
         if inherited.env and self.has_parameters(item):
             item = substitute(item, dict(inherited.env), location)
@@ -199,7 +165,7 @@ class _Builder:
                                                        f"expression giving one); found "
                                                        f"{show(when)}")
             if not when:
-                return [], shape
+                return source
         repeat = _meta_int(meta, "repeat", 1, location)
         rounding = meta.get("rounding", inherited.rounding) if meta else inherited.rounding
         if rounding is not None and (not isinstance(rounding, str) or
@@ -211,11 +177,14 @@ class _Builder:
             raise SpecError.at(meta.where("trainable"), "'trainable' must be true or false")
         inner = _Inherited(rounding, inherited.trainable and trainable,
                            inherited.lint_ignore + _lint_ignore(meta),
-                           inherited.depth, inherited.env)
+                           inherited.depth, inherited.env, inherited.blocks,
+                           inherited.on_branch)
         name = meta.get("name") if meta else None
         if name is not None and (not isinstance(name, str) or not name):
             raise SpecError.at(meta.where("name"), f"'name' must be text; found {show(name)}")
-        if shape is not None:
+        if meta and "from" in meta and kind not in MERGES:
+            source = self.read_from(meta, scope, kind)
+        if source is not None:
             self.reserve(repeat * self.fewest(kind, args), location)
             if repeat > 1 and kind in self.spec.blocks:  # each copy reads every entry
                 entries = repeat * len(self.spec.blocks[kind].layers)
@@ -224,14 +193,67 @@ class _Builder:
         else:
             _expect(meta, location)  # built layers check it; here nothing else would
             repeat = 1  # checking only: one copy says all a copy can say without shapes
-        steps: list[Step] = []
         for copy in range(repeat):
             own = name if repeat == 1 or name is None else f"{name}.{copy}"
-            new, shape = self.one(kind, args, meta, location, shape, scope, inner, own)
-            steps.extend(new)
-            if shape is None:  # a copy failed: the next would fail alike, so stop here
+            source = self.one(kind, args, meta, location, source, scope, inner, own)
+            if source is None:  # a copy failed: the next would fail alike, so stop here
                 break
-        return steps, shape
+        if repeat > 1 and name and source is not None:  # the name means the last copy
+            self.refs.setdefault(scope.prefix + name, source)
+        return source
+
+    def read_from(self, holder: Mapping, scope: _Scope, kind: str) -> Ref | None:
+        """An entry's `from: NAME`: the value it reads instead of the previous entry's."""
+        names = self.names(holder, scope)
+        if len(names) != 1:
+            raise SpecError.at(holder.where("from"), f"'from' names {len(names)} layers, but "
+                                                     f"{kind} reads one input; merge them "
+                                                     f"first with an add, concat or multiply "
+                                                     f"entry: {{from: [a, b]}}")
+        return names[0]
+
+    def names(self, holder: Mapping, scope: _Scope) -> list[Ref | None]:
+        """`from:` as one name or a list of names -> the values they mean."""
+        value = holder["from"]
+        where = holder.where("from")
+        listed = value if isinstance(value, list) else [value]
+        if not listed or not all(isinstance(v, str) and v for v in listed):
+            raise SpecError.at(where, f"'from' must be a layer name or a list of layer names; "
+                                      f"found {show(value)}")
+        return [self.resolve(n, scope, value.where(i) if isinstance(value, Sequence)
+                             else where) for i, n in enumerate(listed)]
+
+    def resolve(self, name: str, scope: _Scope, location: Location) -> Ref | None:
+        """The value a name means: looked up in the entry's block instance, then outward.
+        A name that was claimed by an entry that failed gives UNKNOWN, not a second error."""
+        chain = scope.chain()
+        for at in chain:
+            if at.prefix + name in self.refs:
+                return self.refs[at.prefix + name]
+        if any(at.prefix + name in scope.claimed for at in chain):
+            return UNKNOWN
+        known = sorted(self.refs)
+        close = close_matches(name, known)
+        hint = f"; did you mean '{close[0]}'?" if close else \
+            f"; names so far: {', '.join(known[-8:])}" if known else ""
+        raise SpecError.at(location, f"no layer or input named '{name}' before this entry"
+                                     f"{hint} (a name refers to an earlier entry, looked up "
+                                     f"in its block first)")
+
+    def outputs(self, spec: NetSpec, last: Ref | None, scope: _Scope) -> tuple[Ref, ...]:
+        """The values the net returns: `outputs:` by name, else the last entry's."""
+        if spec.outputs is None:
+            return (last if last is not None else -1,)
+        found = []
+        for index, name in enumerate(spec.outputs):
+            try:
+                ref = self.resolve(name, scope, spec.outputs.where(index))
+            except SpecError as error:
+                self.problems.add(error)
+                continue
+            if ref is not None:
+                found.append(ref)
+        return tuple(found) or (-1,)
 
     def reserve(self, layers: int, location: Location) -> None:
         """Refuse an entry whose expansion would pass the layer cap, before expanding it."""
@@ -253,10 +275,6 @@ class _Builder:
                                          f"layer limit (raise it with --max-layers or "
                                          f"{limits.LAYERS_ENV})")
 
-    def count(self, location: Location) -> None:
-        self.built += 1
-        self.reserve(0, location)
-
     def fewest(self, kind: str, args: Any) -> int:
         """The fewest layers one copy of an entry expands to (entries under 'when' and
         repeats given by parameters count as none and once), saturating past the cap."""
@@ -272,7 +290,7 @@ class _Builder:
                                     ("main", "shortcut")))
         if kind == "branches" and isinstance(args, Sequence):
             return min(cap, 1 + sum(self.fewest_in(path) for path in args))
-        return 1 if kind in LAYERS or kind in STRUCTURES else 0
+        return 1 if kind in self.known_kinds else 0
 
     def fewest_in(self, items: Any) -> int:
         if not isinstance(items, Sequence):
@@ -293,14 +311,30 @@ class _Builder:
             self.smallest[id(items)] = (items, total)
         return self.smallest[id(items)][1]
 
+    def add(self, name: str, layer: Any, inputs: tuple[Ref, ...], location: Location,
+            meta: Mapping, inherited: _Inherited, on_branch: bool | None = None) -> Ref:
+        """Append a built node; its output shape is checked against the limits first."""
+        out = layer.output_shape()
+        _check_size(out, location, f"{layer.kind} '{name}'")
+        self.reserve(1, location)
+        node = Node(len(self.nodes), name, layer, inputs, location, _expect(meta, location),
+                    inherited.trainable, inherited.lint_ignore, inherited.depth,
+                    inherited.blocks, inherited.on_branch if on_branch is None else on_branch)
+        self.nodes.append(node)
+        self.shapes.append(out)
+        self.refs[name] = node.index
+        return node.index
+
     def one(self, kind: str, args: Any, meta: Mapping, location: Location,
-            shape: Shape | None, scope: _Scope, inherited: _Inherited, name: str | None
-            ) -> tuple[list[Step], Shape | None]:
+            source: Ref | None, scope: _Scope, inherited: _Inherited, name: str | None
+            ) -> Ref | None:
         if kind in STRUCTURES:
-            return self.parallel(kind, args, meta, location, shape, scope, inherited, name)
+            return self.parallel(kind, args, meta, location, source, scope, inherited, name)
         if kind in self.spec.blocks:
-            return self.block(self.spec.blocks[kind], args, location, shape, scope, inherited,
-                              name)
+            return self.block(self.spec.blocks[kind], args, location, source, scope,
+                              inherited, name)
+        if kind in MERGES:
+            return self.merge(kind, args, meta, location, source, scope, inherited, name)
         cls = LAYERS.get(kind)
         if cls is None:
             raise SpecError.at(location, _unknown_kind(kind, self.spec.blocks))
@@ -308,25 +342,62 @@ class _Builder:
         if args is not None and not isinstance(args, Mapping):
             raise SpecError.at(location, f"{cls.kind} '{full}': arguments must be a mapping "
                                          f"like {{kernel: 3}}; found {show(args)}")
-        if shape is None:
-            return [], None
-        self.count(location)
+        if source is None:
+            return UNKNOWN
         label = f"{cls.kind} '{full}'"
         ctx = BuildContext(self.spec.framework, inherited.rounding, kind, label, location)
         try:
-            layer = cls.build(Args(args, ctx), shape)
-            out = layer.output_shape()
+            layer = cls.build(Args(args, ctx), self.shape(source))
+            layer.output_shape()
         except (OverflowError, ValueError):  # sizes beyond what arithmetic can hold
             raise SpecError.at(location, f"{label}: its sizes are too large to "
                                          f"compute") from None
-        _check_size(out, location, label)
-        node = Node(full, layer, location, _expect(meta, location), inherited.trainable,
-                    inherited.lint_ignore, inherited.depth)
-        return [node], out
+        return self.add(full, layer, (source,), location, meta, inherited)
 
-    def block(self, block: BlockDef, args: Any, location: Location, shape: Shape | None,
-              scope: _Scope, inherited: _Inherited, name: str | None
-              ) -> tuple[list[Step], Shape | None]:
+    def merge(self, kind: str, args: Any, meta: Mapping, location: Location,
+              source: Ref | None, scope: _Scope, inherited: _Inherited, name: str | None
+              ) -> Ref | None:
+        """`- add: {from: [a, b]}`: a merge of named layers; with one name, of the previous
+        entry's output and that layer."""
+        full = scope.name(name, kind, location)
+        label = f"{kind} '{full}'"
+        holder = args if isinstance(args, Mapping) and "from" in args else meta
+        if args is not None and not isinstance(args, Mapping):
+            raise SpecError.at(location, f"{label}: arguments must be a mapping like "
+                                         f"{{from: [a, b]}}; found {show(args)}")
+        if isinstance(args, Mapping) and "from" in args and meta and "from" in meta:
+            raise SpecError.at(meta.where("from"), f"{label}: 'from' is given twice, beside "
+                                                   f"the kind and inside it; give one")
+        if not holder or "from" not in holder:
+            raise SpecError.at(location, f"{label}: needs 'from', the layers it merges, like "
+                                         f"{kind}: {{from: [a, b]}}")
+        for key in args or ():
+            if key not in ("from", "axis"):
+                raise SpecError.at(args.where_key(key), f"{label}: unknown argument '{key}'; "
+                                                        f"expected from" +
+                                   (", axis" if kind == "concat" else ""))
+        if isinstance(args, Mapping) and "axis" in args:
+            axis = args["axis"]
+            if kind != "concat" or not _is_int(axis) or axis != 0:
+                raise SpecError.at(args.where("axis"), f"{label}: 'axis' must be 0 (the "
+                                                       f"channels; shapes here have no batch "
+                                                       f"axis) for a concat; found "
+                                                       f"{show(axis)}")
+        refs = self.names(holder, scope)
+        if len(refs) == 1:
+            refs = [source, *refs]
+        if any(ref is None for ref in refs):
+            return UNKNOWN
+        return self.join(MERGES[kind], [r for r in refs if r is not None], full, label,
+                         location, meta, inherited)
+
+    def join(self, merge_cls: type[Merge], refs: list[Ref], full: str, label: str,
+             location: Location, meta: Mapping, inherited: _Inherited) -> Ref:
+        merge = merge_cls.merge([self.shape(r) for r in refs], location, label)
+        return self.add(full, merge, tuple(refs), location, meta, inherited)
+
+    def block(self, block: BlockDef, args: Any, location: Location, source: Ref | None,
+              scope: _Scope, inherited: _Inherited, name: str | None) -> Ref | None:
         if block.name in self.block_stack:
             raise SpecError.at(location, f"block '{block.name}' uses itself "
                                          f"({' -> '.join(self.block_stack + [block.name])})")
@@ -348,43 +419,38 @@ class _Builder:
             raise SpecError.at(location, f"block '{block.name}': missing parameter "
                                          f"{', '.join(repr(m) for m in missing)}")
         full = scope.name(name, block.name, location)
-        if shape is None:  # the parameters' values may depend on in_channels: stop here
-            return [], None
-        env["in_channels"] = shape[0]
-        inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
-                           inherited.depth + 1, tuple(env.items()))
+        if source is None:  # the parameters' values may depend on in_channels: stop here
+            return UNKNOWN
+        env["in_channels"] = self.shape(source)[0]
+        inner = inherited.nested(env=tuple(env.items()), blocks=(*inherited.blocks, full))
         self.block_stack.append(block.name)
         try:
-            steps, out = self.sequence(block.layers, shape, _Scope(full + "."), inner)
+            out = self.sequence(block.layers, source, _Scope(full + ".", outer=scope,
+                                                                  claimed=scope.claimed), inner)
         finally:
             self.block_stack.pop()
-        return steps, out
+        if out is not None:
+            self.refs[full] = out
+        return out
 
     def parallel(self, kind: str, args: Any, meta: Mapping, location: Location,
-                 shape: Shape | None, scope: _Scope, inherited: _Inherited, name: str | None
-                 ) -> tuple[list[Step], Shape | None]:
+                 source: Ref | None, scope: _Scope, inherited: _Inherited, name: str | None
+                 ) -> Ref | None:
         if inherited.depth >= limits.MAX_BLOCK_DEPTH:
             raise SpecError.at(location, f"blocks and branches nest deeper than "
                                          f"{limits.MAX_BLOCK_DEPTH} levels")
         paths, merge_kind = _branches(kind, args, meta, location)
-        inner = _Inherited(inherited.rounding, inherited.trainable, inherited.lint_ignore,
-                           inherited.depth + 1, inherited.env)
         full = scope.name(name, kind, location)
-        branches, shapes = [], []
-        for path in paths:
-            steps, out = self.sequence(path, shape, scope, inner) if path else ([], shape)
-            branches.append(tuple(steps))
-            shapes.append(out)
-        if any(out is None for out in shapes):
-            return [], None
-        self.count(location)
-        merge_cls = MERGES[merge_kind]
-        merge: Merge = merge_cls.merge(shapes, location, f"{kind} '{full}'")
-        out = merge.output_shape()
-        _check_size(out, location, f"{kind} '{full}'")
-        node = Node(full, merge, location, _expect(meta, location), inherited.trainable,
-                    inherited.lint_ignore, inherited.depth)
-        return [Parallel(tuple(branches), node)], out
+        if merge_kind is None:  # a residual whose shortcut is off: only its main path
+            return self.sequence(paths[0], source, scope, inherited)
+        inner = inherited.nested(on_branch=True)
+        ends = [self.sequence(path, source, scope, inner) if path else source
+                for path in paths]
+        if source is None or any(end is None for end in ends):
+            return UNKNOWN
+        label = f"{kind} '{full}'"
+        return self.join(MERGES[merge_kind], [e for e in ends if e is not None], full, label,
+                         location, meta, inherited)
 
 
 def _check_size(shape: Shape, location: Location, label: str) -> None:
@@ -517,12 +583,22 @@ def _is_count(value: Any) -> bool:
 
 
 def _branches(kind: str, args: Any, meta: Mapping, location: Location
-              ) -> tuple[list[Sequence], str]:
+              ) -> tuple[list[Sequence], str | None]:
+    """The paths of a residual or branches entry and the merge that joins them (None: a
+    residual whose `when` is false, only its main path)."""
     if kind == "residual":
         if not isinstance(args, Mapping) or "main" not in args or set(args) - {
-                "main", "shortcut"}:
+                "main", "shortcut", "when"}:
             raise SpecError.at(location, "'residual' needs {main: [layers], shortcut: [layers]}"
-                                         " (shortcut optional: identity)")
+                                         " (shortcut optional: identity; 'when' optional: "
+                                         "the condition for the shortcut)")
+        when = args.get("when", True)
+        if not isinstance(when, bool):
+            raise SpecError.at(args.where("when"), f"the residual's 'when' must be true or "
+                                                   f"false (or an expression giving one); "
+                                                   f"found {show(when)}")
+        if not when:
+            return [_path(args, "main")], None
         return [_path(args, "main"), _path(args, "shortcut")], "add"
     merge = meta.get("merge", "concat")
     if not isinstance(merge, str) or merge not in MERGES:
@@ -560,5 +636,4 @@ def _unknown_kind(kind: str, blocks: dict[str, BlockDef]) -> str:
     return f"unknown layer kind '{kind}'{hint}"
 
 
-__all__ = ["Network", "Node", "Parallel", "Step", "build", "check_expectation",
-           "shape_str"]
+__all__ = ["Network", "Node", "build", "check_expectation", "shape_str"]

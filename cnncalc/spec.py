@@ -6,7 +6,7 @@ because a block's arguments may depend on the channels that reach it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from .geometry import FRAMEWORKS, ROUNDINGS
 from .limits import MAX_AXIS, MAX_ELEMENTS, MAX_PROBLEMS
 from .yamlpos import Mapping, Sequence
 
-TOP_KEYS = ("name", "input", "framework", "rounding", "dtype", "expect", "budget", "blocks",
+TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget", "blocks",
             "layers", "lint", "description")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
@@ -32,12 +32,21 @@ class BlockDef:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
+class InputSpec:
+    """One network input: its name and shape [C, *spatial] (no batch)."""
+
+    name: str
+    shape: tuple[int, ...]
+    location: Location
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class NetSpec:
     """The parsed top level of a spec file."""
 
     file: str
     name: str
-    input_shape: tuple[int, ...]
+    inputs: tuple[InputSpec, ...]
     framework: str | None
     rounding: str | None
     dtype: str
@@ -47,6 +56,26 @@ class NetSpec:
     budget: Mapping | None
     lint: Mapping | None
     root: Mapping
+    outputs: Sequence | None = None  # names of the layers whose outputs the net returns
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The first input's shape."""
+        return self.inputs[0].shape
+
+    def resized(self, sizes: tuple[int, ...]) -> NetSpec:
+        """The spec with other spatial input sizes (one for every axis, or one per axis),
+        applied to every input with as many spatial axes as the first."""
+        spatial = len(self.input_shape) - 1
+        if len(sizes) == 1:
+            sizes = sizes * spatial
+        if len(sizes) != spatial or min(sizes) < 1:
+            raise ValueError(f"the input {'[' + ', '.join(map(str, self.input_shape)) + ']'}"
+                             f" has {spatial} spatial axes; give one size or {spatial} "
+                             f"sizes >= 1")
+        inputs = tuple(replace(i, shape=(i.shape[0], *sizes)) if len(i.shape) - 1 == spatial
+                       else i for i in self.inputs)
+        return replace(self, inputs=inputs)
 
     @property
     def dtype_bytes(self) -> int:
@@ -104,7 +133,8 @@ def parse(text: str, file: str = "<spec>", line_offset: int = 0) -> NetSpec:
 
     fields = {
         "name": read(_text, root, "name", Path(file).stem),
-        "input_shape": read(_input_shape, root) if "input" in root else None,
+        "inputs": read(_inputs, root) if "input" in root else None,
+        "outputs": read(_outputs, root),
         "framework": read(_option, root, "framework", FRAMEWORKS + ("tf",)),
         "rounding": read(_option, root, "rounding", ROUNDINGS),
         "dtype": read(_option, root, "dtype", tuple(DTYPE_BYTES)) or "float32",
@@ -148,23 +178,60 @@ def _option(root: Mapping, key: str, options: tuple[str, ...]) -> str | None:
     return "tensorflow" if value in ("tf", "keras") else value
 
 
-def _input_shape(root: Mapping) -> tuple[int, ...]:
+def _inputs(root: Mapping) -> tuple[InputSpec, ...]:
+    """input: [C, H, W] (one input, named 'input'), {shape: [C, H, W]}, or named inputs
+    {image: [3, 224, 224], mask: [1, 224, 224]} (the first is the main one)."""
     value = root["input"]
     if isinstance(value, Mapping) and "shape" in value:
-        value = value["shape"]
+        return (InputSpec("input", _shape(value["shape"], value.where("shape"), "input"),
+                          root.where("input")),)
+    if isinstance(value, Mapping) and value:
+        inputs = []
+        for name, shape in value.items():
+            if not isinstance(name, str) or not name or "." in name:
+                raise SpecError.at(value.where_key(name), f"an input's name must be text "
+                                                          f"without dots; found {show(name)}")
+            inputs.append(InputSpec(name, _shape(shape, value.where(name), f"input '{name}'"),
+                                    value.where(name)))
+        return tuple(inputs)
+    return (InputSpec("input", _shape(value, root.where("input"), "input"),
+                      root.where("input")),)
+
+
+def _shape(value: Any, where: Location, what: str) -> tuple[int, ...]:
     ok = isinstance(value, list) and 1 <= len(value) <= 4 and all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)
     if not ok:
-        raise SpecError.at(root.where("input"),
-                           f"'input' must be [C], [C, L], [C, H, W] or [C, D, H, W] with "
-                           f"positive integers; found {show(value)}")
+        raise SpecError.at(where, f"'{what}' must be [C], [C, L], [C, H, W] or [C, D, H, W] "
+                                  f"with positive integers (or a mapping of named inputs, "
+                                  f"each such a shape); found {show(value)}")
     if max(value) > MAX_AXIS:
-        raise SpecError.at(root.where("input"), f"'input' has a size of {max(value):,}; the "
-                                                f"limit per axis is {MAX_AXIS:,}")
+        raise SpecError.at(where, f"'{what}' has a size of {max(value):,}; the limit per axis "
+                                  f"is {MAX_AXIS:,}")
     if math.prod(value) > MAX_ELEMENTS:
-        raise SpecError.at(root.where("input"), f"'input' has {math.prod(value):,} elements; "
-                                                f"the limit is {MAX_ELEMENTS:,}")
+        raise SpecError.at(where, f"'{what}' has {math.prod(value):,} elements; the limit is "
+                                  f"{MAX_ELEMENTS:,}")
     return tuple(value)
+
+
+def _outputs(root: Mapping) -> Sequence | None:
+    """outputs: [NAME, ...] (or one NAME): the layers whose outputs the net returns."""
+    value = root.get("outputs")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        names = Sequence([value])
+        names.location = root.where("outputs")
+        names.item_locations = [root.where("outputs")]
+        return names
+    if not isinstance(value, Sequence) or not value or not all(
+            isinstance(v, str) and v for v in value):
+        raise SpecError.at(root.where("outputs"), f"'outputs' must be a list of layer names "
+                                                  f"like [fc, aux1.fc2]; found {show(value)}")
+    for index, name in enumerate(value):
+        if name in value[:index]:
+            raise SpecError.at(value.where(index), f"the output '{name}' is listed twice")
+    return value
 
 
 def _mapping(root: Mapping, key: str) -> Mapping | None:

@@ -127,7 +127,7 @@ REFERENCE = json.loads(str(np.load(ROOT / "tests" / "reference" /
 @pytest.mark.parametrize("case", REFERENCE, ids=[c["name"] for c in REFERENCE])
 def test_every_configuration_of_the_pytorch_reference_passes_the_gradient_check(case) -> None:
     """1-D and 3-D, ceil and floor, groups, dilation, align_corners: each op on its own."""
-    op = ops.op_for(build(parse(case["spec"], case["name"])).nodes()[-1].layer)
+    op = ops.op_for(build(parse(case["spec"], case["name"])).nodes[-1].layer)
     rng = np.random.default_rng(7)
     op.init(rng, np.dtype("float64"))
     shapes = getattr(op.layer, "input_shapes", None) or [op.layer.input_shape]
@@ -150,7 +150,7 @@ def test_a_wrong_backward_fails_the_gradient_check(monkeypatch) -> None:
 
 def test_batch_norm_trains_on_batch_statistics_and_evaluates_on_running_ones() -> None:
     spec = parse("input: [3, 4, 4]\nlayers:\n  - batchnorm\n")
-    op = ops.op_for(build(spec).nodes()[0].layer)
+    op = ops.op_for(build(spec).nodes[0].layer)
     op.init(np.random.default_rng(0), np.dtype("float64"))
     x = np.random.default_rng(1).standard_normal((4, 3, 4, 4)) * 3 + 5
     y = op.forward(x, train=True)
@@ -164,7 +164,7 @@ def test_batch_norm_trains_on_batch_statistics_and_evaluates_on_running_ones() -
 
 def test_dropout_drops_about_p_in_training_and_nothing_in_eval() -> None:
     spec = parse("input: [1000]\nlayers:\n  - dropout: {p: 0.3}\n")
-    op = ops.op_for(build(spec).nodes()[0].layer)
+    op = ops.op_for(build(spec).nodes[0].layer)
     x = np.ones((10, 1000))
     y = op.forward(x, train=True)
     assert abs((y == 0).mean() - 0.3) < 0.03 and np.allclose(y[y != 0], 1 / 0.7)
@@ -319,7 +319,7 @@ def test_stride_one_conv_backward_by_the_adjoint_conv_equals_col2im(kernel, padd
                                                                      dilation) -> None:
     spec = parse(f"name: c\ninput: [3, 9, 8]\nlayers:\n  - conv: {{filters: 4, kernel: "
                  f"{kernel}, padding: {padding}, dilation: {dilation}}}\n", "c")
-    op = ops.op_for(build(spec).nodes()[-1].layer)
+    op = ops.op_for(build(spec).nodes[-1].layer)
     assert op.by_adjoint
     rng = np.random.default_rng(3)
     op.init(rng, np.dtype("float64"))
@@ -336,7 +336,7 @@ def test_conv_backward_over_a_free_dy_equals_the_plain_one() -> None:
     """With inplace, a stride-1 conv writes dx over a channel-major dy of the same shape."""
     spec = parse("name: c\ninput: [4, 6, 5]\nlayers:\n  - conv: {filters: 4, kernel: 3, "
                  "padding: 1}\n", "c")
-    op = ops.op_for(build(spec).nodes()[-1].layer)
+    op = ops.op_for(build(spec).nodes[-1].layer)
     rng = np.random.default_rng(5)
     op.init(rng, np.dtype("float64"))
     x = rng.standard_normal((2, 4, 6, 5))
@@ -367,7 +367,7 @@ def test_ops_split_over_threads_give_the_serial_results(monkeypatch) -> None:
         dx = op.backward(np.random.default_rng(12).standard_normal(y.shape))
         return y, dx, {name: grad.copy() for name, grad in op.grads.items()}
 
-    for node in build(load_file(TINY)).nodes():
+    for node in build(load_file(TINY)).nodes:
         (y, dx, grads), (y2, dx2, grads2) = (forward_backward(node, s) for s in (False, True))
         assert np.allclose(y, y2) and grads.keys() == grads2.keys(), node.name
         for got, want in zip(dx2 if isinstance(dx2, list) else [dx2],
@@ -449,7 +449,7 @@ def test_a_non_finite_output_exits_1_naming_the_first_layer(tmp_path, monkeypatc
 def test_caffe_average_pool_window_wholly_outside_the_input_gives_0(size, divisors) -> None:
     spec = parse(f"name: a\ninput: [2, {size}]\nframework: caffe\nlayers:\n"
                  f"  - avgpool: {{kernel: 1, stride: 5}}\n", "a")
-    op = ops.op_for(build(spec).nodes()[-1].layer)
+    op = ops.op_for(build(spec).nodes[-1].layer)
     x = np.arange(1.0, 2 * size + 1).reshape(1, 2, size)
     with np.errstate(all="raise"):
         y = op.forward(x)

@@ -33,7 +33,7 @@ def _close(got: np.ndarray, want: np.ndarray, what: str) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_matches_pytorch(case: dict) -> None:
     stored = {key: DATA[f"{case['name']}/{key}"] for key in case["keys"]}
-    node = build(parse(case["spec"], case["name"])).nodes()[-1]
+    node = build(parse(case["spec"], case["name"])).nodes[-1]
     op = op_for(node.layer)
     op.init(np.random.default_rng(0), np.dtype("float64"))
     for name in op.params:
@@ -56,5 +56,5 @@ def test_matches_pytorch(case: dict) -> None:
 def test_every_layer_kind_and_merge_has_an_op_and_a_reference_case() -> None:
     kinds = {cls.kind for cls in LAYERS.values()} | set(MERGES)
     assert kinds <= set(OPS), f"no op for {sorted(kinds - set(OPS))}"
-    tested = {build(parse(c["spec"], c["name"])).nodes()[-1].layer.kind for c in CASES}
+    tested = {build(parse(c["spec"], c["name"])).nodes[-1].layer.kind for c in CASES}
     assert kinds <= tested, f"no PyTorch reference for {sorted(kinds - tested)}"

@@ -286,7 +286,7 @@ def test_problems_stop_at_fifty(write_spec):
      "      - conv: {filters: ${c * 2}, kernel: 1}\nlayers: [b]\n", ":6:",
      "an expression must be quoted: '${...}'"),
     (HEAD + "layers:\n  - conv: {filters: 8}\n    kernel: 3\n", ":4:5:",
-     ("'kernel' is not a layer kind or an entry key (name, repeat, expect, rounding, "
+     ("'kernel' is not a layer kind or an entry key (name, from, repeat, expect, rounding, "
      "trainable, lint, when); an argument of conv goes inside it: "
      "conv: {filters: 8, kernel: 3}")),
 ])

@@ -27,7 +27,7 @@ GRID = json.loads(str(DATA["__upsample__"]))
 def _layer(entry: dict, input_shape: list[int]) -> Upsample:
     spec = parse(f"name: u\ninput: {input_shape}\nlayers:\n  - upsample: {json.dumps(entry)}\n",
                  "u")
-    return build(spec).nodes()[-1].layer
+    return build(spec).nodes[-1].layer
 
 
 def _grid_value(count: int, gradient: bool = False) -> np.ndarray:

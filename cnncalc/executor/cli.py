@@ -87,7 +87,7 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
             at = f" at input size {input_size}" if sizes else ""
             click.echo(f"{spec}: the network could not be built{at}: {err}", err=True)
             sys.exit(2)
-        steps = len(network.nodes()) * (2 if backward else 1)
+        steps = len(network.nodes) * (2 if backward else 1)
         options = {"batch": batch, "input_size": sizes, "dtype": dtype, "seed": seed,
                    "backward": backward, "train": not eval_mode,
                    "gradient_check": gradcheck, "max_memory": limit}

@@ -1,13 +1,13 @@
 """Run a built network in NumPy: forward, backward, and every executed shape against the
 calculated one. Computes and returns a `RunResult`; never prints.
 
-The walk follows `Network.steps`: a `Node` is one op; a `Parallel` feeds its input to every
-branch and merges their outputs. Backward walks the same steps in reverse; a branch input's
-gradient is the sum over its branches.
+The walk follows the graph's nodes in order (`graph.Network`): each node's op reads the
+values its inputs name, and a value is dropped after its last reader, so a long skip holds
+one activation, not a copy per step. Backward walks the nodes in reverse; the gradient of a
+value read by several nodes is the sum of what each hands back.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,14 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import Mismatch, analyze
-from ..build import Network, Node, Parallel, Step, build
+from ..build import build
+from ..graph import Network, Node, Ref
 from ..errors import Location, SpecError
 from ..layers import Shape, shape_str
 from ..spec import NetSpec
 from . import gradcheck
 from .im2col import Scratch
 from .memory import MemoryEstimate, estimate
-from .ops import Op, op_for
+from .ops import MergeOp, Op, op_for
 
 DTYPES = ("float32", "float64")
 
@@ -86,45 +87,13 @@ class MemoryRefused(Exception):
 
 def resized(spec: NetSpec, sizes: tuple[int, ...]) -> NetSpec:
     """The spec with other spatial input sizes: one size for every axis, or one per axis."""
-    spatial = len(spec.input_shape) - 1
-    if len(sizes) == 1:
-        sizes = sizes * spatial
-    if len(sizes) != spatial or min(sizes) < 1:
-        raise ValueError(f"the input {shape_str(spec.input_shape)} has {spatial} spatial "
-                         f"axes; give one size or {spatial} sizes >= 1")
-    return dataclasses.replace(spec, input_shape=(spec.input_shape[0], *sizes))
+    return spec.resized(sizes)
 
 
 @dataclass
 class _Unit:
     node: Node
     op: Op
-
-
-@dataclass
-class _Fork:
-    branches: list[list[_Unit | _Fork]]
-    merge: _Unit
-
-
-_Plan = list[_Unit | _Fork]
-
-
-def _plan(steps: tuple[Step, ...]) -> _Plan:
-    return [_Fork([_plan(b) for b in s.branches], _Unit(s.merge, op_for(s.merge.layer)))
-            if isinstance(s, Parallel) else _Unit(s, op_for(s.layer)) for s in steps]
-
-
-def _units(plan: _Plan) -> list[_Unit]:
-    out: list[_Unit] = []
-    for item in plan:
-        if isinstance(item, _Fork):
-            for branch in item.branches:
-                out += _units(branch)
-            out.append(item.merge)
-        else:
-            out.append(item)
-    return out
 
 
 Progress = Callable[[int], None]
@@ -169,8 +138,7 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
     memory = estimate(analysis, batch, itemsize, 0, backward)
     if max_memory is not None and memory.total > max_memory:
         raise MemoryRefused(memory, max_memory, batch, network.input_shape)
-    plan = _plan(network.steps)
-    units = _units(plan)
+    units = [_Unit(node, op_for(node.layer)) for node in network.nodes]
     for unit in units:  # before anything is allocated
         why = unit.op.refusal(batch, train)
         if why:
@@ -187,24 +155,29 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
         unit.op.init(rng, np.dtype(dtype))
         unit.op.seed = seed + index  # dropout masks differ per layer, same per run
         unit.op.scratch = scratch
-    x = rng.standard_normal((batch, *network.input_shape), dtype=np.dtype(dtype))
+    xs = [rng.standard_normal((batch, *given.shape), dtype=np.dtype(dtype))
+          for given in network.inputs]
     clock = _Clock(progress)
     start = time.perf_counter()
-    y, _ = _forward(plan, x, False, train, clock)
+    ys = _forward(network, units, xs, train, clock)
     forward_ms = 1e3 * (time.perf_counter() - start)
-    loss_name, loss, dy = _loss(y, units[-1].node.layer.kind if units else "", rng)
+    losses = [_loss(y, _head(network, ref), rng) for ref, y in zip(network.outputs, ys)]
+    loss_name = " + ".join(dict.fromkeys(name for name, _, _ in losses))
+    loss = sum(value for _, value, _ in losses)
+    y = ys[0]
     backward_ms = None
     mismatches: list[Mismatch] = []
     if clock.nonfinite is not None or not np.isfinite(loss):
         mismatches.append(_nonfinite(clock.nonfinite, network, loss))
     if backward:
         start = time.perf_counter()
-        dx, _ = _backward(plan, dy, True, clock)
+        dxs = _backward(network, units, [dy for _, _, dy in losses], clock)
         backward_ms = 1e3 * (time.perf_counter() - start)
-        if dx.shape != x.shape:
-            mismatches.append(Mismatch(network.spec.where("input"), (
-                f"the input's gradient has shape {shape_str(dx.shape)}; expected "
-                f"{shape_str(x.shape)}")))
+        for given, x, dx in zip(network.inputs, xs, dxs):
+            if dx.shape != x.shape:
+                mismatches.append(Mismatch(given.location, (
+                    f"the gradient of input '{given.name}' has shape {shape_str(dx.shape)}; "
+                    f"expected {shape_str(x.shape)}")))
         mismatches += _gradient_shapes(units)
     errors = _check_gradients(network, seed, batch) if gradient_check else {}
     layers = tuple(_layer_run(u, clock, errors.get(u.node.name)) for u in units)
@@ -236,32 +209,47 @@ class _Clock:
             self.progress(1)
 
 
-def _forward(plan: _Plan, x: np.ndarray, owned: bool, train: bool, clock: _Clock
-             ) -> tuple[np.ndarray, bool]:
-    """`owned`: nobody else reads x, so the next op may overwrite it. The first unit whose
-    output holds an inf or NaN is kept in `clock.nonfinite`: a later layer may hide it (a
-    ReLU turns -inf into 0)."""
-    for item in plan:
-        if isinstance(item, _Fork):
-            ends = [_forward(branch, x, False, train, clock) for branch in item.branches]
-            start = time.perf_counter()
-            y = item.merge.op.forward([e for e, _ in ends], train, tuple(o for _, o in ends))
-            clock.done(clock.forward, item.merge, start)
-            clock.shapes[id(item.merge)] = y.shape
-            unit, x, owned = item.merge, y, True
+def _forward(network: Network, units: list[_Unit], xs: list[np.ndarray], train: bool,
+             clock: _Clock) -> list[np.ndarray]:
+    """Every node in order; returns the outputs' values. A value is dropped after its last
+    reader, and that reader may write over it (`owned`) when nothing else holds it: no
+    other reader to come and no view of it alive. The first unit whose output holds an inf
+    or NaN is kept in `clock.nonfinite`: a later layer may hide it (a ReLU turns -inf into
+    0)."""
+    values: dict[Ref, np.ndarray] = {-1 - i: x for i, x in enumerate(xs)}
+    owned: dict[Ref, bool] = dict.fromkeys(values, False)  # the caller keeps the inputs
+    last = network.last_use
+    for unit in units:
+        node, op = unit.node, unit.op
+        refs = node.inputs
+        mine = tuple(owned[r] and last[r] == node.index and refs.count(r) == 1 for r in refs)
+        start = time.perf_counter()
+        if isinstance(op, MergeOp):
+            y = op.forward([values[r] for r in refs], train, mine)
         else:
-            start = time.perf_counter()
-            y = item.op.forward(x, train, owned)
-            clock.done(clock.forward, item, start)
-            clock.shapes[id(item)] = y.shape
-            owned = not item.op.keeps_output and (owned or not np.may_share_memory(x, y))
-            unit, x = item, y
+            y = op.forward(values[refs[0]], train, mine[0])
+        clock.done(clock.forward, unit, start)
+        clock.shapes[id(unit)] = y.shape
+        fresh = True
+        for r, given in zip(refs, mine):
+            if np.may_share_memory(values[r], y):  # a view (flatten) or written over
+                fresh = fresh and given
+                owned[r] = False  # while y lives, nobody may write over r
+        owned[node.index] = fresh and not op.keeps_output
+        values[node.index] = y
+        for r in dict.fromkeys(refs):
+            if last[r] == node.index:
+                del values[r]
         # a sum is one fast pass that any inf or NaN reaches (about half a ReLU's time);
         # only if it overflowed is every value looked at
         if clock.nonfinite is None and not np.isfinite(y.sum()) and \
                 not np.isfinite(y).all():
             clock.nonfinite = unit
-    return x, owned
+    return [values[ref] for ref in network.outputs]
+
+
+def _head(network: Network, ref: Ref) -> Node | None:
+    return network.nodes[ref] if ref >= 0 else None
 
 
 def _nonfinite(unit: _Unit | None, network: Network, loss: float) -> Mismatch:
@@ -275,33 +263,44 @@ def _nonfinite(unit: _Unit | None, network: Network, loss: float) -> Mismatch:
                     f"the loss is {loss:g} though every output is finite")
 
 
-def _backward(plan: _Plan, dy: np.ndarray, owned: bool, clock: _Clock
-              ) -> tuple[np.ndarray, bool]:
-    for item in reversed(plan):
-        if isinstance(item, _Fork):
-            start = time.perf_counter()
-            parts = item.merge.op.backward(dy)
-            clock.done(clock.backward, item.merge, start)
-            total, total_owned = None, False
-            for branch, part in zip(item.branches, parts):
-                dx, mine = _backward(branch, part, False, clock)
-                if total is None:
-                    total, total_owned = dx, mine
-                elif total_owned:
-                    total += dx
-                else:
-                    total, total_owned = total + dx, True
-            dy, owned = total, total_owned
+def _backward(network: Network, units: list[_Unit], dys: list[np.ndarray],
+              clock: _Clock) -> list[np.ndarray]:
+    """Every node in reverse, from the outputs' gradients; returns each input's gradient.
+    A value's gradient is summed over its readers; a node no output depends on gets a
+    zero gradient, so its parameters still get theirs."""
+    grads: dict[Ref, np.ndarray] = {}
+    owned: dict[Ref, bool] = {}
+
+    def give(ref: Ref, part: np.ndarray, mine: bool) -> None:
+        if ref not in grads:
+            grads[ref], owned[ref] = part, mine
+        elif owned[ref]:
+            grads[ref] += part
         else:
-            start = time.perf_counter()
-            dx = item.op.backward(dy, owned)
-            clock.done(clock.backward, item, start)
-            owned = owned or not np.may_share_memory(dx, dy)
-            dy = dx
-    return dy, owned
+            grads[ref], owned[ref] = grads[ref] + part, True
+
+    for ref, dy in zip(network.outputs, dys):
+        give(ref, dy, True)
+    for unit in reversed(units):
+        node, op = unit.node, unit.op
+        dy = grads.pop(node.index, None)
+        mine = owned.pop(node.index, True)
+        if dy is None:
+            dy = np.zeros(clock.shapes[id(unit)], dtype=dys[0].dtype)
+        start = time.perf_counter()
+        if isinstance(op, MergeOp):
+            parts = op.backward(dy)
+            for ref, part in zip(node.inputs, parts):
+                give(ref, part, False)
+        else:
+            dx = op.backward(dy, mine)
+            give(node.inputs[0], dx, mine or not np.may_share_memory(dx, dy))
+        clock.done(clock.backward, unit, start)
+    return [grads[-1 - i] if -1 - i in grads else np.zeros(0) for i in
+            range(len(network.inputs))]
 
 
-def _loss(y: np.ndarray, last_kind: str, rng: np.random.Generator
+def _loss(y: np.ndarray, head: Node | None, rng: np.random.Generator
           ) -> tuple[str, float, np.ndarray]:
     """Cross-entropy against random labels when the head is a classifier (a flat output of
     several classes), else the sum of the outputs. Returns (name, value, dL/dy)."""
@@ -309,7 +308,7 @@ def _loss(y: np.ndarray, last_kind: str, rng: np.random.Generator
     if y.ndim == 2 and y.shape[1] > 1:
         labels = rng.integers(0, y.shape[1], size=n)
         rows = np.arange(n)
-        if last_kind == "softmax":  # the head already gives probabilities
+        if head is not None and head.layer.makes_probabilities:  # already probabilities
             picked = np.maximum(y[rows, labels], np.finfo(y.dtype).tiny)
             dy = np.zeros_like(y)
             dy[rows, labels] = -1.0 / (n * picked)
@@ -343,12 +342,12 @@ def _check_gradients(network: Network, seed: int, batch: int) -> dict[str, float
     rng = np.random.default_rng(seed)
     errors = {}
     n = min(batch, 2)
-    for node in network.nodes():
+    for node in network.nodes:
         op = op_for(node.layer)
         op.init(rng, np.dtype("float64"))
-        shapes = getattr(node.layer, "input_shapes", None)
-        inputs = [rng.standard_normal((n, *s)) for s in shapes] if shapes else \
-            rng.standard_normal((n, *node.layer.input_shape))
+        shapes = [network.shape(ref) for ref in node.inputs]
+        inputs = [rng.standard_normal((n, *s)) for s in shapes] if isinstance(
+            op, MergeOp) else rng.standard_normal((n, *shapes[0]))
         errors[node.name] = gradcheck.worst_error(op, inputs, rng)
     return errors
 

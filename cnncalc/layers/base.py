@@ -294,6 +294,11 @@ class Layer:
     def receptive_field(self, field: Field) -> Field:
         return field
 
+    def receptive_fields(self, fields: list[Field], input_size: Shape) -> tuple[Field, bool]:
+        """The field at the output from the fields of the values it reads, and whether
+        they line up (a merge's branches may not); one input for all but merges."""
+        return self.receptive_field(fields[0]), True
+
     def __repr__(self) -> str:  # one for all kinds: generated ones cost start-up time
         config = self.describe()
         return f"<{self.kind} {config + ' ' if config else ''}{shape_str(self.input_shape)}>"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import Location, SpecError
+from ..receptive import Field, merge_fields
 from .base import Layer, Shape, numel, shape_str
 
 
@@ -28,6 +29,9 @@ class Merge(Layer):
     def broadcast_branches(self) -> set[int]:
         """Branches whose values are spread over every position (none but for multiply)."""
         return set()
+
+    def receptive_fields(self, fields: list[Field], input_size: Shape) -> tuple[Field, bool]:
+        return merge_fields(fields, self.broadcast_branches(), input_size)
 
 
 def _listing(shapes: list[Shape]) -> str:

@@ -1,7 +1,7 @@
 """What the rules look at: an Analysis with its data-flow edges and per-layer helpers.
 
-The build tree says which layer feeds which; rules need that to judge pairs ("a bias
-directly before batch norm"), so it is worked out once here.
+Rules judge pairs ("a bias directly before batch norm"), so they read who feeds whom from
+the built graph.
 """
 from __future__ import annotations
 
@@ -9,72 +9,43 @@ import math
 from dataclasses import dataclass
 
 from ..analysis import Analysis, Row
-from ..build import Node, Parallel, Step
 from ..geometry import Window
+from ..graph import Node
 
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 @dataclass(frozen=True)
 class Subject:
-    """An analysed network seen as a graph: who feeds whom, and who sits on a branch."""
+    """An analysed network seen as a graph: who feeds whom, and what it outputs."""
 
     analysis: Analysis
-    producers: dict[int, tuple[Node, ...]]   # id(node) -> the nodes that feed it
-    consumers: dict[int, tuple[Node, ...]]   # id(node) -> the nodes it feeds
     outputs: tuple[Node, ...]                # the nodes whose output is the network's
-    branch_nodes: frozenset[int]             # ids of nodes on a branch beside other branches
-    rows_by_node: dict[int, Row]
 
     @classmethod
     def of(cls, analysis: Analysis) -> Subject:
-        producers: dict[int, list[Node]] = {}
-        consumers: dict[int, list[Node]] = {}
-        on_branch: set[int] = set()
-
-        def link(sources: list[Node], node: Node) -> None:
-            producers.setdefault(id(node), []).extend(sources)
-            for source in sources:
-                consumers.setdefault(id(source), []).append(node)
-
-        def walk(steps: tuple[Step, ...], sources: list[Node], branch: bool) -> list[Node]:
-            for step in steps:
-                if isinstance(step, Parallel):
-                    ends: list[Node] = []
-                    for path in step.branches:
-                        ends += walk(path, sources, True) if path else sources
-                    link(ends, step.merge)
-                    node = step.merge
-                else:
-                    link(sources, step)
-                    node = step
-                if branch:
-                    on_branch.add(id(node))
-                sources = [node]
-            return sources
-
-        outputs = walk(analysis.network.steps, [], False)
-        return cls(analysis,
-                   {k: tuple(v) for k, v in producers.items()},
-                   {k: tuple(v) for k, v in consumers.items()},
-                   tuple(outputs), frozenset(on_branch),
-                   {id(row.node): row for row in analysis.rows})
+        network = analysis.network
+        return cls(analysis, tuple(network.nodes[ref] for ref in network.outputs
+                                   if ref >= 0))
 
     @property
     def rows(self) -> tuple[Row, ...]:
         return self.analysis.rows
 
     def row(self, node: Node) -> Row:
-        return self.rows_by_node[id(node)]
+        return self.analysis.rows[node.index]
 
     def fed_by(self, node: Node) -> tuple[Node, ...]:
-        return self.producers.get(id(node), ())
+        """The layers whose outputs this one reads (network inputs are not layers)."""
+        nodes = self.analysis.network.nodes
+        return tuple(nodes[ref] for ref in dict.fromkeys(node.inputs) if ref >= 0)
 
     def feeds(self, node: Node) -> tuple[Node, ...]:
-        return self.consumers.get(id(node), ())
+        nodes = self.analysis.network.nodes
+        return tuple(nodes[i] for i in self.analysis.network.consumers[node.index])
 
     def on_branch(self, node: Node) -> bool:
-        return id(node) in self.branch_nodes
+        return node.on_branch
 
 
 def label(node: Node) -> str:
