@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from .build import build, check_expectation
+from .errors import Location, SpecError
 from .graph import Network, Node, Ref
-from .errors import Location
 from .layers import Shape, numel, shape_str
 from .receptive import AxisField, Field
 from .spec import NetSpec, load_file, parse
 from .yamlpos import Mapping
 
-NET_EXPECT_KEYS = ("shape", "output_shape", "params", "trainable_params", "macs", "rf")
+NET_EXPECT_KEYS = ("shape", "output_shape", "params", "trainable_params", "macs", "rf",
+                   "outputs")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -186,7 +187,7 @@ def analyze(network: Network) -> Analysis:
     mismatches = [m for r in rows if r.node.expect for m in _row_mismatches(r)]
     if spec.expect is not None:
         check_expectation(spec.expect, spec.where("expect"), NET_EXPECT_KEYS)
-        mismatches += _net_mismatches(spec.expect, network, totals)
+        mismatches += _net_mismatches(spec.expect, network, totals, outputs)
     return Analysis(network, tuple(rows), totals, tuple(mismatches), tuple(misaligned),
                     outputs)
 
@@ -309,9 +310,22 @@ def _row_mismatches(row: Row) -> list[Mismatch]:
                     row.field, None)
 
 
-def _net_mismatches(expect: Mapping, network: Network, totals: Totals) -> list[Mismatch]:
-    return _compare(expect, f"network '{network.spec.name}'", network.output_shape,
-                    totals.params, totals.macs, totals.rf, totals.trainable_params)
+def _net_mismatches(expect: Mapping, network: Network, totals: Totals,
+                    outputs: tuple[Output, ...]) -> list[Mismatch]:
+    found = _compare(expect, f"network '{network.spec.name}'", network.output_shape,
+                     totals.params, totals.macs, totals.rf, totals.trainable_params)
+    wanted = expect.get("outputs") or Mapping()
+    by_name = {output.name: output for output in outputs}
+    for name, sub in wanted.items():
+        output = by_name.get(name)
+        if output is None:
+            raise SpecError.at(wanted.where_key(name), f"expected output '{name}' is not an "
+                                                       f"output of the network; its outputs: "
+                                                       f"{', '.join(by_name)} (declare them "
+                                                       f"with 'outputs:')")
+        found += _compare(sub, f"output '{name}'", output.shape, output.params, output.macs,
+                          output.rf, None)
+    return found
 
 
 def _compare(expect: Mapping, label: str, shape: Shape, params: int, macs: int,
@@ -324,6 +338,8 @@ def _compare(expect: Mapping, label: str, shape: Shape, params: int, macs: int,
                                   f"{label}: expected {what} {wanted}, calculated {got}"))
 
     for key, wanted in expect.items():
+        if key == "outputs":
+            continue  # each output is compared on its own
         if key in ("shape", "output_shape"):
             differs(key, "output shape", shape_str(tuple(wanted)), shape_str(shape))
         elif key == "params":

@@ -549,7 +549,14 @@ def check_expectation(expect: Any, location: Location, allowed: tuple[str, ...] 
         if key not in allowed:
             raise SpecError.at(expect.where_key(key), f"unknown expectation '{key}'; expected "
                                                       f"{', '.join(allowed)}")
-        if key in ("shape", "output_shape"):
+        if key == "outputs":
+            if not isinstance(value, Mapping) or not value:
+                raise SpecError.at(where, f"expected 'outputs' must map output names to "
+                                          f"expectations like {{aux: {{shape: [10]}}}}; "
+                                          f"found {show(value)}")
+            for name, sub in value.items():
+                check_expectation(sub, value.where(name))
+        elif key in ("shape", "output_shape"):
             if not isinstance(value, list) or not all(_is_count(n) for n in value):
                 raise SpecError.at(where, f"expected '{key}' must be a list of integers like "
                                           f"[64, 56, 56]; found {show(value)}")

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..analysis import Mismatch, analyze
 from ..build import build
-from ..graph import Network, Node, Ref
 from ..errors import Location, SpecError
+from ..graph import Network, Node, Ref
 from ..layers import Shape, shape_str
 from ..spec import NetSpec
 from . import gradcheck
