@@ -169,7 +169,8 @@ def analyze(network: Network) -> Analysis:
     rows, misaligned = _rows(network)
     spec = network.spec
     start = tuple(AxisField() for _ in network.input_shape[1:])
-    outputs = tuple(_output(network, ref, rows, start) for ref in network.outputs)
+    memo: dict[Ref, Row | None] = {}
+    outputs = tuple(_output(network, ref, rows, start, memo) for ref in network.outputs)
     main = outputs[0]
     totals = Totals(
         params=sum(r.weights for r in rows),
@@ -209,9 +210,10 @@ def _rows(network: Network) -> tuple[list[Row], list[Misalignment]]:
     return rows, misaligned
 
 
-def _output(network: Network, ref: Ref, rows: list[Row], start: Field) -> Output:
+def _output(network: Network, ref: Ref, rows: list[Row], start: Field,
+            memo: dict[Ref, Row | None]) -> Output:
     reached = [rows[i] for i in network.ancestors(ref)]
-    head = _headline(network, ref, rows, {})
+    head = _headline(network, ref, rows, memo)
     return Output(network.name(ref), ref, network.shape(ref),
                   sum(r.weights for r in reached), sum(r.macs for r in reached),
                   head.field if head else start, head.name if head else "input")

@@ -232,7 +232,8 @@ class _Builder:
                 return self.refs[at.prefix + name]
         if any(at.prefix + name in scope.claimed for at in chain):
             return UNKNOWN
-        known = sorted(self.refs)
+        near = [at.prefix + taken for at in chain for taken in at.taken]
+        known = [n for n in near[-limits.MAX_HINT_NAMES:] if n in self.refs]
         close = close_matches(name, known)
         hint = f"; did you mean '{close[0]}'?" if close else \
             f"; names so far: {', '.join(known[-8:])}" if known else ""

@@ -13,7 +13,7 @@ from typing import Any
 from . import yamlpos
 from .errors import Location, Problems, SpecError, close_matches, show
 from .geometry import FRAMEWORKS, ROUNDINGS
-from .limits import MAX_AXIS, MAX_ELEMENTS, MAX_PROBLEMS
+from .limits import MAX_AXIS, MAX_ELEMENTS, MAX_OUTPUTS, MAX_PROBLEMS
 from .yamlpos import Mapping, Sequence
 
 TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget", "blocks",
@@ -228,9 +228,14 @@ def _outputs(root: Mapping) -> Sequence | None:
             isinstance(v, str) and v for v in value):
         raise SpecError.at(root.where("outputs"), f"'outputs' must be a list of layer names "
                                                   f"like [fc, aux1.fc2]; found {show(value)}")
+    if len(value) > MAX_OUTPUTS:
+        raise SpecError.at(root.where("outputs"), f"'outputs' lists {len(value):,} layers; "
+                                                  f"the limit is {MAX_OUTPUTS}")
+    seen: set[str] = set()
     for index, name in enumerate(value):
-        if name in value[:index]:
+        if name in seen:
             raise SpecError.at(value.where(index), f"the output '{name}' is listed twice")
+        seen.add(name)
     return value
 
 

@@ -336,3 +336,26 @@ def test_a_long_skip_holds_its_value_until_its_last_reader_and_no_longer():
     assert network.last_use[keep.index + 1] == keep.index + 2  # the next conv: read once
     result = run(parse(text, "net.yaml"), batch=1)
     assert result.ok
+
+
+# -- bounded on hostile graphs -------------------------------------------------------------
+
+def test_hostile_graphs_stay_bounded():
+    from conftest import WATCHDOG_SECONDS, watchdog
+
+    names = [f"  - relu: {{}}\n    name: l{i}\n    from: l{i - 1}\n" for i in range(1, 20000)]
+    chain = "input: [1, 2, 2]\nlayers:\n  - relu: {}\n    name: l0\n" + "".join(names)
+    typos = "".join(f"  - relu: {{}}\n    from: x{i}\n" for i in range(60))
+    outputs = "outputs: [" + ", ".join(f"l{i}" for i in range(0, 20000, 200)) + "]\n"
+    with watchdog(WATCHDOG_SECONDS):
+        network = build(parse(chain, "net.yaml"))
+        assert len(network.nodes) == 20000
+        with pytest.raises(SpecError) as error:
+            build(parse(chain + typos, "net.yaml"))
+        problems = error.value.problems  # MAX_PROBLEMS located lines, then where it stopped
+        assert len(problems) == 51 and "stopped after 50 problems" in problems[-1].message
+        assert "no layer or input named 'x0'" in problems[0].message
+        analysis = analyze_text(chain.replace("layers:", outputs + "layers:"), "net.yaml")
+        assert len(analysis.outputs) == 100
+    with pytest.raises(SpecError, match="'outputs' lists 101 layers; the limit is 100"):
+        parse(chain.replace("layers:", outputs.replace("]", ", l1]") + "layers:"), "x.yaml")
