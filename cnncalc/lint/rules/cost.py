@@ -4,9 +4,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from .diagnostic import Severity
-from .registry import Finding, rule
-from .subject import Subject, label, percent
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, label, percent
 
 # "Most" with a margin: in a conv stack that doubles its channels per stage, the last conv
 # holds about half of the parameters by construction, which is no design mistake.
