@@ -1,6 +1,6 @@
 """cnncalc's linter: rules with codes over an analysed network, budgets, and the document
 check. `lint_file(path)` returns diagnostics; it never prints."""
-# the rule families and the document check register their codes on import
+# the rule families register their codes on import; markdown is the document check
 from . import markdown, rules  # noqa: F401
 from .diagnostic import Diagnostic, Severity
 from .engine import lint_analysis, lint_file, lint_spec

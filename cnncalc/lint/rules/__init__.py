@@ -1,11 +1,12 @@
 """The lint rules, one module per family; importing this package registers every code.
 
-S shapes, R receptive_field, P cost, O order, C portability, B budget, X unsupported
-(D, the document check's stale tables, registers in markdown.py beside the check itself).
+S shapes, R receptive_field, P cost, O order, C portability, B budget, D documents (what
+`cnncalc check` finds in a design document), X unsupported.
 """
 from . import (  # noqa: F401  (registration)
     budget,
     cost,
+    documents,
     order,
     portability,
     receptive_field,
