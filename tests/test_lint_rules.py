@@ -1,15 +1,18 @@
 """Every lint rule fires on its failing fixture (code, line, column, the figures) and stays
 quiet on the fixed one; every rule can be selected away and suppressed in the spec.
 
-Fixtures: tests/fixtures/lint/CODE_fail.yaml and CODE_pass.yaml; each says in its first
-line what it shows and where the figure comes from.
+Fixtures: tests/fixtures/lint/CODE_fail.yaml and CODE_pass.yaml (CODE_fail.md and
+CODE_pass.md for a document rule); each says in its first line what it shows and where the
+figure comes from. A passing fixture is also its rule's "Use instead" documentation.
 """
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import math
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,10 @@ from hypothesis import strategies as st
 from cnncalc.errors import SpecError
 from cnncalc.layers import LAYERS, Layer
 from cnncalc.lint import ALL, DEFAULT, RULES, lint_file, lint_spec, selected
-from cnncalc.lint.docs import rule_markdown
+from cnncalc.lint.docs import rule_markdown, rule_text
+from cnncalc.lint.markdown import check_document
+from cnncalc.lint.sources import SpecFiles
+from cnncalc.lint.use_instead import USE_INSTEAD
 from cnncalc.spec import parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
@@ -246,7 +252,7 @@ def test_every_rule_is_documented(code: str) -> None:
     for heading in ("Why:", "Example:", "Fix:"):
         assert f"\n\n{heading}" in rule.doc, f"{code} lacks {heading}"
     assert rule.summary.endswith(".")
-    assert "```yaml" in rule_markdown(rule)
+    assert f"**Example:**\n\n```{rule.language}\n" in rule_markdown(rule)
 
 
 def test_codes_are_families_and_names_unique() -> None:
@@ -442,3 +448,81 @@ def test_no_rule_compares_a_kind_or_family_name() -> None:
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if pattern.search(line)]
     assert offenders == []
+
+
+# --- "Use instead": each rule's passing fixture, shown in its documentation ---------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _passing(code: str) -> Path:
+    return FIXTURES / f"{code}_pass.{'yaml' if RULES[code].check else 'md'}"
+
+
+def _generator():  # tests/make_use_instead.py, which copies the fixtures into the package
+    spec = importlib.util.spec_from_file_location("make_use_instead",
+                                                  ROOT / "tests" / "make_use_instead.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _codes_found(path: Path, select: tuple[str, ...]) -> set[str]:
+    """The codes a fixture raises: a spec's lint, or a document's check."""
+    if path.suffix == ".md":
+        checked = check_document(str(path), path.read_text(), select, (), SpecFiles(ROOT))
+        return {d.code for d in checked.diagnostics}
+    return {d.code for d in lint_file(path, select)}
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_every_rule_uses_its_passing_fixture_as_use_instead(code: str) -> None:
+    # the package's copy is the fixture's text, byte for byte (else: python
+    # tests/make_use_instead.py), and the fixture is the one named after the rule
+    fixture = _passing(code)
+    assert USE_INSTEAD[code] == (fixture.name, fixture.read_text(encoding="utf-8"))
+    rule = RULES[code]
+    assert rule.use_instead == fixture.read_text(encoding="utf-8") != ""
+    # every rendering shows it: the text (`cnncalc rules CODE`, JSON, SARIF) indented under
+    # its heading before the reference, the Markdown (docs/rules.md) as a fenced block
+    indented = textwrap.indent(fixture.read_text(encoding="utf-8").rstrip("\n"), "    ")
+    assert f"\n\nUse instead:\n{indented}\n\n" in rule_text(rule) + "\n\n"
+    assert rule.doc.index("Use instead:") < rule.doc.find("Reference:") or \
+        "Reference:" not in rule.doc
+    fence = f"**Use instead:**\n\n```{rule.language}\n{fixture.read_text().rstrip()}\n```"
+    assert fence in rule_markdown(rule)
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_use_instead_passes_its_rule_and_raises_nothing_new(code: str) -> None:
+    # a fix that trades one finding for another would be poor advice: the passing fixture
+    # raises nothing, by default, that the rule's failing fixtures do not raise already
+    passing = _passing(code)
+    assert code not in _codes_found(passing, (code,)), f"{passing.name} fails {code}"
+    failing = sorted(FIXTURES.glob(f"{code}_fail*{passing.suffix}"))
+    assert failing, f"{code} has no failing fixture beside {passing.name}"
+    select = (*DEFAULT, code)   # an info note is opt-in: asked for by its code
+    before = set().union(*(_codes_found(path, select) for path in failing))
+    assert code in before
+    assert _codes_found(passing, select) - before == set()
+
+
+def test_the_use_instead_module_is_what_the_generator_writes() -> None:
+    # no hand edits: the module is the generator's output from the fixtures as they are now
+    generator = _generator()
+    assert (ROOT / "cnncalc" / "lint" / "use_instead.py").read_text(encoding="utf-8") == \
+        generator.render(), "run python tests/make_use_instead.py"
+    assert set(USE_INSTEAD) == set(RULES)
+
+
+@pytest.mark.parametrize("text,literal", [
+    ("a: 1\n", '"""\\\na: 1\n"""'),
+    ('a: "x"\n', '"""\\\na: "x"\n"""'),
+    ('a: \'"""\'\n', repr('a: \'"""\'\n')),   # would close the literal
+    ("a: '\\n'\n", repr("a: '\\n'\n")),          # a backslash would be an escape
+    ("a: 1\r\n", repr("a: 1\r\n")),                # Python reads a CR in source as a newline
+])
+def test_the_generator_writes_literals_that_read_back_as_the_text(text: str,
+                                                                  literal: str) -> None:
+    written = _generator().literal(text)
+    assert written == literal and eval(written) == text
