@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from ...layers import Layer
 from ..diagnostic import Severity
 from ..registry import Finding, rule
 from ..subject import Subject, label, percent
@@ -13,8 +14,9 @@ from ..subject import Subject, label, percent
 DOMINANT_SHARE = 0.6
 
 
-def bias_count(layer: object) -> int:
-    bias = layer.param_shapes().get("bias")  # type: ignore[attr-defined]
+def bias_count(layer: Layer) -> int:
+    """How many bias parameters the layer has (0 without one)."""
+    bias = layer.param_shapes().get("bias")
     return math.prod(bias) if bias else 0
 
 
