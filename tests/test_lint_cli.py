@@ -234,6 +234,11 @@ def test_rules_code_prints_its_documentation() -> None:
     out = run("rules", "S109").stdout
     assert out.startswith("S109 transposed-conv-checkerboard (warning; shapes")
     assert "Odena, Dumoulin & Olah" in out and "\nFix: " in out
+    # the passing fixture, indented under its heading, between the fix and the reference
+    assert ("\n\nUse instead:\n    # S109 fixed: kernel 4 at stride 2\n    input: [16, 8, 8]\n"
+            "    layers:\n      - conv_transpose: {filters: 8, kernel: 4, stride: 2, "
+            "padding: 1}\n\nReference: Odena") in out
+    assert (FIXTURES / "S109_pass.yaml").read_text().startswith("# S109 fixed: kernel 4 at")
 
 
 def test_rules_prefix_and_formats() -> None:
@@ -244,6 +249,11 @@ def test_rules_prefix_and_formats() -> None:
     assert [r["code"] for r in family] == ["O101", "O102", "O103"]
     doc = run("rules", "P101", "--format", "markdown").stdout
     assert doc.startswith("### P101 `bias-before-batchnorm` (warning)") and "```yaml" in doc
+    assert ("**Use instead:**\n\n```yaml\n# P101 fixed: bias: false before batch norm\n"
+            in doc)
+    [p101] = json.loads(run("rules", "P101", "--format", "json").stdout)
+    assert p101["use_instead"] == (FIXTURES / "P101_pass.yaml").read_text()
+    assert "\nUse instead:\n    # P101 fixed" in p101["doc"]
 
 
 def test_rules_unknown_code_exits_2() -> None:
@@ -346,6 +356,12 @@ def test_sarif_rules_carry_their_full_documentation() -> None:
     assert "\nWhy: " in rule["help"]["text"] and "\nFix: " in rule["help"]["text"]
     assert rule["help"]["markdown"].startswith("### S103 `skipped-pixels` (warning)")
     assert "\n**Fix.** " in rule["help"]["markdown"]
+    # and the passing fixture as "Use instead", in the text and in the Markdown
+    assert "\n\nUse instead:\n    # S103 fixed: the kernel covers the stride\n" \
+        in rule["help"]["text"]
+    assert "\n      - conv: {filters: 16, kernel: 3, stride: 2, padding: 1}\n" \
+        in rule["help"]["text"]
+    assert "**Use instead:**\n\n```yaml\n# S103 fixed" in rule["help"]["markdown"]
 
 
 HOSTILE = 'a|b\\n::error::x\\e[31m,y:%z\\u202e'   # as YAML writes it in double quotes

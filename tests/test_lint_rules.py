@@ -1,15 +1,19 @@
 """Every lint rule fires on its failing fixture (code, line, column, the figures) and stays
 quiet on the fixed one; every rule can be selected away and suppressed in the spec.
 
-Fixtures: tests/fixtures/lint/CODE_fail.yaml and CODE_pass.yaml; each says in its first
-line what it shows and where the figure comes from.
+Fixtures: tests/fixtures/lint/CODE_fail.yaml and CODE_pass.yaml (CODE_fail.md and
+CODE_pass.md for a document rule); each says in its first line what it shows and where the
+figure comes from. A passing fixture is also its rule's "Use instead" documentation.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib.util
 import json
 import math
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,8 +22,12 @@ from hypothesis import strategies as st
 
 from cnncalc.errors import SpecError
 from cnncalc.layers import LAYERS, Layer
+from cnncalc.layers.merge import MERGES
 from cnncalc.lint import ALL, DEFAULT, RULES, lint_file, lint_spec, selected
-from cnncalc.lint.docs import rule_markdown
+from cnncalc.lint.docs import rule_markdown, rule_text
+from cnncalc.lint.markdown import check_document
+from cnncalc.lint.sources import SpecFiles
+from cnncalc.lint.use_instead import USE_INSTEAD
 from cnncalc.spec import parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
@@ -181,7 +189,7 @@ def test_hostile_budget_values_are_located_errors(budget: str, message: str) -> 
     ("25M", 25_000_000), ("1.1M", 1_100_000), ("2.5e7", 25_000_000), ("25000000.0", 25_000_000),
     ("0", 0), ("1.5k", 1500)])
 def test_budget_amounts_are_exact(budget: str, params: int) -> None:
-    from cnncalc.lint.budget import parse_budget
+    from cnncalc.lint.rules.budget import parse_budget
     spec = parse(f"input: [3, 8, 8]\nbudget: {{params: {budget}}}\nlayers: [relu]\n", "n.yaml")
     assert parse_budget(spec.budget, 2).params[0] == params
 
@@ -246,7 +254,7 @@ def test_every_rule_is_documented(code: str) -> None:
     for heading in ("Why:", "Example:", "Fix:"):
         assert f"\n\n{heading}" in rule.doc, f"{code} lacks {heading}"
     assert rule.summary.endswith(".")
-    assert "```yaml" in rule_markdown(rule)
+    assert f"**Example:**\n\n```{rule.language}\n" in rule_markdown(rule)
 
 
 def test_codes_are_families_and_names_unique() -> None:
@@ -431,12 +439,130 @@ def test_every_kind_has_a_traits_row() -> None:
     assert kinds - {"test_attention"} == set(KIND_TRAITS)
 
 
+LINT = Path(__file__).parent.parent / "cnncalc" / "lint"
+LINT_FILES = sorted(LINT.rglob("*.py"))   # the rules live in a package below it
+
+
 def test_no_rule_compares_a_kind_or_family_name() -> None:
-    # X102 is about families the rules do not know, so it alone names them
     pattern = re.compile(r"\.(kind|family)\s*(==|!=|in\b|not in\b)|RECTIFIERS")
-    lint = Path(__file__).parent.parent / "cnncalc" / "lint"
-    offenders = [f"{path.name}:{number}" for path in sorted(lint.glob("*.py"))
-                 if path.name != "unsupported.py"
+    assert LINT / "rules" / "order.py" in LINT_FILES
+    offenders = [f"{path.relative_to(LINT)}:{number}" for path in LINT_FILES
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if pattern.search(line)]
     assert offenders == []
+
+
+def _code_strings(tree: ast.AST) -> list[ast.Constant]:
+    """The string constants of a module that are code, not documentation: docstrings and
+    X102's list of the families the rules know (that rule is about family names) left out."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                isinstance(body[0].value, ast.Constant):
+            skip.add(id(body[0].value))
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "KNOWN_FAMILIES" for t in node.targets):
+            skip.update(id(c) for c in ast.walk(node.value))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Constant)
+            and isinstance(node.value, str) and id(node) not in skip]
+
+
+def test_no_lint_code_names_a_layer_kind() -> None:
+    # 'batchnorm', 'relu', 'softmax', 'dropout' (and every alias) as a string in lint code
+    # would be a rule keyed on a kind's name; messages name kinds through label() instead
+    kinds = set(LAYERS) | set(MERGES)
+    assert {"batchnorm", "relu", "softmax", "dropout", "bn", "linear"} <= kinds
+    offenders = [f"{path.relative_to(LINT)}:{node.lineno} {node.value!r}"
+                 for path in LINT_FILES for node in _code_strings(ast.parse(path.read_text()))
+                 if node.value.strip().lower() in kinds]
+    assert offenders == []
+
+
+def test_the_kind_name_check_sees_code_strings() -> None:
+    # the checker above can fail: a comparison with a kind's name is a code string to it
+    tree = ast.parse('"""Doc: relu."""\nKNOWN_FAMILIES = ("conv",)\n'
+                     'def f(layer):\n    """relu."""\n    return layer.kind == "relu"\n')
+    assert [node.value for node in _code_strings(tree)] == ["relu"]
+
+
+# --- "Use instead": each rule's passing fixture, shown in its documentation ---------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _passing(code: str) -> Path:
+    return FIXTURES / f"{code}_pass.{'yaml' if RULES[code].check else 'md'}"
+
+
+def _generator():  # tests/make_use_instead.py, which copies the fixtures into the package
+    spec = importlib.util.spec_from_file_location("make_use_instead",
+                                                  ROOT / "tests" / "make_use_instead.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _codes_found(path: Path, select: tuple[str, ...]) -> set[str]:
+    """The codes a fixture raises: a spec's lint, or a document's check."""
+    if path.suffix == ".md":
+        checked = check_document(str(path), path.read_text(), select, (), SpecFiles(ROOT))
+        return {d.code for d in checked.diagnostics}
+    return {d.code for d in lint_file(path, select)}
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_every_rule_uses_its_passing_fixture_as_use_instead(code: str) -> None:
+    # the package's copy is the fixture's text, byte for byte (else: python
+    # tests/make_use_instead.py), and the fixture is the one named after the rule
+    fixture = _passing(code)
+    assert USE_INSTEAD[code] == (fixture.name, fixture.read_text(encoding="utf-8"))
+    rule = RULES[code]
+    assert rule.use_instead == fixture.read_text(encoding="utf-8") != ""
+    # every rendering shows it: the text (`cnncalc rules CODE`, JSON, SARIF) indented under
+    # its heading before the reference, the Markdown (docs/rules.md) as a fenced block
+    indented = textwrap.indent(fixture.read_text(encoding="utf-8").rstrip("\n"), "    ")
+    assert f"\n\nUse instead:\n{indented}\n\n" in rule_text(rule) + "\n\n"
+    assert rule.doc.index("Use instead:") < rule.doc.find("Reference:") or \
+        "Reference:" not in rule.doc
+    fence = f"**Use instead:**\n\n```{rule.language}\n{fixture.read_text().rstrip()}\n```"
+    assert fence in rule_markdown(rule)
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_use_instead_passes_its_rule_and_raises_nothing_new(code: str) -> None:
+    # a fix that trades one finding for another would be poor advice: the passing fixture
+    # raises nothing, by default, that the rule's failing fixtures do not raise already
+    passing = _passing(code)
+    assert code not in _codes_found(passing, (code,)), (
+        f"{passing.name} fails {code}" + ("; if cnncalc's tables changed on purpose: cnncalc "
+                                          f"check --fix {passing.relative_to(ROOT)}, then "
+                                          f"python tests/make_use_instead.py"
+                                          if passing.suffix == ".md" else ""))
+    failing = sorted(FIXTURES.glob(f"{code}_fail*{passing.suffix}"))
+    assert failing, f"{code} has no failing fixture beside {passing.name}"
+    select = (*DEFAULT, code)   # an info note is opt-in: asked for by its code
+    before = set().union(*(_codes_found(path, select) for path in failing))
+    assert code in before
+    assert _codes_found(passing, select) - before == set()
+
+
+def test_the_use_instead_module_is_what_the_generator_writes() -> None:
+    # no hand edits: the module is the generator's output from the fixtures as they are now
+    generator = _generator()
+    assert (ROOT / "cnncalc" / "lint" / "use_instead.py").read_text(encoding="utf-8") == \
+        generator.render(), "run python tests/make_use_instead.py"
+    assert set(USE_INSTEAD) == set(RULES)
+
+
+@pytest.mark.parametrize("text,literal", [
+    ("a: 1\n", '"""\\\na: 1\n"""'),
+    ('a: "x"\n', '"""\\\na: "x"\n"""'),
+    ('a: \'"""\'\n', repr('a: \'"""\'\n')),   # would close the literal
+    ("a: '\\n'\n", repr("a: '\\n'\n")),          # a backslash would be an escape
+    ("a: 1\r\n", repr("a: 1\r\n")),                # Python reads a CR in source as a newline
+])
+def test_the_generator_writes_literals_that_read_back_as_the_text(text: str,
+                                                                  literal: str) -> None:
+    written = _generator().literal(text)
+    assert written == literal and eval(written) == text

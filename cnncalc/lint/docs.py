@@ -3,12 +3,14 @@ the README's rules table all come from here, so they cannot drift from the code.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Iterable
 
-from .registry import FAMILIES, Rule, ordered
+from .registry import FAMILIES, USE_INSTEAD_HEADING, Rule, ordered
 
-HEADINGS = ("Why:", "Example:", "Fix:", "Reference:")
+HEADINGS = ("Why:", "Example:", USE_INSTEAD_HEADING, "Fix:", "Reference:")
+CODE_HEADINGS = ("Example:", USE_INSTEAD_HEADING)  # their paragraphs are code blocks
 
 
 def severity_text(rule: Rule) -> str:
@@ -52,14 +54,22 @@ def rule_text(rule: Rule) -> str:
     return text if rule.default else f"{text}\n\n{textwrap.fill(opt_in_text(rule), 88)}"
 
 
+def fenced(code: str, language: str) -> str:
+    """A fenced code block whose fence is longer than any run of backticks in the code."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{code}\n{fence}"
+
+
 def rule_markdown(rule: Rule, level: int = 3) -> str:
-    """One rule's documentation as a Markdown section; the example becomes a YAML block."""
+    """One rule's documentation as a Markdown section; the example and the passing fixture
+    ("Use instead") become code blocks."""
     parts = [f"{'#' * level} {rule.code} `{rule.name}` ({severity_text(rule)})"]
-    for paragraph in rule.doc.split("\n\n"):
+    for paragraph in rule.sections:
         head = next((h for h in HEADINGS if paragraph.startswith(h)), None)
-        if head == "Example:":
+        if head in CODE_HEADINGS:
             code = textwrap.dedent(paragraph[len(head):].strip("\n"))
-            parts.append(f"**Example:**\n\n```yaml\n{code}\n```")
+            parts.append(f"**{head}**\n\n{fenced(code, rule.language)}")
         elif head:
             words = " ".join(paragraph[len(head):].split())
             parts.append(f"**{head[:-1]}.** {words[:1].upper()}{words[1:]}")
@@ -79,7 +89,7 @@ def rules_markdown(rules: Iterable[Rule]) -> str:
 def rules_json(rules: Iterable[Rule]) -> str:
     return json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
                         "default": r.default, "family": r.family, "summary": r.summary,
-                        "doc": r.doc}
+                        "doc": r.doc, "use_instead": r.use_instead}
                        for r in rules], indent=2)
 
 

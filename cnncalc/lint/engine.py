@@ -9,9 +9,9 @@ from ..build import Node, build
 from ..errors import SpecError
 from ..spec import NetSpec, load_file
 from ..yamlpos import Sequence
-from .budget import parse_budget
 from .diagnostic import Diagnostic
 from .registry import DEFAULT, Finding, Rule, matches, selected
+from .rules.budget import parse_budget
 from .subject import Subject
 
 SPEC_LINT_KEYS = ("ignore",)

@@ -28,10 +28,11 @@ from ..errors import Location, SpecError
 from ..files import repository_root
 from ..report import VIEWS, render
 from ..spec import parse
-from .diagnostic import Diagnostic, Severity
+from .diagnostic import Diagnostic
 from .docs import all_rules, rules_markdown, rules_table
 from .engine import lint_spec
-from .registry import DEFAULT, RULES, document_rule, matches
+from .registry import DEFAULT, matches
+from .rules.documents import stale_table
 from .sources import SpecFiles
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -193,40 +194,6 @@ def rendering(region: Region, document: str, specs: SpecFiles) -> str:
                                   f"<!-- cnncalc:{region.view} examples/net.yaml -->")
     path = specs.named(document, region.target, where)
     return render(specs.analysis(path), region.view, "markdown")
-
-
-def stale_table(path: str, region: Region, content: str, wanted: str) -> Diagnostic:
-    """A generated region of a design document that no longer equals what cnncalc renders.
-
-    Why: a design document's tables (shapes, parameters, receptive fields, the rules) are
-    claims about the arithmetic; when the spec changes and the document does not, readers
-    trust figures that are no longer true. `cnncalc check` in CI fails on such a document.
-
-    Example:
-        <!-- cnncalc:summary examples/resnet18.yaml -->
-        (the table as cnncalc rendered it before the spec changed)
-        <!-- /cnncalc -->
-
-    Fix: run `cnncalc check --fix DOC.md`: it rewrites the stale regions in place and
-    touches nothing else in the file.
-    """
-    old, new = content.splitlines(), wanted.splitlines()
-    first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old),
-                                                                             len(new)))
-    line = region.line + 1 + first
-    reads = old[first] if first < len(old) else "(the end of the region)"
-    renders = new[first] if first < len(new) else "(the end of the region)"
-    what = f"the {region.view} table of '{region.target}'" if region.target else \
-        f"the cnncalc:{region.view} region"
-    if not content.strip():
-        return Diagnostic("D101", "stale-table", RULES["D101"].severity, path, region.line, 1,
-                          f"{what} is empty; run `cnncalc check --fix`")
-    return Diagnostic("D101", "stale-table", RULES["D101"].severity, path, region.line, 1,
-                      f"{what} is stale: line {line} reads {reads[:60]!r}, cnncalc renders "
-                      f"{renders[:60]!r}; run `cnncalc check --fix`")
-
-
-document_rule("D101", "stale-table", Severity.ERROR, stale_table)
 
 
 def check_document(path: str, text: str, select: Iterable[str] = DEFAULT,

@@ -3,7 +3,8 @@
 Codes are a family letter and three digits (`S101`); a code is never reused, not even after
 its rule is retired (list it in RETIRED). A rule is a small function that yields findings
 for a network; its docstring is its documentation: what it finds, then paragraphs headed
-`Why:`, `Example:`, `Fix:` and `Reference:`.
+`Why:`, `Example:`, `Fix:` and `Reference:`. A `Use instead:` section, the rule's passing
+test fixture (use_instead.py holds a generated copy), joins it before the reference.
 
 The default selection is what a reviewer should act on: every rule but the info-level
 notes, which run only when selected by code, prefix or 'ALL' (ruff's habit of keeping
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import Location
 from .diagnostic import Severity
+from .use_instead import USE_INSTEAD
 
 if TYPE_CHECKING:
     from ..build import Node
@@ -37,6 +40,7 @@ FAMILIES = {
 }
 RETIRED: frozenset[str] = frozenset()  # codes of removed rules: never to be given again
 _CODE = re.compile(r"^[A-Z][0-9]{3}$")
+USE_INSTEAD_HEADING = "Use instead:"
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,40 @@ class Rule:
         return FAMILIES[self.code[0]]
 
     @property
-    def doc(self) -> str:
+    def docstring(self) -> str:
         return inspect.getdoc(self.documented_by) or ""
+
+    @property
+    def use_instead(self) -> str:
+        """The text of the rule's passing fixture: a design it does not flag ('' if none)."""
+        return USE_INSTEAD[self.code][1] if self.code in USE_INSTEAD else ""
+
+    @property
+    def language(self) -> str:
+        """What its examples are written in: a spec rule's YAML, a document rule's Markdown."""
+        return "yaml" if self.check is not None else "markdown"
+
+    @property
+    def sections(self) -> list[str]:
+        """The documentation's paragraphs: the docstring's, with `Use instead:` and the
+        passing fixture (indented, blank lines and all, as one section) before the
+        `Reference:` paragraph, or last."""
+        parts = self.docstring.split("\n\n")
+        if not self.use_instead:
+            return parts
+        at = next((i for i, p in enumerate(parts) if p.startswith("Reference:")), len(parts))
+        example = textwrap.indent(self.use_instead.rstrip("\n"), "    ")
+        return [*parts[:at], f"{USE_INSTEAD_HEADING}\n{example}", *parts[at:]]
+
+    @property
+    def doc(self) -> str:
+        """The full documentation as plain text: `cnncalc rules CODE`, JSON and SARIF."""
+        return "\n\n".join(self.sections)
 
     @property
     def summary(self) -> str:
         """The documentation's first paragraph, on one line."""
-        return " ".join(self.doc.split("\n\n", 1)[0].split())
+        return " ".join(self.docstring.split("\n\n", 1)[0].split())
 
 
 RULES: dict[str, Rule] = {}
@@ -104,7 +135,7 @@ def _add(new: Rule) -> None:
     assert new.code not in RULES and new.code not in RETIRED, f"code {new.code} reused"
     assert re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", new.name), f"bad rule name {new.name}"
     assert new.name not in {r.name for r in RULES.values()}, f"name {new.name} reused"
-    assert inspect.getdoc(new.documented_by), f"rule {new.code} has no documentation"
+    assert new.docstring, f"rule {new.code} has no documentation"
     RULES[new.code] = new
 
 

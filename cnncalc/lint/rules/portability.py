@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..layers import Layer
-from .diagnostic import Severity
-from .registry import Finding, rule
+from ...layers import Layer
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, axis_names, grouped_windows, label
 from .shapes import ambiguous_axes, pins_convention, sizes_text, span
-from .subject import Subject, axis_names, grouped_windows, label
 
 
 @rule("C101", "convention-dependent-size", Severity.INFO)

@@ -6,12 +6,12 @@ import dataclasses
 import math
 from collections.abc import Iterator
 
-from ..build import Node
-from ..geometry import CAFFE_CEIL, CEIL, FLOOR, PYTORCH_CEIL, Window
-from ..layers import shape_str
-from .diagnostic import Severity
-from .registry import Finding, rule
-from .subject import Subject, grouped_windows, is_point, label, percent
+from ...build import Node
+from ...geometry import CAFFE_CEIL, CEIL, FLOOR, PYTORCH_CEIL, Window
+from ...layers import shape_str
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, grouped_windows, is_point, label, percent
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from .diagnostic import Severity
-from .registry import Finding, rule
-from .subject import Subject, label, percent
+from ...layers import Layer
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, label, percent
 
 # "Most" with a margin: in a conv stack that doubles its channels per stage, the last conv
 # holds about half of the parameters by construction, which is no design mistake.
 DOMINANT_SHARE = 0.6
 
 
-def bias_count(layer: object) -> int:
-    bias = layer.param_shapes().get("bias")  # type: ignore[attr-defined]
+def bias_count(layer: Layer) -> int:
+    """How many bias parameters the layer has (0 without one)."""
+    bias = layer.param_shapes().get("bias")
     return math.prod(bias) if bias else 0
 
 

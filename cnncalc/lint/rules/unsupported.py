@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import Location
-from ..yamlpos import Mapping, Sequence
-from .diagnostic import Severity
-from .registry import Finding, rule, unknown_patterns
-from .subject import Subject, label
+from ...errors import Location
+from ...yamlpos import Mapping, Sequence
+from ..diagnostic import Severity
+from ..registry import Finding, rule, unknown_patterns
+from ..subject import Subject, label
 
 # The families the rules are written for; a layer of any other family escapes them.
 KNOWN_FAMILIES = ("conv", "pool", "dense", "norm", "activation", "regularization", "reshape",

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..errors import Location, Problem, SpecError
-from ..layers import shape_str
-from ..report import human, human_bytes
-from ..yamlpos import Mapping
-from .diagnostic import Severity
-from .registry import Finding, rule
-from .subject import Subject, axis_names, number
+from ...errors import Location, Problem, SpecError
+from ...layers import shape_str
+from ...report import human, human_bytes
+from ...yamlpos import Mapping
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, axis_names, number
 
 BUDGET_KEYS = ("params", "macs", "activation_memory", "rf", "output_shape")
 COUNT_UNITS = {"": 1, "k": 10 ** 3, "K": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12}

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..build import Node
-from .diagnostic import Severity
-from .registry import Finding, rule
-from .subject import Subject, is_point, label
+from ...build import Node
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, is_point, label
 
 
 def sign_sources(subject: Subject) -> dict[int, tuple[Node, Node | None]]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ..receptive import AxisField
-from .diagnostic import Severity
-from .registry import Finding, rule
-from .subject import Subject, axis_names, is_point, label, number, ratio
+from ...receptive import AxisField
+from ..diagnostic import Severity
+from ..registry import Finding, rule
+from ..subject import Subject, axis_names, is_point, label, number, ratio
 
 MUCH_LARGER = 4  # a field this many times the input is mostly padding
 

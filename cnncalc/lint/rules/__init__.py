@@ -1,0 +1,15 @@
+"""The lint rules, one module per family; importing this package registers every code.
+
+S shapes, R receptive_field, P cost, O order, C portability, B budget, D documents (what
+`cnncalc check` finds in a design document), X unsupported.
+"""
+from . import (  # noqa: F401  (registration)
+    budget,
+    cost,
+    documents,
+    order,
+    portability,
+    receptive_field,
+    shapes,
+    unsupported,
+)
