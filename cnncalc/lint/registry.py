@@ -35,6 +35,7 @@ FAMILIES = {
     "O": "layer order",
     "C": "portability between frameworks",
     "B": "budgets and expectations",
+    "G": "the graph (layers that reach no output)",
     "D": "design documents (cnncalc check)",
     "X": "unknown and unsupported constructs",
 }

@@ -106,6 +106,24 @@ D101 fixed: the table between the markers is what cnncalc renders for the spec n
 
 <!-- /cnncalc -->
 """),
+    "G101": ("G101_pass.yaml", """\
+# G101 fixed: the side head is declared as a second output.
+input: [3, 32, 32]
+outputs: [head, aux]
+layers:
+  - conv: {filters: 32, kernel: 3, padding: 1}
+    name: trunk
+  - global_avgpool: {}
+  - flatten
+  - dense: {units: 10}
+    name: aux
+  - conv: {filters: 8, kernel: 1}
+    from: trunk
+  - global_avgpool: {}
+  - flatten
+  - dense: {units: 10}
+    name: head
+"""),
     "O101": ("O101_pass.yaml", """\
 # O101 fixed: dropout after batch norm and the activation
 input: [3, 32, 32]
