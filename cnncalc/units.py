@@ -41,10 +41,12 @@ _AMOUNT = re.compile(r"^\s*([0-9]{1,31}(?:\.[0-9]{0,31})?|\.[0-9]{1,31})([eE][+-
 
 
 class UnitError(ValueError):
-    """A value that is not a count or size: `expected` says the accepted forms."""
+    """A value that is not a count or size: `expected` says the accepted forms, `found`
+    the value as written (and why it fails, where the form alone does not say)."""
 
     def __init__(self, expected: str, found: str):
         self.expected = expected
+        self.found = found
         super().__init__(f"expected {expected}; found {found}")
 
 

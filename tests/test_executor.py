@@ -488,10 +488,10 @@ def test_batch_norm_with_one_value_per_channel_is_refused_like_pytorch(tmp_path,
 
 @pytest.mark.parametrize("option, value, says", [
     ("--seed", "-1", "'--seed': -1 is not in the range x>=0"),
-    ("--max-memory", "inf", "--max-memory: expected a whole number of bytes >= 0, or a "
-                            "number with B, KB, MB, GB, TB (10^3, 10^6, ...) or KiB, MiB, GiB, "
-                            "TiB (2^10, 2^20, ...) like 100MiB; a bare K, M, G, T is binary "
-                            "(2G = 2 GiB); found 'inf'"),
+    ("--max-memory", "inf", ("--max-memory: expected a whole number of bytes >= 0, or a "
+                             "number with B, KB, MB, GB, TB (10^3, 10^6, ...) or KiB, MiB, GiB, "
+                             "TiB (2^10, 2^20, ...) like 100MiB; a bare K, M, G, T is binary "
+                             "(2G = 2 GiB); found 'inf'")),
     ("--max-memory", "nan", "a bare K, M, G, T is binary (2G = 2 GiB); found 'nan'"),
     ("--max-memory", "-5", "a bare K, M, G, T is binary (2G = 2 GiB); found '-5'"),
     ("--max-memory", "1e400", "found '1e400', above 10^30"),
