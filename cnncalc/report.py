@@ -115,15 +115,16 @@ def footer(analysis: Analysis) -> list[str]:
     spec = analysis.spec
     field = t.rf
     lines = [
-        f"Input {shape_str(analysis.input_shape)} -> output {shape_str(analysis.output_shape)}"
-        f"   rounding: {spec.framework or spec.rounding or 'ceil'}",
-        f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
-        f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
-        f"+ running statistics {t.buffers:,})",
-        f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other ops: "
-        f"{t.ops:,} ({human(t.ops)})",
-        f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
-        f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",
+        (f"Input {shape_str(analysis.input_shape)} -> output "
+         f"{shape_str(analysis.output_shape)}   rounding: "
+         f"{spec.framework or spec.rounding or 'ceil'}"),
+        (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
+         f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
+         f"+ running statistics {t.buffers:,})"),
+        (f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   "
+         f"other ops: {t.ops:,} ({human(t.ops)})"),
+        (f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
+         f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}"),
     ]
     if field:
         lines.append(f"Receptive field: {_rf_size(field)}, jump "
