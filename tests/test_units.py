@@ -80,3 +80,25 @@ def test_counts_print_with_decimal_prefixes(count: int, unit: str, text: str) ->
 ])
 def test_byte_sizes_print_with_binary_prefixes(size: int, text: str) -> None:
     assert format_bytes(size) == text
+
+
+def test_max_memory_and_a_memory_budget_read_a_size_alike() -> None:
+    from cnncalc.executor.memory import parse_memory_limit
+    from cnncalc.spec import parse
+
+    spec = parse("input: [3, 8, 8]\nbudget: {activation_memory: 2G}\nlayers: [relu]\n")
+    assert parse_memory_limit("2G") == spec.budget.activation_memory[0] == 2 * 1_073_741_824
+
+
+@pytest.mark.parametrize("cap, over", [
+    ("2M", False), ("2MiB", False), ("2097152", False),    # exactly the activations
+    ("2097151 B", True), ("2MB", True), ("2000K", True),   # 2,000,000 and 2,048,000 bytes
+])
+def test_a_memory_budget_is_compared_to_the_byte(cap: str, over: bool) -> None:
+    from cnncalc.lint.engine import lint_spec
+    from cnncalc.spec import parse
+
+    # one relu on [1, 512, 1024]: 524,288 float32 values = 2,097,152 bytes = 2 MiB exactly
+    spec = parse(f"input: [1, 512, 1024]\nbudget: {{activation_memory: {cap}}}\n"
+                 "layers: [relu]\n", "net.yaml")
+    assert [d.code for d in lint_spec(spec, ("B104",))] == (["B104"] if over else [])

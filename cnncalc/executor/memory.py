@@ -61,7 +61,7 @@ def parse_memory_limit(text: str) -> int:
     size is (see `units`); ValueError (a UnitError) outside 1 byte to 1 EiB."""
     size = parse_bytes(text)
     if not 1 <= size <= MAX_BYTES:
-        raise UnitError(f"a size from 1 byte to 1 EiB (2^60) in the forms {BYTE_FORMS}",
+        raise UnitError(f"a size from 1 byte to 1 EiB (2^60): {BYTE_FORMS}",
                         show(text))
     return size
 
