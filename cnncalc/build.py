@@ -8,7 +8,6 @@ instance the entry sits in, then outward; a block instance's name means its outp
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from .expr import substitute
 from .geometry import ROUNDINGS
 from .graph import Input, Network, Node, Ref
 from .layers import LAYERS, MERGES, Args, BuildContext, Merge, Shape, numel, shape_str
-from .spec import BlockDef, NetSpec
+from .spec import BlockDef, NetSpec, check_expectation
 from .yamlpos import Mapping, Sequence
 
 META_KEYS = ("name", "from", "repeat", "expect", "rounding", "trainable", "lint", "when")
@@ -528,66 +527,12 @@ def _lint_ignore(meta: Mapping) -> tuple[str, ...]:
     return tuple(codes)
 
 
-EXPECT_KEYS = ("shape", "output_shape", "params", "macs", "rf")
-
-
 def _expect(meta: Mapping, location: Location) -> Mapping | None:
     expect = meta.get("expect") if meta else None
     if expect is None:
         return None
     check_expectation(expect, meta.where("expect"))
     return expect
-
-
-def check_expectation(expect: Any, location: Location, allowed: tuple[str, ...] = EXPECT_KEYS
-                      ) -> None:
-    """Refuse a malformed expectation (exit 2) before anything is compared."""
-    if not isinstance(expect, Mapping):
-        raise SpecError.at(location, f"'expect' must be a mapping of {', '.join(allowed)}; "
-                                     f"found {show(expect)}")
-    for key, value in expect.items():
-        where = expect.where(key)
-        if key not in allowed:
-            raise SpecError.at(expect.where_key(key), f"unknown expectation '{key}'; expected "
-                                                      f"{', '.join(allowed)}")
-        if key == "outputs":
-            if not isinstance(value, Mapping) or not value:
-                raise SpecError.at(where, f"expected 'outputs' must map output names to "
-                                          f"expectations like {{aux: {{shape: [10]}}}}; "
-                                          f"found {show(value)}")
-            for name, sub in value.items():
-                check_expectation(sub, value.where(name))
-        elif key in ("shape", "output_shape"):
-            if not isinstance(value, list) or not all(_is_count(n) for n in value):
-                raise SpecError.at(where, f"expected '{key}' must be a list of integers like "
-                                          f"[64, 56, 56]; found {show(value)}")
-        elif key == "rf":
-            _check_rf(value, where)
-        elif not _is_count(value):
-            raise SpecError.at(where, f"expected '{key}' must be a whole number; "
-                                      f"found {show(value)}")
-
-
-def _check_rf(value: Any, where: Location) -> None:
-    """rf: a size, a list of sizes per axis, or {size, jump, start} of such (start may be
-    negative or fractional: the center of the first output's field)."""
-    def numbers(v: Any, least: float) -> bool:
-        items = v if isinstance(v, list) else [v]
-        return bool(items) and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-            and x >= least for x in items)
-    if isinstance(value, Mapping):
-        ok = bool(value) and set(value) <= {"size", "jump", "start"} and all(
-            numbers(v, -math.inf if part == "start" else 0) for part, v in value.items())
-    else:
-        ok = numbers(value, 0)
-    if not ok:
-        raise SpecError.at(where, f"expected 'rf' must be a size, a list of sizes per axis, "
-                                  f"or {{size, jump, start}} of numbers; found {show(value)}")
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _branches(kind: str, args: Any, meta: Mapping, location: Location

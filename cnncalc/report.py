@@ -8,9 +8,12 @@ from enum import Enum
 from typing import Any
 
 from .analysis import Analysis, Row, convention_note
+from .json_location import location_json
 from .layers import Shape, shape_str
 from .receptive import Field
 from .text import markdown_cell, one_line
+from .units import format_bytes as human_bytes
+from .units import format_count as human
 
 FORMATS = ("table", "markdown", "csv", "json")
 EMPTY = "--"
@@ -53,21 +56,6 @@ def per_axis(values: list[float]) -> str:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
-
-
-def human(count: float, unit: str = "") -> str:
-    """1814073344 -> '1.81 G' (decimal prefixes, as papers state MACs and params)."""
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if count >= factor:
-            return f"{count / factor:.2f} {prefix}{unit}"
-    return f"{count:g} {unit}".rstrip()
-
-
-def human_bytes(count: float) -> str:
-    for factor, prefix in ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB")):
-        if count >= factor:
-            return f"{count / factor:.2f} {prefix}"
-    return f"{int(count)} B"
 
 
 def _field_part(field: Field, part: str) -> str:
@@ -127,15 +115,16 @@ def footer(analysis: Analysis) -> list[str]:
     spec = analysis.spec
     field = t.rf
     lines = [
-        f"Input {shape_str(analysis.input_shape)} -> output {shape_str(analysis.output_shape)}"
-        f"   rounding: {spec.framework or spec.rounding or 'ceil'}",
-        f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
-        f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
-        f"+ running statistics {t.buffers:,})",
-        f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other ops: "
-        f"{t.ops:,} ({human(t.ops)})",
-        f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
-        f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",
+        (f"Input {shape_str(analysis.input_shape)} -> output "
+         f"{shape_str(analysis.output_shape)}   rounding: "
+         f"{spec.framework or spec.rounding or 'ceil'}"),
+        (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
+         f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
+         f"+ running statistics {t.buffers:,})"),
+        (f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   "
+         f"other ops: {t.ops:,} ({human(t.ops)})"),
+        (f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
+         f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}"),
     ]
     if field:
         lines.append(f"Receptive field: {_rf_size(field)}, jump "
@@ -232,7 +221,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
             "ops": r.ops,
             "activations": r.activations,
             "rf": _field_json(r.field),
-            "location": str(r.node.location),
+            "location": location_json(r.node.location),
         }
     return {
         "name": spec.name,
@@ -253,7 +242,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "dtype": spec.dtype,
         "rf": {**_field_json(t.rf), "layer": t.rf_layer},
         "layers": [layer(r) for r in analysis.rows],
-        "mismatches": [{"location": str(m.location), "message": m.message}
+        "mismatches": [{"location": location_json(m.location), "message": m.message}
                        for m in analysis.mismatches],
         "notes": notes(analysis),
     }

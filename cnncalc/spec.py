@@ -1,23 +1,28 @@
 """A spec file's top level: the input, the conventions, the blocks, the layer entries.
 
-Layer entries stay as located YAML values; `build` reads them while it walks the shapes,
-because a block's arguments may depend on the channels that reach it.
+Every top-level key is checked here, before anything is computed, so every command accepts
+exactly the same specs: `expect:` (through `check_expectation`, which `build` also applies
+to each layer's `expect:`), `budget:` (read into a `Budget`, sizes through `units`) and
+`lint:`. Layer entries stay as located YAML values; `build` reads them while it walks the
+shapes, because a block's arguments may depend on the channels that reach it.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from . import yamlpos
-from .errors import Location, Problems, SpecError, close_matches, show
+from .errors import Location, Problem, Problems, SpecError, close_matches, show
 from .geometry import FRAMEWORKS, ROUNDINGS
 from .limits import MAX_AXIS, MAX_ELEMENTS, MAX_OUTPUTS, MAX_PROBLEMS
+from .units import LARGEST, UnitError, parse_bytes, parse_count
 from .yamlpos import Mapping, Sequence
 
-TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget", "blocks",
-            "layers", "lint", "description")
+TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget",
+            "blocks", "layers", "lint", "description")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
@@ -29,6 +34,18 @@ class BlockDef:
     params: dict[str, Any]
     layers: Sequence
     location: Location
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A checked `budget:`: each cap with the place it was written (None: no cap)."""
+
+    params: tuple[int, Location] | None = None
+    macs: tuple[int, Location] | None = None
+    activation_memory: tuple[int, Location] | None = None     # bytes per sample
+    rf_min: tuple[list[float], Location] | None = None        # one limit per spatial axis
+    rf_max: tuple[list[float], Location] | None = None
+    output_shape: tuple[tuple[int, ...], Location] | None = None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -52,9 +69,9 @@ class NetSpec:
     dtype: str
     layers: Sequence
     blocks: dict[str, BlockDef]
-    expect: Mapping | None
-    budget: Mapping | None
-    lint: Mapping | None
+    expect: Mapping | None      # checked: every key and figure well-formed
+    budget: Budget
+    lint_ignore: tuple[str, ...]  # codes the top-level `lint: {ignore: [...]}` silences
     root: Mapping
     outputs: Sequence | None = None  # names of the layers whose outputs the net returns
 
@@ -131,18 +148,21 @@ def parse(text: str, file: str = "<spec>", line_offset: int = 0) -> NetSpec:
             problems.add(error)
             return None
 
+    inputs = read(_inputs, root) if "input" in root else None
+    # an rf budget has a limit per spatial axis: unknown while the input is malformed
+    spatial = None if inputs is None else len(inputs[0].shape) - 1
     fields = {
         "name": read(_text, root, "name", Path(file).stem),
-        "inputs": read(_inputs, root) if "input" in root else None,
+        "inputs": inputs,
         "outputs": read(_outputs, root),
         "framework": read(_option, root, "framework", FRAMEWORKS + ("tf",)),
         "rounding": read(_option, root, "rounding", ROUNDINGS),
         "dtype": read(_option, root, "dtype", tuple(DTYPE_BYTES)) or "float32",
         "layers": read(_layers, root, "layers") if "layers" in root else None,
         "blocks": _blocks(root, problems),
-        "expect": read(_mapping, root, "expect"),
-        "budget": read(_mapping, root, "budget"),
-        "lint": read(_mapping, root, "lint"),
+        "expect": read(_net_expect, root),
+        "budget": _budget(root, spatial, problems),
+        "lint_ignore": read(_lint_ignore, root) or (),
         "description": read(_text, root, "description", ""),
     }
     problems.raise_if_any()
@@ -286,3 +306,193 @@ def _block(name: str, body: Any, where: Location) -> BlockDef:
                                                  "mapping of name: default (null = "
                                                  "required) or a list of names")
     return BlockDef(name, dict(params), _layers(body, "layers"), where)
+
+
+# --- expect: -------------------------------------------------------------------------------
+
+EXPECT_KEYS = ("shape", "output_shape", "params", "macs", "rf")   # on a layer
+NET_EXPECT_KEYS = ("shape", "output_shape", "params", "trainable_params", "macs", "rf",
+                   "outputs")
+
+
+def _net_expect(root: Mapping) -> Mapping | None:
+    expect = root.get("expect")
+    if expect is not None:
+        check_expectation(expect, root.where("expect"), NET_EXPECT_KEYS)
+    return expect
+
+
+def check_expectation(expect: Any, location: Location,
+                      allowed: tuple[str, ...] = EXPECT_KEYS) -> None:
+    """Refuse a malformed `expect:` (a layer's, or with `NET_EXPECT_KEYS` the network's)
+    before anything is compared: one SpecError telling every problem, each located.
+
+    Each key's figure has one checker in `_FIGURES`; a key whose value is itself a mapping
+    of expectations (per named output, say) is a checker that calls this function again.
+    """
+    if not isinstance(expect, Mapping):
+        raise SpecError.at(location, f"'expect' must be a mapping of {', '.join(allowed)}; "
+                                     f"found {describe(expect)}")
+    problems: list[Problem] = []
+    for key, value in expect.items():
+        try:
+            if key not in allowed:
+                raise SpecError.at(expect.where_key(key), f"unknown expectation {show(key)}; "
+                                                          f"expected {', '.join(allowed)}")
+            _FIGURES[key](value, expect.where(key), key)
+        except SpecError as error:
+            problems += error.problems
+    if problems:
+        raise SpecError(problems)
+
+
+def _shape_figure(value: Any, where: Location, key: str) -> None:
+    if not isinstance(value, list) or not all(_is_count(n) for n in value):
+        raise SpecError.at(where, f"expected '{key}' must be a list of integers like "
+                                  f"[64, 56, 56]; found {show(value)}")
+
+
+def _count_figure(value: Any, where: Location, key: str) -> None:
+    if not _is_count(value):
+        raise SpecError.at(where, f"expected '{key}' must be a whole number; "
+                                  f"found {show(value)}")
+
+
+def _rf_figure(value: Any, where: Location, key: str) -> None:
+    """rf: a size, a list of sizes per axis, or {size, jump, start} of such (start may be
+    negative or fractional: the center of the first output's field)."""
+    def numbers(v: Any, least: float) -> bool:
+        items = v if isinstance(v, list) else [v]
+        return bool(items) and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and x >= least for x in items)
+    if isinstance(value, Mapping):
+        ok = bool(value) and set(value) <= {"size", "jump", "start"} and all(
+            numbers(v, -math.inf if part == "start" else 0) for part, v in value.items())
+    else:
+        ok = numbers(value, 0)
+    if not ok:
+        raise SpecError.at(where, f"expected '{key}' must be a size, a list of sizes per "
+                                  f"axis, or {{size, jump, start}} of numbers; found "
+                                  f"{show(value)}")
+
+
+def _outputs_figure(value: Any, where: Location, key: str) -> None:
+    """outputs: {NAME: {shape, params, macs, rf}}, one expectation per named output."""
+    if not isinstance(value, Mapping) or not value:
+        raise SpecError.at(where, f"expected 'outputs' must map output names to "
+                                  f"expectations like {{aux: {{shape: [10]}}}}; found "
+                                  f"{show(value)}")
+    problems: list[Problem] = []
+    for name, sub in value.items():
+        try:
+            check_expectation(sub, value.where(name))
+        except SpecError as error:
+            problems += error.problems
+    if problems:
+        raise SpecError(problems)
+
+
+_FIGURES: dict[str, Callable[[Any, Location, str], None]] = {
+    "shape": _shape_figure, "output_shape": _shape_figure, "params": _count_figure,
+    "trainable_params": _count_figure, "macs": _count_figure, "rf": _rf_figure,
+    "outputs": _outputs_figure,
+}
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# --- budget: -------------------------------------------------------------------------------
+
+BUDGET_KEYS = ("params", "macs", "activation_memory", "rf", "output_shape")
+
+
+def _budget(root: Mapping, spatial: int | None, problems: Problems) -> Budget:
+    """The spec's `budget:` (an empty Budget if none); every malformed entry is added to
+    `problems`. `spatial` is the input's number of spatial axes (None: unknown)."""
+    budget = root.get("budget")
+    if budget is None:
+        return Budget()
+    if not isinstance(budget, Mapping):
+        problems.add(SpecError.at(root.where("budget"), f"'budget' must be a mapping of "
+                                                        f"{', '.join(BUDGET_KEYS)}; found "
+                                                        f"{describe(budget)}"))
+        return Budget()
+    found: dict[str, Any] = {}
+    for key, value in budget.items():
+        try:
+            found.update(_budget_entry(budget, key, value, spatial))
+        except SpecError as error:
+            problems.add(error)
+    return Budget(**found)
+
+
+def _budget_entry(budget: Mapping, key: Any, value: Any, spatial: int | None
+                  ) -> dict[str, Any]:
+    where = budget.where(key)
+    if key not in BUDGET_KEYS:
+        raise SpecError.at(budget.where_key(key), f"unknown budget {show(key)}; "
+                                                  f"expected {', '.join(BUDGET_KEYS)}")
+    if key in ("params", "macs", "activation_memory"):
+        read = parse_bytes if key == "activation_memory" else parse_count
+        try:
+            return {key: (read(value), where)}
+        except UnitError as error:
+            raise SpecError.at(where, f"budget '{key}' must be {error.expected}; found "
+                                      f"{error.found}") from None
+    if key == "output_shape":
+        if not isinstance(value, list) or not value or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 < n <= LARGEST
+                for n in value):
+            raise SpecError.at(where, f"budget 'output_shape' must be a list of whole "
+                                      f"numbers >= 1 like [1000]; found {show(value)}")
+        return {key: (tuple(value), where)}
+    return _rf_limits(value, where, spatial)
+
+
+def _rf_limits(value: Any, where: Location, spatial: int | None) -> dict[str, Any]:
+    def per_axis(limit: Any, at: Location) -> list[float]:
+        axes = spatial or 1
+        values = limit if isinstance(limit, list) else [limit] * axes
+        count = f"{spatial}" if spatial is not None else "one"
+        if (spatial is not None and len(values) != spatial) or not values or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= LARGEST
+                for v in values):
+            raise SpecError.at(at, f"budget 'rf' limits must be a positive number or a list "
+                                   f"of {count} (one per spatial axis); found {show(limit)}")
+        return [float(v) for v in values]
+    if not isinstance(value, Mapping) or not value or set(value) - {"min", "max"}:
+        raise SpecError.at(where, f"budget 'rf' must be {{min: N, max: N}} (either or both); "
+                                  f"found {show(value)}")
+    if spatial == 0:
+        raise SpecError.at(where, "budget 'rf' needs an input with spatial axes ([C, H, W]); "
+                                  "this input is flat")
+    return {f"rf_{part}": (per_axis(value[part], value.where(part)), value.where(part))
+            for part in ("min", "max") if part in value}
+
+
+# --- lint: ---------------------------------------------------------------------------------
+
+SPEC_LINT_KEYS = ("ignore",)
+
+
+def _lint_ignore(root: Mapping) -> tuple[str, ...]:
+    """The codes a top-level `lint: {ignore: [CODE, ...]}` silences for the whole file."""
+    lint = root.get("lint")
+    if lint is None:
+        return ()
+    if not isinstance(lint, Mapping):
+        raise SpecError.at(root.where("lint"), f"'lint' must be {{ignore: [CODE, ...]}}; "
+                                               f"found {describe(lint)}")
+    for key in lint:
+        if key not in SPEC_LINT_KEYS:
+            raise SpecError.at(lint.where_key(key), f"unknown lint setting {show(key)}; "
+                                                    f"expected ignore: [CODE, ...]")
+    codes = lint.get("ignore", [])
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise SpecError.at(lint.where("ignore"), f"'lint: ignore' must be a list of rule "
+                                                 f"codes or prefixes like [P102]; found "
+                                                 f"{show(codes)}")
+    return tuple(codes)

@@ -21,7 +21,7 @@ from cnncalc.cli import main
 from cnncalc.executor import ops
 from cnncalc.executor.gradcheck import PASS_BELOW, worst_error
 from cnncalc.executor.im2col import Sliding, col2im, col2im_naive, im2col, im2col_naive
-from cnncalc.executor.memory import parse_bytes
+from cnncalc.executor.memory import parse_memory_limit as parse_bytes
 from cnncalc.executor.ops.pool import padding_only_window
 from cnncalc.executor.runner import MemoryRefused, run
 from cnncalc.executor.special import normal_cdf
@@ -488,11 +488,15 @@ def test_batch_norm_with_one_value_per_channel_is_refused_like_pytorch(tmp_path,
 
 @pytest.mark.parametrize("option, value, says", [
     ("--seed", "-1", "'--seed': -1 is not in the range x>=0"),
-    ("--max-memory", "inf", "--max-memory: expected a size like 512M"),
-    ("--max-memory", "nan", "--max-memory: expected a size like 512M"),
-    ("--max-memory", "-5", "--max-memory: expected a size like 512M"),
-    ("--max-memory", "1e400", "--max-memory: expected a size from 1 byte to 1 EiB"),
-    ("--max-memory", "0", "--max-memory: expected a size from 1 byte to 1 EiB"),
+    ("--max-memory", "inf", ("--max-memory: expected a whole number of bytes >= 0, or a "
+                             "number with B, KB, MB, GB, TB (10^3, 10^6, ...) or KiB, MiB, GiB, "
+                             "TiB (2^10, 2^20, ...) like 100MiB; a bare K, M, G, T is binary "
+                             "(2G = 2 GiB); found 'inf'")),
+    ("--max-memory", "nan", "a bare K, M, G, T is binary (2G = 2 GiB); found 'nan'"),
+    ("--max-memory", "-5", "a bare K, M, G, T is binary (2G = 2 GiB); found '-5'"),
+    ("--max-memory", "1e400", "found '1e400', above 10^30"),
+    ("--max-memory", "0", "--max-memory: expected a size from 1 byte to 1 EiB (2^60)"),
+    ("--max-memory", "0.3K", "found '0.3K' = 307.2, not a whole number"),
     ("--input-size", "0", "--input-size: sizes must be between 1 and 16,777,216"),
     ("--input-size", "99999999", "--input-size: sizes must be between 1 and 16,777,216"),
     ("--input-size", "9" * 30, "--input-size: sizes must be between 1 and 16,777,216"),

@@ -144,7 +144,8 @@ NO_TRACEBACK = [
     ("expect: {rf: [1, '2']}", ":3:14:", "expected 'rf' must be a size"),
     ("expect: {params: [1]}", ":3:18:", "must be a whole number; found [1]"),
     ("expect: {shape: [null]}", ":3:17:", "found [null]"),
-    ("expect: 3", ":3:9:", "'expect' must be a mapping; found 3"),
+    ("expect: 3", ":3:9:", ("'expect' must be a mapping of shape, output_shape, params, "
+                           "trainable_params, macs, rf, outputs; found 3")),
 ]
 
 

@@ -66,7 +66,7 @@ def test_json_carries_the_record_fields() -> None:
     # the message written out, not taken from the output it is checked against: a 1x1
     # kernel at stride 2 reads one pixel in every 2x2, so 3/4 = 75.0% are never read
     assert found == [{"code": "S103", "name": "skipped-pixels", "severity": "warning",
-                      "path": WARNS, "line": 5, "column": 5,
+                      "location": {"file": WARNS, "line": 5, "column": 5},
                       "message": "conv 'conv1': stride 2 > 1-pixel kernel on H and W: 75.0% "
                                  "of the input's pixels are never read"}]
     assert json.loads(run("lint", CLEAN, "--format", "json").stdout) == []
@@ -323,7 +323,7 @@ def test_lint_accepts_directories_as_check_does(no_project_config: Path) -> None
     (specs / "doc.md").write_text("<!-- /cnncalc -->\n")                 # lint reads no docs
     result = run("lint", "specs", "--format", "json")
     assert result.exit_code == 1
-    assert [(f["path"], f["code"]) for f in json.loads(result.stdout)] == [
+    assert [(f["location"]["file"], f["code"]) for f in json.loads(result.stdout)] == [
         (str(Path("specs", "deep", "warn.yml")), "S103")]
     assert run("lint", "specs", WARNS, WARNS).stderr == "2 findings: 2 warning\n"
 

@@ -43,7 +43,8 @@ def _sizes(text: str | None) -> tuple[int, ...] | None:
               help="Seed of the random weights and batch (an integer >= 0).")
 @click.option("--gradcheck", is_flag=True,
               help="Check every layer's gradients by central differences in float64.")
-@click.option("--max-memory", help="Refuse runs estimated above this, e.g. 2G, 512M "
+@click.option("--max-memory", help="Refuse runs estimated above this, e.g. 2G (= 2 GiB: a "
+                                   "bare K, M, G is binary), 512MiB, 1.5GB (decimal) "
                                    "[default: half the machine's memory].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True)
@@ -67,12 +68,12 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
     from ..cli import fail
     from ..errors import SpecError
     from ..spec import load_file
-    from .memory import default_limit, parse_bytes
+    from .memory import default_limit, parse_memory_limit
     from .runner import MemoryRefused, resized, run  # imports numpy
 
     sizes = _sizes(input_size)
     try:
-        limit = parse_bytes(max_memory) if max_memory else default_limit()
+        limit = parse_memory_limit(max_memory) if max_memory else default_limit()
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--max-memory") from None
     try:

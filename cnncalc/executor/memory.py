@@ -11,10 +11,11 @@ It errs high: an in-place activation shares its input's memory, which it counts 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 from ..analysis import Analysis
+from ..errors import show
+from ..units import BYTE_FORMS, UnitError, parse_bytes
 
 
 @dataclass(frozen=True)
@@ -52,28 +53,17 @@ def default_limit() -> int:
         return 4 * 2 ** 30
 
 
-_DECIMAL = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)(E\+?[0-9]+)?")
-_UNITS = {"": 1, "B": 1, "K": 2 ** 10, "KB": 10 ** 3, "KIB": 2 ** 10, "M": 2 ** 20,
-          "MB": 10 ** 6, "MIB": 2 ** 20, "G": 2 ** 30, "GB": 10 ** 9, "GIB": 2 ** 30,
-          "T": 2 ** 40, "TB": 10 ** 12, "TIB": 2 ** 40}
-
-
 MAX_BYTES = 2 ** 60  # 1 EiB: any limit above it means no limit on a real machine
 
 
-def parse_bytes(text: str) -> int:
-    """'512M', '4G', '2GiB', '1.5GB', '1000000' -> bytes; ValueError otherwise.
-    A bare K, M, G or T is binary (GiB), as `free -h` prints them. The number is a plain
-    decimal, perhaps with an exponent (no sign, inf or nan), from 1 byte to 1 EiB."""
-    value = text.strip().upper().replace(" ", "")
-    digits = value.rstrip("KMGTIB")
-    unit = value[len(digits):]
-    if unit not in _UNITS or not _DECIMAL.fullmatch(digits):
-        raise ValueError(f"expected a size like 512M, 4G or 2GiB; found {text!r}")
-    size = float(digits) * _UNITS[unit]
+def parse_memory_limit(text: str) -> int:
+    """'512M' (= 512 MiB), '4G', '2GiB', '1.5GB', '1000000' -> bytes, read as every byte
+    size is (see `units`); ValueError (a UnitError) outside 1 byte to 1 EiB."""
+    size = parse_bytes(text)
     if not 1 <= size <= MAX_BYTES:
-        raise ValueError(f"expected a size from 1 byte to 1 EiB (2**60); found {text!r}")
-    return int(size)
+        raise UnitError(f"a size from 1 byte to 1 EiB (2^60): {BYTE_FORMS}",
+                        show(text))
+    return size
 
 
 def _numel(shape: tuple[int, ...]) -> int:

@@ -6,6 +6,7 @@ import math
 from enum import Enum
 from typing import Any
 
+from ..json_location import location_json
 from ..layers import shape_str
 from ..report import EMPTY, human_bytes, table
 from .runner import LayerRun, RunResult
@@ -101,8 +102,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
                             "workspace": result.memory.workspace,
                             "total": result.memory.total},
         "layers": [_layer_json(r) for r in result.layers],
-        "mismatches": [{"file": m.location.file, "line": m.location.line,
-                        "column": m.location.column, "message": m.message}
+        "mismatches": [{"location": location_json(m.location), "message": m.message}
                        for m in result.mismatches],
         "ok": result.ok,
     }

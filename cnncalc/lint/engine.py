@@ -6,42 +6,19 @@ from pathlib import Path
 
 from ..analysis import Analysis, analyze
 from ..build import Node, build
-from ..errors import SpecError
 from ..spec import NetSpec, load_file
-from ..yamlpos import Sequence
 from .diagnostic import Diagnostic
 from .registry import DEFAULT, Finding, Rule, matches, selected
-from .rules.budget import parse_budget
 from .subject import Subject
-
-SPEC_LINT_KEYS = ("ignore",)
-
-
-def spec_ignores(spec: NetSpec) -> tuple[str, ...]:
-    """The codes a spec's top-level `lint: {ignore: [...]}` silences for the whole file."""
-    if spec.lint is None:
-        return ()
-    for key in spec.lint:
-        if key not in SPEC_LINT_KEYS:
-            raise SpecError.at(spec.lint.where_key(key), f"unknown lint setting '{key}'; "
-                                                         f"expected ignore: [CODE, ...]")
-    codes = spec.lint.get("ignore", Sequence())
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        raise SpecError.at(spec.where("lint"), "'lint' must be {ignore: [CODE, ...]}")
-    return tuple(codes)
 
 
 def lint_analysis(analysis: Analysis, select: Iterable[str] = DEFAULT,
                   ignore: Iterable[str] = ()) -> list[Diagnostic]:
     """Every finding of the selected rules (by default all but the info-level notes), minus
-    those the spec suppresses, in file order.
-
-    Raises SpecError for a malformed `budget:` or `lint:` (the spec is unreadable as such).
+    those the spec suppresses, in file order. The spec's `budget:` and `lint:` were checked
+    when it was parsed: nothing here refuses a spec that another command accepts.
     """
-    spec = analysis.spec
-    file_ignores = spec_ignores(spec)
-    if spec.budget is not None:
-        parse_budget(spec.budget, len(spec.input_shape) - 1)  # refuse it whatever is selected
+    file_ignores = analysis.spec.lint_ignore
     subject = Subject.of(analysis)
     # every copy of a repeated block carries its entry's `lint: {ignore}`: each distinct
     # list becomes a set once, so a long list on a repeated block costs no product of sizes

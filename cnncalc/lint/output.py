@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..errors import Location
+from ..json_location import location_json
 from ..text import one_line
 from .diagnostic import Diagnostic, Severity
 from .docs import rule_markdown
@@ -32,12 +34,20 @@ def render(diagnostics: Iterable[Diagnostic], fmt: str, version: str = "",
     if fmt == "text":
         return "\n".join(str(d) for d in found)
     if fmt == "json":
-        return json.dumps([d.as_dict() for d in found], indent=2)
+        return json.dumps([finding_json(d) for d in found], indent=2)
     if fmt == "github":
         return "\n".join(github_line(d) for d in found)
     if fmt == "sarif":
         return json.dumps(sarif(found, version, root), indent=2)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def finding_json(d: Diagnostic) -> dict[str, Any]:
+    """A finding in cnncalc's JSON: its rule, the place (as every JSON output gives one),
+    the message."""
+    return {"code": d.code, "name": d.name, "severity": d.severity.value,
+            "location": location_json(Location(d.path, d.line, d.column)),
+            "message": d.message}
 
 
 def _escape_data(text: str) -> str:
