@@ -37,7 +37,7 @@ BYTES = ("a whole number of bytes >= 0, or a number with B, KB, MB, GB, TB (10^3
     ("expect: {params: many}", "2:18: expected 'params' must be a whole number; found 'many'"),
     ("expect: [1]",
      ("2:9: 'expect' must be a mapping of shape, output_shape, params, trainable_params, macs, "
-     "rf; found a list")),
+     "rf, outputs; found a list")),
 ])
 def test_every_command_refuses_a_malformed_section_alike(write_spec, section: str,
                                                          message: str) -> None:
