@@ -324,6 +324,8 @@ def test_run_executes_a_graph_forward_and_backward_with_every_shape_as_calculate
     assert result.output_shape == (3,)
     assert result.loss_name == "cross-entropy"
     assert len(result.layers) == 11
+    assert result.inputs == (("image", (3, 8, 8)), ("mask", (1, 8, 8)))
+    assert result.outputs == (("head", (3,)), ("aux", (2,)))
 
 
 def test_a_long_skip_holds_its_value_until_its_last_reader_and_no_longer():

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from ..json_location import location_json
-from ..layers import shape_str
+from ..layers import Shape, shape_str
 from ..report import EMPTY, human_bytes, table
 from .runner import LayerRun, RunResult
 
@@ -53,8 +53,9 @@ def columns(result: RunResult) -> list[Column]:
 
 def footer(result: RunResult) -> list[str]:
     mode = "train" if result.train else "eval"
-    lines = [(f"batch {result.batch} of {shape_str(result.input_shape)}, {result.dtype}, "
-              f"{mode} mode -> {shape_str(result.output_shape)}"),
+    lines = [(f"batch {result.batch} of {_named(result.inputs, result.input_shape)}, "
+              f"{result.dtype}, {mode} mode -> "
+              f"{_named(result.outputs, result.output_shape)}"),
              f"loss ({result.loss_name}): {result.loss:.6g}",
              f"forward {result.forward_ms:,.1f} ms" + (
                  "" if result.backward_ms is None else
@@ -64,6 +65,13 @@ def footer(result: RunResult) -> list[str]:
     lines.append(f"shapes: {shapes} of {len(result.layers)} layers as calculated" + (
         "" if result.ok else f"; {len(result.mismatches)} mismatch(es)"))
     return lines
+
+
+def _named(values: tuple[tuple[str, Shape], ...], only: Shape) -> str:
+    """One shape as it is; several as 'name [shape], name [shape]'."""
+    if len(values) <= 1:
+        return shape_str(only)
+    return ", ".join(f"{name} {shape_str(shape)}" for name, shape in values)
 
 
 def render(result: RunResult, fmt: str) -> str:
@@ -95,6 +103,8 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "name": result.name, "batch": result.batch, "dtype": result.dtype,
         "mode": "train" if result.train else "eval",
         "input_shape": list(result.input_shape), "output_shape": list(result.output_shape),
+        "inputs": [{"name": name, "shape": list(shape)} for name, shape in result.inputs],
+        "outputs": [{"name": name, "shape": list(shape)} for name, shape in result.outputs],
         "loss": {"name": result.loss_name, "value": _number(result.loss)},
         "forward_ms": result.forward_ms, "backward_ms": result.backward_ms,
         "memory_estimate": {"activations": result.memory.activations,

@@ -56,7 +56,7 @@ class RunResult:
     dtype: str
     train: bool
     input_shape: Shape
-    output_shape: Shape          # executed, without the batch axis
+    output_shape: Shape          # the main output's, executed, without the batch axis
     layers: tuple[LayerRun, ...]
     loss_name: str
     loss: float
@@ -65,6 +65,8 @@ class RunResult:
     memory: MemoryEstimate
     mismatches: tuple[Mismatch, ...]
     gradient_checked: bool
+    inputs: tuple[tuple[str, Shape], ...] = ()    # every input's name and shape
+    outputs: tuple[tuple[str, Shape], ...] = ()   # every output's name and executed shape
 
     @property
     def ok(self) -> bool:
@@ -190,7 +192,10 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
                    and not r.gradient_error < gradcheck.PASS_BELOW]
     return RunResult(network.spec.name, batch, dtype, train, network.input_shape,
                      tuple(y.shape[1:]), layers, loss_name, loss, forward_ms, backward_ms,
-                     memory, tuple(mismatches), gradient_check)
+                     memory, tuple(mismatches), gradient_check,
+                     tuple((i.name, i.shape) for i in network.inputs),
+                     tuple((network.name(ref), tuple(v.shape[1:]))
+                           for ref, v in zip(network.outputs, ys)))
 
 
 class _Clock:
