@@ -22,7 +22,9 @@ def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
         if name != "padding" and min(v) < 1:
             raise ValueError(f"--{name} must be at least 1")
         values.append(v * axes if len(v) == 1 else v)
-    per_axis = [geometry.convention_sizes(*args) for args in zip(*values)]
+    windows = [geometry.Window(n, k, s, p, p, d, geometry.CEIL)
+               for n, k, s, p, d in zip(*values)]
+    per_axis = [w.sizes_by_convention() for w in windows]
     names = list(per_axis[0])
     if fmt == "json":
         sizes: dict[str, object] = {n: [axis[n] for axis in per_axis] for n in names}
@@ -34,10 +36,10 @@ def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
         rows = [[n, size + ("   <- --rounding " + n if n == rounding else "")]
                 for n, size in rows]
     lines = []
-    for n, k, s, p, d in zip(*values):
-        f = geometry.effective_kernel(k, d)
-        exact = (n + 2 * p - f) / s + 1
-        lines.append(f"(N + 2p - F)/s + 1 = ({n} + {2 * p} - {f})/{s} + 1 = {exact:g}"
+    for w in windows:
+        exact = w.span / w.stride + 1
+        lines.append(f"(N + 2p - F)/s + 1 = ({w.size} + {w.pad_before + w.pad_after} - "
+                     f"{w.extent})/{w.stride} + 1 = {exact:g}"
                      + ("" if exact == int(exact) else "  (not whole: conventions differ)"))
     if fmt == "csv":
         return "\n".join(["convention,output"] + [f"{a},{b}" for a, b in rows])
