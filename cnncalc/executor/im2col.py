@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..geometry import Window
+from ..geometry import Window, window_reach
 from . import parallel
 
 LAYOUTS = ("batch", "channel")
@@ -50,10 +50,8 @@ class Sliding:
 
     @property
     def reach(self) -> int:
-        """Padded length the windows read: up to the end of the last window. It may be
-        shorter than pad_before + size (floor rounding leaves a tail unread) or longer (a
-        ceil-rounded last window hangs past the declared padding: implicit padding)."""
-        return (self.out - 1) * self.stride + self.dilation * (self.kernel - 1) + 1
+        """Padded length the windows read, as `Window.reach` (geometry's `window_reach`)."""
+        return window_reach(self.out, self.stride, self.kernel, self.dilation)
 
     def taps(self, offset: int) -> slice:
         """The padded positions that kernel tap `offset` reads, one per window."""

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ...geometry import adaptive_window
+from ...geometry import Window, adaptive_window
 from ...layers import Layer
 from .. import parallel
 from ..im2col import (
@@ -22,15 +22,12 @@ from ..im2col import (
 from .base import Array, Op, SeparableOp, register, spatial_axes
 
 
-def padding_only_window(axes: tuple[Sliding, ...]) -> tuple[int, int] | None:
+def padding_only_window(windows: tuple[Window, ...]) -> tuple[int, int] | None:
     """The first (axis, window index) whose taps along that axis all miss the input, or
-    None. Tap t of window i sits at padded position i*s + t*d; the input spans [pb, pb + N).
-    A window of several axes reads an input pixel only if it does along every axis."""
-    for axis, a in enumerate(axes):
-        start = np.arange(a.out) * a.stride
-        # the first tap at or after the input's start, and whether it is before its end
-        first = np.maximum(-(-(a.pad_before - start) // a.dilation), 0)
-        hits = (first < a.kernel) & (start + first * a.dilation < a.pad_before + a.size)
+    None (`Window.reads_input`). A window of several axes reads an input pixel only if it
+    does along every axis."""
+    for axis, w in enumerate(windows):
+        hits = w.reads_input(np.arange(w.count))
         if not hits.all():
             return axis, int(np.argmin(hits))
     return None
@@ -55,7 +52,8 @@ class MaxPoolOp(Op):
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
-        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.windows = layer.windows()
+        self.axes = tuple(Sliding.of(w) for w in self.windows)
         self.offsets = _tap_offsets(self.axes)
 
     def refusal(self, batch: int, train: bool) -> str | None:
@@ -63,11 +61,11 @@ class MaxPoolOp(Op):
         -inf there (e.g. kernel 2, dilation 2, padding 1 on length 1, which it accepts), and
         the plain ceil rule keeps last windows that start past the input. Refused, naming
         the window."""
-        found = padding_only_window(self.axes)
+        found = padding_only_window(self.windows)
         if found is None:
             return None
         axis, index = found
-        a = self.axes[axis]
+        a = self.windows[axis]
         taps = ", ".join(str(index * a.stride + t * a.dilation - a.pad_before)
                          for t in range(min(a.kernel, 4))) + (", ..." if a.kernel > 4 else "")
         where = f" along spatial axis {axis + 1}" if len(self.axes) > 1 else ""
@@ -135,19 +133,10 @@ class AvgPoolOp(Op):
         self.divisor = self._divisor()
 
     def _divisor(self) -> Array | float:
-        counts = []
-        for a, (_, pad_after) in zip(self.axes, self.layer.padding):
-            start = np.arange(a.out) * a.stride
-            end = start + a.kernel
-            if self.layer.count_include_pad:
-                # Caffe's pool_size: the window clipped to the padded input. A window that
-                # lies wholly past it (the ceil rule can keep one) reads nothing: it outputs
-                # its empty sum, 0, over 1 (Caffe would divide by zero or a negative size)
-                counts.append(np.maximum(
-                    np.minimum(end, a.pad_before + a.size + pad_after) - start, 1))
-            else:
-                counts.append(np.maximum(np.minimum(end, a.pad_before + a.size)
-                                         - np.maximum(start, a.pad_before), 1))
+        # per axis, each window's pixels inside the input (and, with count_include_pad, the
+        # declared padding: Caffe's pool_size); the product over axes is the divisor
+        counts = [w.inside(np.arange(w.count), self.layer.count_include_pad)
+                  for w in self.layer.windows()]
         divisor = counts[0]
         for more in counts[1:]:
             divisor = np.multiply.outer(divisor, more)
