@@ -15,7 +15,7 @@ from activation_table import ACTIVATIONS, kind
 
 from cnncalc.build import build
 from cnncalc.executor import ops
-from cnncalc.layers import LAYERS
+from cnncalc.layers import LAYERS, Layer
 from cnncalc.layers.activation import normal_cdf
 from cnncalc.spec import parse
 
@@ -25,15 +25,19 @@ CASES = {c["name"]: c for c in json.loads(str(DATA["__cases__"]))}
 
 def test_every_activation_with_its_own_math_has_a_row_and_every_row_is_one() -> None:
     elementwise = {cls.kind for cls in LAYERS.values() if getattr(cls, "elementwise", False)}
-    rows = [kind(entry) for entry, _ in ACTIVATIONS]
+    rows = [kind(entry) for entry, *_ in ACTIVATIONS]
     assert len(rows) == len(set(rows)), "a kind has two rows"
     assert elementwise == set(rows), (f"no row for {sorted(elementwise - set(rows))}; "
                                       f"not an elementwise activation: "
                                       f"{sorted(set(rows) - elementwise)}")
 
 
-@pytest.mark.parametrize("entry, module", ACTIVATIONS, ids=[kind(e) for e, _ in ACTIVATIONS])
-def test_the_row_has_a_pytorch_recording_of_itself(entry: str, module: str) -> None:
+IDS = [kind(entry) for entry, *_ in ACTIVATIONS]
+
+
+@pytest.mark.parametrize("entry, module, traits", ACTIVATIONS, ids=IDS)
+def test_the_row_has_a_pytorch_recording_of_itself(entry: str, module: str,
+                                                   traits: set[str]) -> None:
     case = CASES.get(f"act_{kind(entry)}")
     assert case is not None, "not recorded: run tests/reference/make_executor_reference.py"
     # a row changed since the recording would be compared with the wrong PyTorch module
@@ -42,7 +46,15 @@ def test_the_row_has_a_pytorch_recording_of_itself(entry: str, module: str) -> N
     assert ops.op_class(layer) is ops.ActivationOp
 
 
-@pytest.mark.parametrize("entry", [e for e, _ in ACTIVATIONS], ids=[kind(e) for e, _ in ACTIVATIONS])
+@pytest.mark.parametrize("entry, module, traits", ACTIVATIONS, ids=IDS)
+def test_the_class_declares_the_rows_traits(entry: str, module: str,
+                                            traits: set[str]) -> None:
+    cls = LAYERS[kind(entry)]
+    names = [name for name, value in vars(Layer).items() if isinstance(value, bool)]
+    assert {name for name in names if getattr(cls, name)} == traits
+
+
+@pytest.mark.parametrize("entry", [entry for entry, *_ in ACTIVATIONS], ids=IDS)
 def test_in_place_and_float32_give_the_out_of_place_float64_result(entry: str) -> None:
     """The runner may let an activation write over its input (`inplace`); in float32 the
     result is float64's rounded, and backward's dtype is dy's."""

@@ -106,7 +106,7 @@ def _activation_names() -> list[str]:
     """Every kind of the activation table (tests/activation_table.py) and its aliases."""
     from cnncalc.layers import LAYERS
 
-    kinds = {entry_kind(entry) for entry, _ in ACTIVATION_ROWS}
+    kinds = {entry_kind(entry) for entry, *_ in ACTIVATION_ROWS}
     return sorted(name for name, cls in LAYERS.items() if cls.kind in kinds)
 
 

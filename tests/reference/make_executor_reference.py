@@ -211,7 +211,7 @@ CASES = [
     # case's seed; scaled inputs reach every piece of the piecewise ones
     *[Case(f"act_{kind(entry)}", [3, 4, 5], one(entry),
            lambda module=module: eval(module, {"nn": nn}), scale=4.0, torch_module=module)
-      for entry, module in ACTIVATIONS],
+      for entry, module, _ in ACTIVATIONS],
 ]
 
 
