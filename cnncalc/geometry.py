@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -76,8 +77,9 @@ class Window:
     def extent(self) -> int:
         return effective_kernel(self.kernel, self.dilation)
 
-    @property
+    @cached_property  # asked per kernel tap by the executor: computed once
     def count(self) -> int:
+        """How many windows this axis counts (`window_count` under its rule)."""
         return window_count(self.size, self.kernel, self.stride, self.pad_before,
                             self.pad_after, self.dilation, self.rule)
 
@@ -139,6 +141,22 @@ class Window:
             "tensorflow valid": valid.count,
             "tensorflow same": -(-self.size // self.stride),
         }
+
+    def taps(self, offset: int) -> slice:
+        """The padded positions that kernel tap `offset` reads, one per counted window."""
+        start = offset * self.dilation
+        return slice(start, start + (self.count - 1) * self.stride + 1, self.stride)
+
+    def adjoint(self) -> Window:
+        """At stride 1, the windows of the conv that takes this conv's output gradient back
+        to its input: over the counted outputs, one window per input pixel (dx[h] = sum_k
+        dy[h + pb - k d] W[k], the kernel flipped), padded d(K - 1) - pb before and
+        d(K - 1) - pa' after, pa' the trailing padding the windows read (pa unless a rule
+        dropped a last window); either may be negative: a crop."""
+        assert self.stride == 1, "the adjoint of a strided conv is not a conv"
+        read_after = self.reach - self.pad_before - self.size
+        before, after = self.extent - 1 - self.pad_before, self.extent - 1 - read_after
+        return Window(self.count, self.kernel, 1, before, after, self.dilation, FLOOR)
 
     # Per-window questions. `index` is an int or a NumPy integer array of window indices:
     # integer arithmetic only (min and max written with abs), so numpy is never imported.

@@ -20,7 +20,7 @@ from cnncalc.build import build
 from cnncalc.cli import main
 from cnncalc.executor import ops
 from cnncalc.executor.gradcheck import PASS_BELOW, worst_error
-from cnncalc.executor.im2col import Sliding, col2im, col2im_naive, im2col, im2col_naive
+from cnncalc.executor.im2col import col2im, col2im_naive, im2col, im2col_naive
 from cnncalc.executor.memory import parse_bytes
 from cnncalc.executor.ops.pool import padding_only_window
 from cnncalc.executor.runner import MemoryRefused, run
@@ -54,9 +54,9 @@ def layer_windows(draw: st.DrawFn) -> tuple[Window, ...]:
 
 
 @st.composite
-def sliding_windows(draw: st.DrawFn) -> tuple[tuple[Sliding, ...], tuple[int, ...]]:
-    """The same windows resolved for execution, as geometry counts them, and the input size."""
-    axes = tuple(Sliding.of(w) for w in draw(layer_windows()))
+def sliding_windows(draw: st.DrawFn) -> tuple[tuple[Window, ...], tuple[int, ...]]:
+    """Layer windows, as im2col takes them, and the input size they slide over."""
+    axes = draw(layer_windows())
     return axes, tuple(a.size for a in axes)
 
 
@@ -79,7 +79,7 @@ def test_col2im_matches_the_loop_reference_and_is_the_adjoint(geometry, batch, c
     rng = np.random.default_rng(1)
     shape = (batch, channels, *spatial)
     rows = channels * math.prod(a.kernel for a in axes)
-    cols = rng.standard_normal((batch, rows, math.prod(a.out for a in axes)))
+    cols = rng.standard_normal((batch, rows, math.prod(a.count for a in axes)))
     want = col2im_naive(cols, shape, axes)
     assert np.allclose(col2im(cols, shape, axes, "batch"), want)
     channel = np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(rows, -1)
@@ -96,10 +96,10 @@ def test_col2im_matches_the_loop_reference_and_is_the_adjoint(geometry, batch, c
     # floor leaves the last input pixel unread: the padded input is cut short
     (8, 3, 2, 0, FLOOR, 3, 7),
 ])
-def test_sliding_takes_its_window_count_from_geometry(size, kernel, stride, pad, rule,
+def test_a_window_counts_and_reaches_as_its_rule_says(size, kernel, stride, pad, rule,
                                                       windows, reach) -> None:
-    axis = Sliding.of(Window(size, kernel, stride, pad, pad, 1, rule))
-    assert (axis.out, axis.reach) == (windows, reach)
+    axis = Window(size, kernel, stride, pad, pad, 1, rule)
+    assert (axis.count, axis.reach) == (windows, reach)
 
 
 # --- gradients --------------------------------------------------------------------------

@@ -49,3 +49,15 @@ def test_reach_last_start_and_span(w: Window) -> None:
     assert w.last_start == starts[-1]
     assert w.reach == starts[-1] + w.extent  # the last window's end
     assert w.span == w.size + w.pad_before + w.pad_after - w.dilation * (w.kernel - 1) - 1
+
+
+@given(windows())
+def test_the_adjoint_of_a_stride_1_window_has_one_window_per_input_pixel(w: Window) -> None:
+    w = Window(w.size, w.kernel, 1, w.pad_before, w.pad_after, w.dilation, w.rule)
+    adjoint = w.adjoint()
+    assert (adjoint.size, adjoint.count, adjoint.stride) == (w.count, w.size, 1)
+    # tap t of adjoint window h reads dy[h + pb - (K - 1 - t) d]: the flipped kernel
+    for h in range(w.size):
+        for t in range(w.kernel):
+            o = h - adjoint.pad_before + t * w.dilation
+            assert o == h + w.pad_before - (w.kernel - 1 - t) * w.dilation

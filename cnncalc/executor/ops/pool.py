@@ -9,7 +9,6 @@ from ...geometry import Window, adaptive_window
 from ...layers import Layer
 from .. import parallel
 from ..im2col import (
-    Sliding,
     is_channel_major,
     pad,
     phase_pad,
@@ -33,11 +32,11 @@ def padding_only_window(windows: tuple[Window, ...]) -> tuple[int, int] | None:
     return None
 
 
-def _tap_offsets(axes: tuple[Sliding, ...]) -> list[tuple[int, ...]]:
+def _tap_offsets(axes: tuple[Window, ...]) -> list[tuple[int, ...]]:
     return [tuple(int(i) for i in t) for t in np.ndindex(*(a.kernel for a in axes))]
 
 
-def _tap_region(axes: tuple[Sliding, ...], offset: tuple[int, ...]) -> tuple[slice, ...]:
+def _tap_region(axes: tuple[Window, ...], offset: tuple[int, ...]) -> tuple[slice, ...]:
     return (slice(None), slice(None), *(a.taps(o) for a, o in zip(axes, offset)))
 
 
@@ -52,8 +51,7 @@ class MaxPoolOp(Op):
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
-        self.windows = layer.windows()
-        self.axes = tuple(Sliding.of(w) for w in self.windows)
+        self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
 
     def refusal(self, batch: int, train: bool) -> str | None:
@@ -61,11 +59,11 @@ class MaxPoolOp(Op):
         -inf there (e.g. kernel 2, dilation 2, padding 1 on length 1, which it accepts), and
         the plain ceil rule keeps last windows that start past the input. Refused, naming
         the window."""
-        found = padding_only_window(self.windows)
+        found = padding_only_window(self.axes)
         if found is None:
             return None
         axis, index = found
-        a = self.windows[axis]
+        a = self.axes[axis]
         taps = ", ".join(str(index * a.stride + t * a.dilation - a.pad_before)
                          for t in range(min(a.kernel, 4))) + (", ..." if a.kernel > 4 else "")
         where = f" along spatial axis {axis + 1}" if len(self.axes) > 1 else ""
@@ -128,7 +126,7 @@ class AvgPoolOp(Op):
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
-        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
         self.divisor = self._divisor()
 
@@ -136,7 +134,7 @@ class AvgPoolOp(Op):
         # per axis, each window's pixels inside the input (and, with count_include_pad, the
         # declared padding: Caffe's pool_size); the product over axes is the divisor
         counts = [w.inside(np.arange(w.count), self.layer.count_include_pad)
-                  for w in self.layer.windows()]
+                  for w in self.axes]
         divisor = counts[0]
         for more in counts[1:]:
             divisor = np.multiply.outer(divisor, more)
