@@ -59,8 +59,8 @@ def same_text(kernel: int, stride: int, dilation: int, size: int | None) -> str:
         kind = "symmetric" if before == after else "asymmetric: the extra pixel after"
         return (f"padding before {before}, after {after} ({kind}); output {out} = "
                 f"ceil({size}/{stride})")
-    if stride == 1:
-        before, after = (f - 1) // 2, f - 1 - (f - 1) // 2
+    if stride == 1:  # the padding does not depend on N: any N gives it
+        before, after = geometry.same_padding(1, kernel, 1, dilation)
         if before == after:
             return f"padding {before} on each side: p = (F - 1)/2 = ({f} - 1)/2"
         return (f"padding before {before}, after {after} (F = {f} is even: no symmetric "
@@ -69,9 +69,10 @@ def same_text(kernel: int, stride: int, dilation: int, size: int | None) -> str:
     lines = [(f"stride {stride}: the total padding depends on N mod {stride} "
              f"(TensorFlow's 'same', output ceil(N/{stride})):")]
     for r in range(min(stride, 8)):  # a few rows tell the rule; a huge stride would hang
-        total = max(f - (r or stride), 0)
-        lines.append(f"  N mod {stride} = {r}: total {total} -> before {total // 2}, "
-                     f"after {total - total // 2}")
+        # N = r (or s, for r = 0) stands for every N of that remainder: the total is F - r
+        before, after = geometry.same_padding(r or stride, kernel, stride, dilation)
+        lines.append(f"  N mod {stride} = {r}: total {before + after} -> before {before}, "
+                     f"after {after}")
     if stride > 8:
         lines.append(f"  N mod {stride} = r (r >= 1): total max(F - r, 0) = max({f} - r, 0)")
     lines.append("give --input N for one answer")
