@@ -127,9 +127,10 @@ class Window:
                 "floor (PyTorch, TensorFlow, Caffe)": self.count_under(FLOOR)}
 
     def sizes_by_convention(self) -> dict[str, int]:
-        """The size this axis gets under each convention, side by side. Keys: ceil (cnncalc's default rule), floor, pytorch conv/pool (floor), pytorch pool
-        ceil_mode, caffe conv (floor), caffe pool (ceil, dropping a window in padding),
-        tensorflow 'valid' (no padding, floor) and 'same' (ceil(N/s))."""
+        """The size this axis gets under each convention, side by side. Keys: ceil
+        (cnncalc's default rule), floor, pytorch conv/pool (floor), pytorch pool ceil_mode,
+        caffe conv (floor), caffe pool (ceil, dropping a window in padding), tensorflow
+        'valid' (no padding, floor) and 'same' (ceil(N/s))."""
         valid = Window(self.size, self.kernel, self.stride, 0, 0, self.dilation, FLOOR)
         return {
             "ceil": self.count_under(CEIL),
@@ -145,7 +146,7 @@ class Window:
     def taps(self, offset: int) -> slice:
         """The padded positions that kernel tap `offset` reads, one per counted window."""
         start = offset * self.dilation
-        return slice(start, start + (self.count - 1) * self.stride + 1, self.stride)
+        return slice(start, start + self.last_start + 1, self.stride)
 
     def adjoint(self) -> Window:
         """At stride 1, the windows of the conv that takes this conv's output gradient back
@@ -171,8 +172,9 @@ class Window:
 
     def inside(self, index: Any, with_padding: bool) -> Any:
         """How many pixels of window `index` (its extent) lie inside the input, or inside the
-        input and its declared padding; at least 1 (a window wholly past them, which the
-        ceil rule can keep, counts as 1). Average pooling's divisor per axis."""
+        input and its declared padding; at least 1: a window wholly past them, which the
+        ceil rule can keep, averages its empty sum, 0, over 1 (Caffe would divide by zero or
+        a negative size). Average pooling's divisor per axis."""
         start = index * self.stride
         end = start + self.extent
         if with_padding:  # Caffe's pool_size: clipped to the padded input
