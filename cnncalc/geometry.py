@@ -148,6 +148,18 @@ class Window:
         start = offset * self.dilation
         return slice(start, start + self.last_start + 1, self.stride)
 
+    def tap_inside(self, offset: int) -> tuple[slice, slice]:
+        """(which windows, which input pixels) kernel tap `offset` reads inside the input:
+        window i reads pixel i s + offset d - pb; both slices have the same length."""
+        shift = offset * self.dilation - self.pad_before
+        first = min(self.count, max(0, -(shift // self.stride) if shift < 0 else 0))
+        last = min(self.count, max(first, (self.size - 1 - shift) // self.stride + 1))
+        if last == first:
+            return slice(first, last), slice(0, 0)
+        start = first * self.stride + shift
+        return (slice(first, last),
+                slice(start, start + (last - first - 1) * self.stride + 1, self.stride))
+
     def adjoint(self) -> Window:
         """At stride 1, the windows of the conv that takes this conv's output gradient back
         to its input: over the counted outputs, one window per input pixel (dx[h] = sum_k

@@ -61,3 +61,13 @@ def test_the_adjoint_of_a_stride_1_window_has_one_window_per_input_pixel(w: Wind
         for t in range(w.kernel):
             o = h - adjoint.pad_before + t * w.dilation
             assert o == h + w.pad_before - (w.kernel - 1 - t) * w.dilation
+
+
+@given(windows())
+def test_tap_inside_names_the_windows_and_pixels_a_tap_reads_in_the_input(w: Window) -> None:
+    for t in range(w.kernel):
+        want = [(i, i * w.stride + t * w.dilation - w.pad_before) for i in range(w.count)]
+        want = [(i, p) for i, p in want if 0 <= p < w.size]
+        inside, read = w.tap_inside(t)
+        assert list(zip(range(w.count)[inside], range(w.size)[read])) == want
+        assert len(range(w.count)[inside]) == len(range(w.size)[read])

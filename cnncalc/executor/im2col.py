@@ -223,17 +223,13 @@ def tap(xq: np.ndarray, axes: Sequence[Window], offset: Sequence[int]) -> np.nda
 
 def _tap_inside(axes: Sequence[Window], offset: Sequence[int]
                 ) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
-    """(which windows, which input pixels) of kernel tap `offset` lie inside the input:
-    window o reads pixel o * stride + offset * dilation - pad_before."""
+    """(which windows, which input pixels) of kernel tap `offset` lie inside the input, as
+    index tuples over (N, C, *O) and (N, C, *S); per axis `Window.tap_inside`."""
     windows, pixels = [slice(None), slice(None)], [slice(None), slice(None)]
     for a, k in zip(axes, offset):
-        shift = k * a.dilation - a.pad_before
-        first = min(a.count, max(0, -(shift // a.stride) if shift < 0 else 0))
-        last = min(a.count, max(first, (a.size - 1 - shift) // a.stride + 1))
-        windows.append(slice(first, last))
-        start = first * a.stride + shift
-        pixels.append(slice(start, start + (last - first - 1) * a.stride + 1, a.stride)
-                      if last > first else slice(0, 0))
+        inside, read = a.tap_inside(k)
+        windows.append(inside)
+        pixels.append(read)
     return tuple(windows), tuple(pixels)
 
 
