@@ -1,8 +1,8 @@
 """cnncalc: a calculator and linter for convolutional networks written as YAML."""
 from .analysis import Analysis, Row, Totals, analyze, analyze_file, analyze_text
 from .build import build
-from .graph import Network
 from .errors import Location, Problem, SpecError
+from .graph import Network
 from .spec import NetSpec, load_file, parse
 
 __all__ = ["Analysis", "Location", "NetSpec", "Network", "Problem", "Row", "SpecError",

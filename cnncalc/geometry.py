@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -76,14 +77,20 @@ class Window:
     def extent(self) -> int:
         return effective_kernel(self.kernel, self.dilation)
 
-    @property
+    @cached_property  # asked per kernel tap by the executor: computed once
     def count(self) -> int:
+        """How many windows this axis counts (`window_count` under its rule)."""
         return window_count(self.size, self.kernel, self.stride, self.pad_before,
                             self.pad_after, self.dilation, self.rule)
 
     def count_under(self, rule: SizeRule) -> int:
         return window_count(self.size, self.kernel, self.stride, self.pad_before,
                             self.pad_after, self.dilation, rule)
+
+    @property
+    def last_start(self) -> int:
+        """Padded position where the last counted window starts."""
+        return (self.count - 1) * self.stride
 
     @property
     def last_in_padding(self) -> bool:
@@ -96,6 +103,112 @@ class Window:
         """Trailing input pixels no window reaches."""
         return pixels_unread(self.size, self.kernel, self.stride, self.pad_before,
                              self.pad_after, self.dilation, self.rule)
+
+    @property
+    def span(self) -> int:
+        """N + pb + pa - F: what the stride must divide for every rounding rule to agree."""
+        return self.size + self.pad_before + self.pad_after - self.extent
+
+    @property
+    def reach(self) -> int:
+        """Padded length the counted windows read, to the end of the last one (padded
+        coordinates). Shorter than pb + N when floor rounding leaves a tail unread, longer
+        than pb + N + pa when a ceil-rounded last window hangs past the declared padding."""
+        return window_reach(self.count, self.stride, self.kernel, self.dilation)
+
+    def sizes_by_framework(self, pool: bool) -> dict[str, int]:
+        """The size this axis gets under each framework's rule for a pool or a conv."""
+        if pool:
+            return {"ceil": self.count_under(CEIL),
+                    "floor (PyTorch, TensorFlow)": self.count_under(FLOOR),
+                    "PyTorch ceil_mode": self.count_under(PYTORCH_CEIL),
+                    "Caffe": self.count_under(CAFFE_CEIL)}
+        return {"ceil": self.count_under(CEIL),
+                "floor (PyTorch, TensorFlow, Caffe)": self.count_under(FLOOR)}
+
+    def sizes_by_convention(self) -> dict[str, int]:
+        """The size this axis gets under each convention, side by side. Keys: ceil
+        (cnncalc's default rule), floor, pytorch conv/pool (floor), pytorch pool ceil_mode,
+        caffe conv (floor), caffe pool (ceil, dropping a window in padding), tensorflow
+        'valid' (no padding, floor) and 'same' (ceil(N/s))."""
+        valid = Window(self.size, self.kernel, self.stride, 0, 0, self.dilation, FLOOR)
+        return {
+            "ceil": self.count_under(CEIL),
+            "floor": self.count_under(FLOOR),
+            "pytorch": self.count_under(FLOOR),
+            "pytorch ceil_mode": self.count_under(PYTORCH_CEIL),
+            "caffe conv": self.count_under(FLOOR),
+            "caffe pool": self.count_under(CAFFE_CEIL),
+            "tensorflow valid": valid.count,
+            "tensorflow same": -(-self.size // self.stride),
+        }
+
+    def taps(self, offset: int) -> slice:
+        """The padded positions that kernel tap `offset` reads, one per counted window."""
+        start = offset * self.dilation
+        return slice(start, start + self.last_start + 1, self.stride)
+
+    def tap_inside(self, offset: int) -> tuple[slice, slice]:
+        """(which windows, which input pixels) kernel tap `offset` reads inside the input:
+        window i reads pixel i s + offset d - pb; both slices have the same length."""
+        shift = offset * self.dilation - self.pad_before
+        first = min(self.count, max(0, -(shift // self.stride) if shift < 0 else 0))
+        last = min(self.count, max(first, (self.size - 1 - shift) // self.stride + 1))
+        if last == first:
+            return slice(first, last), slice(0, 0)
+        start = first * self.stride + shift
+        return (slice(first, last),
+                slice(start, start + (last - first - 1) * self.stride + 1, self.stride))
+
+    def adjoint(self) -> Window:
+        """At stride 1, the windows of the conv that takes this conv's output gradient back
+        to its input: over the counted outputs, one window per input pixel (dx[h] = sum_k
+        dy[h + pb - k d] W[k], the kernel flipped), padded d(K - 1) - pb before and
+        d(K - 1) - pa' after, pa' the trailing padding the windows read (pa unless a rule
+        dropped a last window); either may be negative: a crop."""
+        assert self.stride == 1, "the adjoint of a strided conv is not a conv"
+        read_after = self.reach - self.pad_before - self.size
+        before, after = self.extent - 1 - self.pad_before, self.extent - 1 - read_after
+        return Window(self.count, self.kernel, 1, before, after, self.dilation, FLOOR)
+
+    # Per-window questions. `index` is an int or a NumPy integer array of window indices:
+    # integer arithmetic only (min and max written with abs), so numpy is never imported.
+
+    def reads_input(self, index: Any) -> Any:
+        """Whether window `index` has a tap inside the input: tap t sits at padded position
+        i s + t d, and the input spans [pb, pb + N)."""
+        start = index * self.stride
+        first = _larger(-(-(self.pad_before - start) // self.dilation), 0)  # first tap >= pb
+        return (first < self.kernel) & (start + first * self.dilation
+                                        < self.pad_before + self.size)
+
+    def inside(self, index: Any, with_padding: bool) -> Any:
+        """How many pixels of window `index` (its extent) lie inside the input, or inside the
+        input and its declared padding; at least 1: a window wholly past them, which the
+        ceil rule can keep, averages its empty sum, 0, over 1 (Caffe would divide by zero or
+        a negative size). Average pooling's divisor per axis."""
+        start = index * self.stride
+        end = start + self.extent
+        if with_padding:  # Caffe's pool_size: clipped to the padded input
+            return _larger(_smaller(end, self.pad_before + self.size + self.pad_after)
+                           - start, 1)
+        return _larger(_smaller(end, self.pad_before + self.size)
+                       - _larger(start, self.pad_before), 1)
+
+
+def _larger(a: Any, b: Any) -> Any:
+    """max for ints and NumPy integer arrays alike."""
+    return (a + b + abs(a - b)) // 2
+
+
+def _smaller(a: Any, b: Any) -> Any:
+    """min for ints and NumPy integer arrays alike."""
+    return (a + b - abs(a - b)) // 2
+
+
+def window_reach(count: int, stride: int, kernel: int, dilation: int = 1) -> int:
+    """Padded length `count` windows read, to the end of the last: (n - 1)s + d(K - 1) + 1."""
+    return (count - 1) * stride + effective_kernel(kernel, dilation)
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
@@ -140,7 +253,7 @@ def pixels_unread(size: int, kernel: int, stride: int, pad_before: int, pad_afte
     count = window_count(size, kernel, stride, pad_before, pad_after, dilation, rule)
     if count == 0:
         return 0
-    reach = (count - 1) * stride + effective_kernel(kernel, dilation)  # padded coordinates
+    reach = window_reach(count, stride, kernel, dilation)  # padded coordinates
     return max(0, size + pad_before - reach)
 
 
@@ -171,20 +284,6 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
 
 def convention_sizes(size: int, kernel: int, stride: int, padding: int,
                      dilation: int = 1) -> dict[str, int]:
-    """The output size one axis gets under each convention, for side-by-side comparison.
-
-    Keys: ceil (cnncalc's default rule), floor, pytorch conv/pool (floor), pytorch pool ceil_mode,
-    caffe conv (floor), caffe pool (ceil, dropping a window in padding), tensorflow 'valid'
-    (no padding, floor) and 'same' (ceil(N/s)).
-    """
-    args = (size, kernel, stride, padding, padding, dilation)
-    return {
-        "ceil": window_count(*args, CEIL),
-        "floor": window_count(*args, FLOOR),
-        "pytorch": window_count(*args, FLOOR),
-        "pytorch ceil_mode": window_count(*args, PYTORCH_CEIL),
-        "caffe conv": window_count(*args, FLOOR),
-        "caffe pool": window_count(*args, CAFFE_CEIL),
-        "tensorflow valid": window_count(size, kernel, stride, 0, 0, dilation, FLOOR),
-        "tensorflow same": -(-size // stride),
-    }
+    """The output size one axis (padding p on each side) gets under each convention, for
+    side-by-side comparison: `Window.sizes_by_convention`."""
+    return Window(size, kernel, stride, padding, padding, dilation, CEIL).sizes_by_convention()

@@ -22,7 +22,9 @@ def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
         if name != "padding" and min(v) < 1:
             raise ValueError(f"--{name} must be at least 1")
         values.append(v * axes if len(v) == 1 else v)
-    per_axis = [geometry.convention_sizes(*args) for args in zip(*values)]
+    windows = [geometry.Window(n, k, s, p, p, d, geometry.CEIL)
+               for n, k, s, p, d in zip(*values)]
+    per_axis = [w.sizes_by_convention() for w in windows]
     names = list(per_axis[0])
     if fmt == "json":
         sizes: dict[str, object] = {n: [axis[n] for axis in per_axis] for n in names}
@@ -34,10 +36,10 @@ def conv_table(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int
         rows = [[n, size + ("   <- --rounding " + n if n == rounding else "")]
                 for n, size in rows]
     lines = []
-    for n, k, s, p, d in zip(*values):
-        f = geometry.effective_kernel(k, d)
-        exact = (n + 2 * p - f) / s + 1
-        lines.append(f"(N + 2p - F)/s + 1 = ({n} + {2 * p} - {f})/{s} + 1 = {exact:g}"
+    for w in windows:
+        exact = w.span / w.stride + 1
+        lines.append(f"(N + 2p - F)/s + 1 = ({w.size} + {w.pad_before + w.pad_after} - "
+                     f"{w.extent})/{w.stride} + 1 = {exact:g}"
                      + ("" if exact == int(exact) else "  (not whole: conventions differ)"))
     if fmt == "csv":
         return "\n".join(["convention,output"] + [f"{a},{b}" for a, b in rows])
@@ -57,8 +59,8 @@ def same_text(kernel: int, stride: int, dilation: int, size: int | None) -> str:
         kind = "symmetric" if before == after else "asymmetric: the extra pixel after"
         return (f"padding before {before}, after {after} ({kind}); output {out} = "
                 f"ceil({size}/{stride})")
-    if stride == 1:
-        before, after = (f - 1) // 2, f - 1 - (f - 1) // 2
+    if stride == 1:  # the padding does not depend on N: any N gives it
+        before, after = geometry.same_padding(1, kernel, 1, dilation)
         if before == after:
             return f"padding {before} on each side: p = (F - 1)/2 = ({f} - 1)/2"
         return (f"padding before {before}, after {after} (F = {f} is even: no symmetric "
@@ -67,9 +69,10 @@ def same_text(kernel: int, stride: int, dilation: int, size: int | None) -> str:
     lines = [(f"stride {stride}: the total padding depends on N mod {stride} "
              f"(TensorFlow's 'same', output ceil(N/{stride})):")]
     for r in range(min(stride, 8)):  # a few rows tell the rule; a huge stride would hang
-        total = max(f - (r or stride), 0)
-        lines.append(f"  N mod {stride} = {r}: total {total} -> before {total // 2}, "
-                     f"after {total - total // 2}")
+        # N = r (or s, for r = 0) stands for every N of that remainder: the total is F - r
+        before, after = geometry.same_padding(r or stride, kernel, stride, dilation)
+        lines.append(f"  N mod {stride} = {r}: total {before + after} -> before {before}, "
+                     f"after {after}")
     if stride > 8:
         lines.append(f"  N mod {stride} = r (r >= 1): total max(F - r, 0) = max({f} - r, 0)")
     lines.append("give --input N for one answer")

@@ -20,11 +20,10 @@ from cnncalc.build import build
 from cnncalc.cli import main
 from cnncalc.executor import ops
 from cnncalc.executor.gradcheck import PASS_BELOW, worst_error
-from cnncalc.executor.im2col import Sliding, col2im, col2im_naive, im2col, im2col_naive
+from cnncalc.executor.im2col import col2im, col2im_naive, im2col, im2col_naive
 from cnncalc.executor.memory import parse_memory_limit as parse_bytes
 from cnncalc.executor.ops.pool import padding_only_window
 from cnncalc.executor.runner import MemoryRefused, run
-from cnncalc.executor.special import normal_cdf
 from cnncalc.geometry import CEIL, FLOOR, PYTORCH_CEIL, Window
 from cnncalc.layers import LAYERS, MERGES
 from cnncalc.spec import load_file, parse
@@ -37,9 +36,9 @@ TINY = ROOT / "examples" / "tiny_all_kinds.yaml"
 # --- im2col -----------------------------------------------------------------------------
 
 @st.composite
-def sliding_windows(draw: st.DrawFn) -> tuple[tuple[Sliding, ...], tuple[int, ...]]:
-    """1 to 3 axes, each a layer window under a random rounding rule, as geometry counts."""
-    axes = []
+def layer_windows(draw: st.DrawFn) -> tuple[Window, ...]:
+    """1 to 3 axes, each a layer window under a random rounding rule."""
+    windows = []
     for _ in range(draw(st.integers(1, 3))):
         kernel = draw(st.integers(1, 3))
         dilation = draw(st.integers(1, 2))
@@ -50,8 +49,15 @@ def sliding_windows(draw: st.DrawFn) -> tuple[tuple[Sliding, ...], tuple[int, ..
         window = Window(size, kernel, draw(st.integers(1, 3)), *pads, dilation, rule)
         if window.count < 1:
             window = Window(size, kernel, 1, extent, extent, dilation, rule)
-        axes.append(Sliding.of(window))
-    return tuple(axes), tuple(a.size for a in axes)
+        windows.append(window)
+    return tuple(windows)
+
+
+@st.composite
+def sliding_windows(draw: st.DrawFn) -> tuple[tuple[Window, ...], tuple[int, ...]]:
+    """Layer windows, as im2col takes them, and the input size they slide over."""
+    axes = draw(layer_windows())
+    return axes, tuple(a.size for a in axes)
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,7 +79,7 @@ def test_col2im_matches_the_loop_reference_and_is_the_adjoint(geometry, batch, c
     rng = np.random.default_rng(1)
     shape = (batch, channels, *spatial)
     rows = channels * math.prod(a.kernel for a in axes)
-    cols = rng.standard_normal((batch, rows, math.prod(a.out for a in axes)))
+    cols = rng.standard_normal((batch, rows, math.prod(a.count for a in axes)))
     want = col2im_naive(cols, shape, axes)
     assert np.allclose(col2im(cols, shape, axes, "batch"), want)
     channel = np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(rows, -1)
@@ -90,31 +96,28 @@ def test_col2im_matches_the_loop_reference_and_is_the_adjoint(geometry, batch, c
     # floor leaves the last input pixel unread: the padded input is cut short
     (8, 3, 2, 0, FLOOR, 3, 7),
 ])
-def test_sliding_takes_its_window_count_from_geometry(size, kernel, stride, pad, rule,
+def test_a_window_counts_and_reaches_as_its_rule_says(size, kernel, stride, pad, rule,
                                                       windows, reach) -> None:
-    axis = Sliding.of(Window(size, kernel, stride, pad, pad, 1, rule))
-    assert (axis.out, axis.reach) == (windows, reach)
-
-
-def test_normal_cdf_is_accurate_across_the_line() -> None:
-    xs = np.concatenate([np.linspace(-30, 30, 6001), [-8.5, -4.25, 4.25]])
-    want = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in xs])
-    got = normal_cdf(xs)
-    inside = want > 1e-300
-    assert np.max(np.abs(got[inside] - want[inside]) / want[inside]) < 1e-10  # exp(-z^2) of a large z loses ~z^2 ulps
+    axis = Window(size, kernel, stride, pad, pad, 1, rule)
+    assert (axis.count, axis.reach) == (windows, reach)
 
 
 # --- gradients --------------------------------------------------------------------------
 
-def test_every_kind_has_an_op_chosen_by_kind() -> None:
-    kinds = {cls.kind for cls in LAYERS.values()} | set(MERGES)
-    assert kinds <= set(ops.OPS)
+def test_every_kind_has_an_op_chosen_by_kind_or_trait() -> None:
+    missing = [cls.kind for cls in LAYERS.values() if ops.op_class(cls) is None]
+    assert not missing and set(MERGES) <= set(ops.OPS), missing
 
 
 def test_tiny_net_holds_every_kind_and_passes_the_gradient_check() -> None:
+    """Every kind but the elementwise activations, each of which its PyTorch case (one row
+    of tests/activation_table.py) gradient-checks on its own, below."""
     result = run(load_file(TINY), gradient_check=True)
     kinds = {layer.kind for layer in result.layers}
-    assert kinds == {cls.kind for cls in LAYERS.values()} | set(MERGES)
+    every = {cls.kind for cls in LAYERS.values()} | set(MERGES)
+    elementwise = {cls.kind for cls in LAYERS.values()
+                   if ops.op_class(cls) is ops.ActivationOp}
+    assert every - elementwise <= kinds <= every and kinds & elementwise
     worst = {layer.name: layer.gradient_error for layer in result.layers}
     assert all(error < PASS_BELOW for error in worst.values()), worst
     assert result.ok, result.mismatches
@@ -377,12 +380,11 @@ def test_ops_split_over_threads_give_the_serial_results(monkeypatch) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(sliding_windows())
-def test_padding_only_window_is_the_first_window_with_no_tap_in_the_input(geometry) -> None:
-    axes, _ = geometry
+@given(layer_windows())
+def test_padding_only_window_is_the_first_window_with_no_tap_in_the_input(axes) -> None:
     want = None
     for axis, a in enumerate(axes):  # brute force: every tap of every window
-        misses = [i for i in range(a.out) if not any(
+        misses = [i for i in range(a.count) if not any(
             a.pad_before <= i * a.stride + t * a.dilation < a.pad_before + a.size
             for t in range(a.kernel))]
         if misses:

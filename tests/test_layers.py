@@ -5,6 +5,8 @@ Sources: the seed notes' formulas (params per filter K x K x C + 1; n = ceil((N 
 comments. The PyTorch-generated cases live in test_reference_layers.py.
 """
 import pytest
+from activation_table import ACTIVATIONS as ACTIVATION_ROWS
+from activation_table import kind as entry_kind
 from conftest import analyze_layers
 
 from cnncalc import SpecError
@@ -100,7 +102,15 @@ def test_every_registered_kind_is_in_the_table():
     assert {cls.kind for cls in LAYERS.values()} <= {LAYERS[k].kind for k in tested}
 
 
-ACTIVATIONS = ["relu6", "sigmoid", "tanh", "gelu", "silu", "swish", "hardswish", "hardsigmoid"]
+def _activation_names() -> list[str]:
+    """Every kind of the activation table (tests/activation_table.py) and its aliases."""
+    from cnncalc.layers import LAYERS
+
+    kinds = {entry_kind(entry) for entry, *_ in ACTIVATION_ROWS}
+    return sorted(name for name, cls in LAYERS.items() if cls.kind in kinds)
+
+
+ACTIVATIONS = _activation_names()
 
 
 @pytest.mark.parametrize("kind", ACTIVATIONS)

@@ -2,9 +2,10 @@
 
 A conv or window pool sees its input as a stack of windows; `im2col` copies them into a
 matrix so that a convolution is one matrix product, and `col2im` adds a matrix of window
-gradients back onto the input. The window counts come from the layer (`Layer.windows()`,
-that is `geometry`): nothing here rounds a size. Naive loop versions are kept for the tests
-to compare the fast ones against.
+gradients back onto the input. The axes are the layer's own windows (`Layer.windows()`,
+`geometry.Window`): their count, reach and taps are asked there, and nothing here rounds a
+size or measures a window. Naive loop versions are kept for the tests to compare the fast
+ones against.
 
 Shapes, with S the spatial sizes, K the kernel sizes and O the output (window) counts:
     x                 (N, C, *S)
@@ -17,7 +18,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -28,40 +28,7 @@ from . import parallel
 LAYOUTS = ("batch", "channel")
 
 
-@dataclass(frozen=True)
-class Sliding:
-    """One spatial axis of a sliding window, resolved for execution: `out` windows of
-    `kernel` taps spaced `dilation` apart, every `stride` pixels, starting `pad_before`
-    pixels before the input."""
-
-    size: int
-    kernel: int
-    stride: int
-    dilation: int
-    pad_before: int
-    out: int
-
-    @classmethod
-    def of(cls, window: Window) -> Sliding:
-        """From a layer's window; its size rule (ceil, floor, a dropped last window) gave
-        `count`, which is the only place a window count is decided."""
-        return cls(window.size, window.kernel, window.stride, window.dilation,
-                   window.pad_before, window.count)
-
-    @property
-    def reach(self) -> int:
-        """Padded length the windows read: up to the end of the last window. It may be
-        shorter than pad_before + size (floor rounding leaves a tail unread) or longer (a
-        ceil-rounded last window hangs past the declared padding: implicit padding)."""
-        return (self.out - 1) * self.stride + self.dilation * (self.kernel - 1) + 1
-
-    def taps(self, offset: int) -> slice:
-        """The padded positions that kernel tap `offset` reads, one per window."""
-        start = offset * self.dilation
-        return slice(start, start + (self.out - 1) * self.stride + 1, self.stride)
-
-
-def pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0) -> np.ndarray:
+def pad(x: np.ndarray, axes: Sequence[Window], fill: float = 0.0) -> np.ndarray:
     """x (N, C, *S) -> (N, C, *reach): padded before, padded or cut after.
 
     Returns x itself (no copy) when no axis needs padding before and every window fits.
@@ -73,7 +40,7 @@ def pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0) -> np.ndarray
     return out
 
 
-def unpad(xp: np.ndarray, axes: Sequence[Sliding]) -> np.ndarray:
+def unpad(xp: np.ndarray, axes: Sequence[Window]) -> np.ndarray:
     """The inverse view of `pad` for gradients: (N, C, *reach) -> (N, C, *S), where the
     input pixels no window reached get zero."""
     if all(a.pad_before == 0 and a.reach == a.size for a in axes):
@@ -85,19 +52,19 @@ def unpad(xp: np.ndarray, axes: Sequence[Sliding]) -> np.ndarray:
     return x
 
 
-def _inside(axes: Sequence[Sliding]) -> tuple[slice, ...]:
+def _inside(axes: Sequence[Window]) -> tuple[slice, ...]:
     """Where the input's kept pixels sit in the padded array."""
     return (slice(None), slice(None), *(
         slice(a.pad_before, min(a.pad_before + a.size, a.reach)) for a in axes))
 
 
-def _kept(axes: Sequence[Sliding]) -> tuple[slice, ...]:
+def _kept(axes: Sequence[Window]) -> tuple[slice, ...]:
     """The input pixels that lie inside the padded array."""
     return (slice(None), slice(None), *(
         slice(0, min(a.size, a.reach - a.pad_before)) for a in axes))
 
 
-def window_view(xp: np.ndarray, axes: Sequence[Sliding], layout: str = "batch") -> np.ndarray:
+def window_view(xp: np.ndarray, axes: Sequence[Window], layout: str = "batch") -> np.ndarray:
     """A read-only strided view of every window of a padded input; no copy.
 
     xp (N, C, *reach) -> 'batch' (N, C, *K, *O) or 'channel' (C, *K, N, *O).
@@ -107,7 +74,7 @@ def window_view(xp: np.ndarray, axes: Sequence[Sliding], layout: str = "batch") 
     taps = tuple(a.dilation * s for a, s in zip(axes, spatial))
     steps = tuple(a.stride * s for a, s in zip(axes, spatial))
     kernel = tuple(a.kernel for a in axes)
-    out = tuple(a.out for a in axes)
+    out = tuple(a.count for a in axes)
     if layout == "batch":
         return as_strided(xp, (n, c, *kernel, *out), (stride_n, stride_c, *taps, *steps),
                           writeable=False)
@@ -151,19 +118,19 @@ class Scratch:
 # windows is unit-stride along the last axis. With stride 1 (or a kernel of 1 along the last
 # axis, where there is one tap only) there is one phase and this is plain padding.
 
-def phases(axis: Sliding) -> int:
+def phases(axis: Window) -> int:
     """How many phases the last axis is split into."""
     return axis.stride if axis.stride > 1 and axis.kernel > 1 else 1
 
 
-def phased_shape(shape: tuple[int, ...], axes: Sequence[Sliding]) -> tuple[int, ...]:
+def phased_shape(shape: tuple[int, ...], axes: Sequence[Window]) -> tuple[int, ...]:
     """(N, C, *S) -> (N, C, *reach[:-1], phases, ceil(reach[-1] / phases))."""
     last = axes[-1]
     count = phases(last)
     return (*shape[:2], *(a.reach for a in axes[:-1]), count, -(-last.reach // count))
 
 
-def _phase_regions(axes: Sequence[Sliding]) -> list[tuple[tuple[slice, ...], tuple[slice, ...]]]:
+def _phase_regions(axes: Sequence[Window]) -> list[tuple[tuple[slice, ...], tuple[slice, ...]]]:
     """For each phase: (where in the phased array, which input pixels) of the kept pixels."""
     *lead, last = axes
     count = phases(last)
@@ -197,7 +164,7 @@ def allocate(shape: tuple[int, ...], dtype: np.dtype, channel_major: bool,
     return make((shape[1], shape[0], *shape[2:]), dtype=dtype).swapaxes(0, 1)
 
 
-def phase_pad(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0,
+def phase_pad(x: np.ndarray, axes: Sequence[Window], fill: float = 0.0,
               channel_major: bool = False, scratch: Scratch | None = None) -> np.ndarray:
     """x (N, C, *S) -> phased (N, C, *reach[:-1], P, Q), padding reading `fill`.
 
@@ -227,7 +194,7 @@ def _temporary(shape: tuple[int, ...], dtype: np.dtype, channel_major: bool,
     return scratch.array(purpose, shape, dtype, channel_major)
 
 
-def phase_unpad(dxq: np.ndarray, axes: Sequence[Sliding], shape: tuple[int, ...]
+def phase_unpad(dxq: np.ndarray, axes: Sequence[Window], shape: tuple[int, ...]
                 ) -> np.ndarray:
     """The adjoint of `phase_pad` for gradients: phased -> (N, C, *S), stored in dxq's
     order (NCHW or channel-major); input pixels that no window reached get zero."""
@@ -243,7 +210,7 @@ def phase_unpad(dxq: np.ndarray, axes: Sequence[Sliding], shape: tuple[int, ...]
     return dx
 
 
-def tap(xq: np.ndarray, axes: Sequence[Sliding], offset: Sequence[int]) -> np.ndarray:
+def tap(xq: np.ndarray, axes: Sequence[Window], offset: Sequence[int]) -> np.ndarray:
     """The view (N, C, *O) of what kernel tap `offset` reads in every window of a phased
     array: unit-stride along the last axis when the array has one phase per stride."""
     *lead, last = axes
@@ -251,30 +218,26 @@ def tap(xq: np.ndarray, axes: Sequence[Sliding], offset: Sequence[int]) -> np.nd
     position = offset[-1] * last.dilation
     start, step = position // count, last.stride // count
     return xq[(slice(None), slice(None), *(a.taps(o) for a, o in zip(lead, offset)),
-               position % count, slice(start, start + (last.out - 1) * step + 1, step))]
+               position % count, slice(start, start + (last.count - 1) * step + 1, step))]
 
 
-def _tap_inside(axes: Sequence[Sliding], offset: Sequence[int]
+def _tap_inside(axes: Sequence[Window], offset: Sequence[int]
                 ) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
-    """(which windows, which input pixels) of kernel tap `offset` lie inside the input:
-    window o reads pixel o * stride + offset * dilation - pad_before."""
+    """(which windows, which input pixels) of kernel tap `offset` lie inside the input, as
+    index tuples over (N, C, *O) and (N, C, *S); per axis `Window.tap_inside`."""
     windows, pixels = [slice(None), slice(None)], [slice(None), slice(None)]
     for a, k in zip(axes, offset):
-        shift = k * a.dilation - a.pad_before
-        first = min(a.out, max(0, -(shift // a.stride) if shift < 0 else 0))
-        last = min(a.out, max(first, (a.size - 1 - shift) // a.stride + 1))
-        windows.append(slice(first, last))
-        start = first * a.stride + shift
-        pixels.append(slice(start, start + (last - first - 1) * a.stride + 1, a.stride)
-                      if last > first else slice(0, 0))
+        inside, read = a.tap_inside(k)
+        windows.append(inside)
+        pixels.append(read)
     return tuple(windows), tuple(pixels)
 
 
-def _offsets(axes: Sequence[Sliding]) -> list[tuple[int, ...]]:
+def _offsets(axes: Sequence[Window]) -> list[tuple[int, ...]]:
     return list(itertools.product(*(range(a.kernel) for a in axes)))
 
 
-def im2col(x: np.ndarray, axes: Sequence[Sliding], layout: str = "batch",
+def im2col(x: np.ndarray, axes: Sequence[Window], layout: str = "batch",
            fill: float = 0.0, scratch: Scratch | None = None) -> np.ndarray:
     """x (N, C, *S) -> columns: 'batch' (N, C*prod(K), prod(O)) or 'channel'
     (C*prod(K), N*prod(O)). Padding (and implicit padding) reads `fill`. With `scratch`
@@ -286,7 +249,7 @@ def im2col(x: np.ndarray, axes: Sequence[Sliding], layout: str = "batch",
     n, c = x.shape[:2]
     channel = layout == "channel"
     kernel = tuple(a.kernel for a in axes)
-    out = tuple(a.out for a in axes)
+    out = tuple(a.count for a in axes)
     shape = (c, *kernel, n, *out) if channel else (n, c, *kernel, *out)
     cols = _temporary(shape, x.dtype, False, scratch, "columns")
     offsets = _offsets(axes)
@@ -306,14 +269,14 @@ def im2col(x: np.ndarray, axes: Sequence[Sliding], layout: str = "batch",
             for axis, (a, kept) in enumerate(zip(axes, inside[2:])):
                 before = (slice(None),) * (2 + axis)
                 slab[before + (slice(0, kept.start),)] = fill
-                slab[before + (slice(kept.stop, a.out),)] = fill
+                slab[before + (slice(kept.stop, a.count),)] = fill
 
     parallel.split(copy_taps, len(offsets), cols.size)
     rows, positions = c * math.prod(kernel), math.prod(out)
     return cols.reshape(rows, n * positions) if channel else cols.reshape(n, rows, positions)
 
 
-def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding],
+def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Window],
            layout: str = "batch", scratch: Scratch | None = None) -> np.ndarray:
     """Columns -> x (N, C, *S): the adjoint of `im2col` (overlapping windows add up; taps
     that read padding are dropped). `shape` is x's shape.
@@ -324,7 +287,7 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding],
     """
     n, c = shape[:2]
     kernel = tuple(a.kernel for a in axes)
-    out = tuple(a.out for a in axes)
+    out = tuple(a.count for a in axes)
     channel = layout == "channel"
     dxq = _temporary(phased_shape(shape, axes), cols.dtype, channel, scratch, "padded")
     windows = cols.reshape((c, *kernel, n, *out) if channel else (n, c, *kernel, *out))
@@ -352,12 +315,12 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding],
     return phase_unpad(dxq, axes, shape)
 
 
-def im2col_naive(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0) -> np.ndarray:
+def im2col_naive(x: np.ndarray, axes: Sequence[Window], fill: float = 0.0) -> np.ndarray:
     """Reference for tests: loops over every sample, channel, window and tap.
     x (N, C, *S) -> (N, C*prod(K), prod(O)), the 'batch' layout."""
     n, c = x.shape[:2]
     kernel = [a.kernel for a in axes]
-    windows = list(itertools.product(*(range(a.out) for a in axes)))
+    windows = list(itertools.product(*(range(a.count) for a in axes)))
     taps = list(itertools.product(*(range(k) for k in kernel)))
     cols = np.empty((n, c * len(taps), len(windows)), dtype=x.dtype)
     for b in range(n):
@@ -371,12 +334,12 @@ def im2col_naive(x: np.ndarray, axes: Sequence[Sliding], fill: float = 0.0) -> n
     return cols
 
 
-def col2im_naive(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Sliding]
+def col2im_naive(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Window]
                  ) -> np.ndarray:
     """Reference for tests: the loop adjoint of `im2col_naive`. cols (N, C*prod(K), prod(O))
     -> x of `shape` (N, C, *S)."""
     n, c = shape[:2]
-    windows = list(itertools.product(*(range(a.out) for a in axes)))
+    windows = list(itertools.product(*(range(a.count) for a in axes)))
     taps = list(itertools.product(*(range(a.kernel) for a in axes)))
     x = np.zeros(shape, dtype=cols.dtype)
     for b in range(n):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from ..geometry import SizeRule, adaptive_window, rule_for
 from ..receptive import Field
@@ -15,6 +16,10 @@ class WindowPool(Windowed):
     family = "pool"
     is_pool = True
     keeps_sign = True
+    # which of PyTorch's arguments the kind takes: max pooling's taps may be spaced apart;
+    # average pooling chooses whether the declared padding counts in its divisor
+    takes_dilation: ClassVar[bool] = False
+    takes_count_include_pad: ClassVar[bool] = False
 
     input_shape: Shape
     kernel: tuple[int, ...]
@@ -31,12 +36,12 @@ class WindowPool(Windowed):
         ndim = need_spatial(args, input_shape)
         kernel = args.per_axis("kernel", ndim, aliases=("kernel_size", "pool_size"))
         stride = args.per_axis("stride", ndim, list(kernel), aliases=("strides",))
-        dilation = args.per_axis("dilation", ndim, 1) if cls.kind == "maxpool" else \
-            (1,) * ndim
+        dilation = args.per_axis("dilation", ndim, 1) if cls.takes_dilation else (1,) * ndim
         padding, mode = args.padding("padding", ndim, input_shape[1:], kernel, stride,
                                      dilation)
         ceil_mode = args.boolean("ceil_mode", False)
-        include = args.boolean("count_include_pad", True) if cls.kind == "avgpool" else True
+        include = args.boolean("count_include_pad", True) if cls.takes_count_include_pad \
+            else True
         ctx = args.ctx
         rule = rule_for("pool", ctx.framework, ctx.rounding, ceil_mode)
         args.finish(())
@@ -57,6 +62,7 @@ class MaxPool(WindowPool):
 
     kind = "maxpool"
     aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
+    takes_dilation = True
 
 
 @register
@@ -65,6 +71,7 @@ class AvgPool(WindowPool):
 
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
+    takes_count_include_pad = True
 
 
 class GlobalPool(Layer):

@@ -10,7 +10,9 @@ it stores a fixed random input (or inputs, for merges), the module's parameters 
 the output, a random output gradient ``g``, and the gradients of sum(g * output) with
 respect to the input(s) and every parameter; for batch norm in training also the updated
 running statistics. ``__cases__`` is JSON: per case, the cnncalc spec text that builds the
-same layer (the tested layer is the spec's last node), the mode, and the names stored.
+same layer (the tested layer is the spec's last node), the mode, and the names stored; the
+elementwise activations' cases (``act_<kind>``, one per row of tests/activation_table.py)
+also store the row's PyTorch expression, so that a stale recording is seen.
 The tests (tests/test_executor_reference.py) never import torch.
 
 It also records ``upsample/*``, F.interpolate (as nn.Upsample calls it) on a grid (tests/test_upsample.py): input sizes
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +44,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the table
+from activation_table import ACTIVATIONS, kind
 
 torch.set_default_dtype(torch.float64)
 OUT = Path(__file__).with_name("executor_reference.npz")
@@ -50,10 +56,11 @@ BATCH = 2
 class Case:
     def __init__(self, name: str, input_shape: list[int], layers: str,
                  module: Callable[[], nn.Module] | Callable, merge_inputs: list[list[int]] = (),
-                 train: bool = True, scale: float = 1.0):
+                 train: bool = True, scale: float = 1.0, torch_module: str | None = None):
         self.name, self.input_shape, self.layers = name, input_shape, layers
         self.module, self.merge_inputs = module, merge_inputs
         self.train, self.scale = train, scale
+        self.torch_module = torch_module  # an activation table row's module expression
 
     def spec(self) -> str:
         return (f"name: {self.name}\ninput: {self.input_shape}\nframework: pytorch\n"
@@ -162,13 +169,7 @@ CASES = [
     Case("layernorm_channels", [4, 3, 5], one("layernorm: {over: channels}"),
          lambda: ChannelsLayerNorm(4)),
     Case("groupnorm", [6, 4, 3], one("groupnorm: {groups: 3}"), lambda: nn.GroupNorm(3, 6)),
-    # activations, softmax, dropout (scaled inputs reach every piece of the piecewise ones)
-    *[Case(f"act_{kind}", [3, 4, 5], one(kind), module, scale=4.0) for kind, module in (
-        ("relu", nn.ReLU), ("relu6", nn.ReLU6), ("sigmoid", nn.Sigmoid), ("tanh", nn.Tanh),
-        ("gelu", nn.GELU), ("silu", nn.SiLU), ("hardswish", nn.Hardswish),
-        ("hardsigmoid", nn.Hardsigmoid))],
-    Case("act_leaky_relu", [3, 4, 5], one("leaky_relu: {negative_slope: 0.1}"),
-         lambda: nn.LeakyReLU(0.1), scale=4.0),
+    # softmax, dropout (the elementwise activations follow, from tests/activation_table.py)
     Case("softmax_channels", [4, 3, 3], one("softmax"), lambda: nn.Softmax(dim=1)),
     Case("softmax_flat", [7], one("softmax"), lambda: nn.Softmax(dim=1)),
     Case("dropout_p0_train", [3, 4, 4], one("dropout: {p: 0.0}"), lambda: nn.Dropout(0.0)),
@@ -206,6 +207,11 @@ CASES = [
     Case("merge_multiply_broadcast", [3, 4, 4],
          "  - branches: [[], [global_avgpool]]\n    merge: multiply",
          lambda: Lambda(lambda a, b: a * b), merge_inputs=[[3, 4, 4], [3, 1, 1]]),
+    # one case per row of the activation table, last, so that a new row shifts no other
+    # case's seed; scaled inputs reach every piece of the piecewise ones
+    *[Case(f"act_{kind(entry)}", [3, 4, 5], one(entry),
+           lambda module=module: eval(module, {"nn": nn}), scale=4.0, torch_module=module)
+      for entry, module, _ in ACTIVATIONS],
 ]
 
 
@@ -375,9 +381,10 @@ def main() -> None:
     for seed, case in enumerate(CASES):
         stored = record(case, seed)
         arrays |= {f"{case.name}/{key}": value for key, value in stored.items()}
+        row = {"torch": case.torch_module} if case.torch_module else {}
         meta.append({"name": case.name, "spec": case.spec(), "train": case.train,
                      "inputs": len(case.merge_inputs or [case.input_shape]),
-                     "keys": sorted(stored)})
+                     "keys": sorted(stored)} | row)
     arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
     record_upsample_grid(arrays)
     record_example_shapes(arrays)

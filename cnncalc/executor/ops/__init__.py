@@ -1,4 +1,5 @@
-"""Forward and backward of every layer kind, in NumPy, chosen by the layer's YAML kind.
+"""Forward and backward of every layer kind, in NumPy, chosen by the layer's YAML kind or,
+for layers that carry their own math (elementwise activations), by that trait.
 
 An op wraps one built layer (`cnncalc.layers`). `forward` computes the output and keeps
 what `backward` needs, as micrograd's operations do; `backward` takes the gradient of the
@@ -25,8 +26,20 @@ from __future__ import annotations
 # isort: off
 from . import conv, dense, pool, norm, activation, reshape, merge  # noqa: F401
 # isort: on
-from .activation import ACTIVATIONS, ActivationOp, DropoutOp, Elementwise, SoftmaxOp
-from .base import OPS, Array, MergeOp, Op, SeparableOp, UnsupportedKind, op_for, register
+from .activation import ActivationOp, DropoutOp, SoftmaxOp
+from .base import (
+    OPS,
+    TRAIT_OPS,
+    Array,
+    MergeOp,
+    Op,
+    SeparableOp,
+    UnsupportedKind,
+    op_class,
+    op_for,
+    register,
+    register_trait,
+)
 from .conv import ConvOp, ConvTransposeOp
 from .dense import DenseOp
 from .merge import AddOp, ConcatOp, MultiplyOp
@@ -49,8 +62,8 @@ from .pool import (
 from .reshape import FlattenOp, IdentityOp, UpsampleOp, ZeroPadOp
 
 __all__ = [
-    "ACTIVATIONS",
     "OPS",
+    "TRAIT_OPS",
     "ActivationOp",
     "AdaptiveAvgPoolOp",
     "AdaptiveMaxPoolOp",
@@ -63,7 +76,6 @@ __all__ = [
     "ConvTransposeOp",
     "DenseOp",
     "DropoutOp",
-    "Elementwise",
     "FlattenOp",
     "GlobalAvgPoolOp",
     "GlobalMaxPoolOp",
@@ -82,6 +94,8 @@ __all__ = [
     "ZeroPadOp",
     "normalize",
     "normalize_backward",
+    "op_class",
     "op_for",
     "register",
+    "register_trait",
 ]

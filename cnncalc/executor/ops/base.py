@@ -66,6 +66,9 @@ class MergeOp(Op):
 
 
 OPS: dict[str, type[Op]] = {}
+# ops that run any layer declaring a trait (e.g. an activation that carries its own math),
+# tried after OPS, in the order registered
+TRAIT_OPS: dict[str, type[Op]] = {}
 
 
 def register(*kinds: str) -> Callable[[type], type]:
@@ -78,13 +81,31 @@ def register(*kinds: str) -> Callable[[type], type]:
     return add
 
 
+def register_trait(trait: str) -> Callable[[type], type]:
+    """Make an op class the executor of every layer whose class sets `trait` true."""
+    def add(cls: type) -> type:
+        assert trait not in TRAIT_OPS, f"op for trait '{trait}' registered twice"
+        TRAIT_OPS[trait] = cls
+        return cls
+    return add
+
+
 class UnsupportedKind(Exception):
     """A layer kind the calculator knows but the executor cannot run."""
 
 
-def op_for(layer: Layer) -> Op:
-    """The op that executes `layer`, found by its kind (never by its class name)."""
+def op_class(layer: type[Layer] | Layer) -> type[Op] | None:
+    """The op class that executes a layer (class or instance): the op registered for its
+    kind, else the op of a trait it declares; never chosen by its class name."""
     cls = OPS.get(layer.kind)
+    if cls is not None:
+        return cls
+    return next((op for trait, op in TRAIT_OPS.items() if getattr(layer, trait, False)), None)
+
+
+def op_for(layer: Layer) -> Op:
+    """The op that executes `layer` (see `op_class`)."""
+    cls = op_class(layer)
     if cls is None:
         raise UnsupportedKind(f"the executor has no op for layer kind '{layer.kind}'")
     return cls(layer)

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
-from ...geometry import transposed_size
+from ...geometry import FLOOR, Window, transposed_size
 from ...layers import Layer
-from ..im2col import Sliding, col2im, im2col, is_channel_major, phased_shape
+from ..im2col import col2im, im2col, is_channel_major, phased_shape
 from .base import Array, Op, channel_view, he_normal, register, spatial_axes
 
 
@@ -33,14 +33,13 @@ class ConvOp(Op):
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
-        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.axes = layer.windows()
         self.x: Array | None = None
         # the adjoint conv's windows: over dy (size O), one per input pixel (count S)
-        self.adjoint_axes = tuple(
-            Sliding(a.out, a.kernel, 1, a.dilation, a.dilation * (a.kernel - 1) - a.pad_before,
-                    a.size) for a in self.axes)
-        self.by_adjoint = layer.groups == 1 and all(
-            a.stride == 1 and b.pad_before >= 0 for a, b in zip(self.axes, self.adjoint_axes))
+        stride_1 = all(a.stride == 1 for a in self.axes)
+        self.adjoint_axes = tuple(a.adjoint() for a in self.axes) if stride_1 else ()
+        self.by_adjoint = layer.groups == 1 and stride_1 and all(
+            b.pad_before >= 0 for b in self.adjoint_axes)
 
     def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
                 dtype: np.dtype) -> Array:
@@ -54,10 +53,10 @@ class ConvOp(Op):
         counted twice for the gradient arrays made beside them."""
         layer, kernel = self.layer, math.prod(a.kernel for a in self.axes)
         channels, sizes = layer.input_shape[0], layer.input_shape[1:]
-        columns = batch * channels * kernel * math.prod(a.out for a in self.axes)
+        columns = batch * channels * kernel * math.prod(a.count for a in self.axes)
         padded = math.prod(phased_shape((batch, channels, *sizes), self.axes))
         if self.by_adjoint:
-            outputs = tuple(a.out for a in self.axes)
+            outputs = tuple(a.count for a in self.axes)
             columns = max(columns, batch * layer.filters * kernel * math.prod(sizes))
             padded = max(padded, math.prod(phased_shape((batch, layer.filters, *outputs),
                                                         self.adjoint_axes)))
@@ -77,7 +76,7 @@ class ConvOp(Op):
         else:
             out = np.matmul(w, cols.reshape(groups, -1, cols.shape[1]))
         del cols
-        out = out.reshape(filters, n, *(a.out for a in self.axes))  # (F, N, *O)
+        out = out.reshape(filters, n, *(a.count for a in self.axes))  # (F, N, *O)
         if "bias" in self.params:
             out += channel_view(self.params["bias"], out.ndim).swapaxes(0, 1)
         return out.swapaxes(0, 1)                                # (N, F, *O), channel-major
@@ -158,9 +157,10 @@ class ConvTransposeOp(Op):
         spatial = layer.input_shape[1:]
         self.full = tuple(transposed_size(n, k, s, 0, 0, d, 0) for n, s, d, k in
                           zip(spatial, layer.stride, layer.dilation, layer.kernel))
-        # the windows of the equivalent conv: one per input pixel, over the uncut output
-        self.axes = tuple(Sliding(f, k, s, d, 0, n) for f, k, s, d, n in
-                          zip(self.full, layer.kernel, layer.stride, layer.dilation, spatial))
+        # the windows of the equivalent conv: over the uncut output, one per input pixel
+        # (floor counts (full - F)/s + 1 = N, exactly)
+        self.axes = tuple(Window(f, k, s, 0, 0, d, FLOOR) for f, k, s, d in
+                          zip(self.full, layer.kernel, layer.stride, layer.dilation))
         out = layer.output_shape()[1:]
         self.kept = tuple(max(0, min(o, f - pb)) for o, f, (pb, _) in
                           zip(out, self.full, layer.padding))

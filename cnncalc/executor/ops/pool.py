@@ -5,11 +5,10 @@ import math
 
 import numpy as np
 
-from ...geometry import adaptive_window
+from ...geometry import Window, adaptive_window
 from ...layers import Layer
 from .. import parallel
 from ..im2col import (
-    Sliding,
     is_channel_major,
     pad,
     phase_pad,
@@ -22,25 +21,22 @@ from ..im2col import (
 from .base import Array, Op, SeparableOp, register, spatial_axes
 
 
-def padding_only_window(axes: tuple[Sliding, ...]) -> tuple[int, int] | None:
+def padding_only_window(windows: tuple[Window, ...]) -> tuple[int, int] | None:
     """The first (axis, window index) whose taps along that axis all miss the input, or
-    None. Tap t of window i sits at padded position i*s + t*d; the input spans [pb, pb + N).
-    A window of several axes reads an input pixel only if it does along every axis."""
-    for axis, a in enumerate(axes):
-        start = np.arange(a.out) * a.stride
-        # the first tap at or after the input's start, and whether it is before its end
-        first = np.maximum(-(-(a.pad_before - start) // a.dilation), 0)
-        hits = (first < a.kernel) & (start + first * a.dilation < a.pad_before + a.size)
+    None (`Window.reads_input`). A window of several axes reads an input pixel only if it
+    does along every axis."""
+    for axis, w in enumerate(windows):
+        hits = w.reads_input(np.arange(w.count))
         if not hits.all():
             return axis, int(np.argmin(hits))
     return None
 
 
-def _tap_offsets(axes: tuple[Sliding, ...]) -> list[tuple[int, ...]]:
+def _tap_offsets(axes: tuple[Window, ...]) -> list[tuple[int, ...]]:
     return [tuple(int(i) for i in t) for t in np.ndindex(*(a.kernel for a in axes))]
 
 
-def _tap_region(axes: tuple[Sliding, ...], offset: tuple[int, ...]) -> tuple[slice, ...]:
+def _tap_region(axes: tuple[Window, ...], offset: tuple[int, ...]) -> tuple[slice, ...]:
     return (slice(None), slice(None), *(a.taps(o) for a, o in zip(axes, offset)))
 
 
@@ -55,7 +51,7 @@ class MaxPoolOp(Op):
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
-        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
 
     def refusal(self, batch: int, train: bool) -> str | None:
@@ -130,24 +126,15 @@ class AvgPoolOp(Op):
 
     def __init__(self, layer: Layer):
         super().__init__(layer)
-        self.axes = tuple(Sliding.of(w) for w in layer.windows())
+        self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
         self.divisor = self._divisor()
 
     def _divisor(self) -> Array | float:
-        counts = []
-        for a, (_, pad_after) in zip(self.axes, self.layer.padding):
-            start = np.arange(a.out) * a.stride
-            end = start + a.kernel
-            if self.layer.count_include_pad:
-                # Caffe's pool_size: the window clipped to the padded input. A window that
-                # lies wholly past it (the ceil rule can keep one) reads nothing: it outputs
-                # its empty sum, 0, over 1 (Caffe would divide by zero or a negative size)
-                counts.append(np.maximum(
-                    np.minimum(end, a.pad_before + a.size + pad_after) - start, 1))
-            else:
-                counts.append(np.maximum(np.minimum(end, a.pad_before + a.size)
-                                         - np.maximum(start, a.pad_before), 1))
+        # per axis, each window's pixels inside the input (and, with count_include_pad, the
+        # declared padding: Caffe's pool_size); the product over axes is the divisor
+        counts = [w.inside(np.arange(w.count), self.layer.count_include_pad)
+                  for w in self.axes]
         divisor = counts[0]
         for more in counts[1:]:
             divisor = np.multiply.outer(divisor, more)

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 
 from ...build import Node
-from ...geometry import CAFFE_CEIL, CEIL, FLOOR, PYTORCH_CEIL, Window
+from ...geometry import CEIL, FLOOR, PYTORCH_CEIL, Window
 from ...layers import shape_str
 from ..diagnostic import Severity
 from ..registry import Finding, rule
@@ -16,27 +16,16 @@ from ..subject import Subject, grouped_windows, is_point, label, percent
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-def convention_sizes(window: Window, pool: bool) -> dict[str, int]:
-    """The size one axis gets under each framework's rule for a pool or a conv."""
-    if pool:
-        return {"ceil": window.count_under(CEIL),
-                "floor (PyTorch, TensorFlow)": window.count_under(FLOOR),
-                "PyTorch ceil_mode": window.count_under(PYTORCH_CEIL),
-                "Caffe": window.count_under(CAFFE_CEIL)}
-    return {"ceil": window.count_under(CEIL),
-            "floor (PyTorch, TensorFlow, Caffe)": window.count_under(FLOOR)}
-
-
 def span(window: Window) -> int:
-    """N + p_before + p_after - F: what the stride must divide for every rule to agree."""
-    return window.size + window.pad_before + window.pad_after - window.extent
+    """N + p_before + p_after - F (`Window.span`), by the name the rules' messages use."""
+    return window.span
 
 
 def ambiguous_axes(node: Node) -> Iterator[tuple[str, Window, dict[str, int]]]:
     """Axes whose output size depends on the rounding convention."""
     for axes, window in grouped_windows(node.layer.windows()):
-        if span(window) % window.stride:
-            yield axes, window, convention_sizes(window, node.layer.is_pool)
+        if window.span % window.stride:
+            yield axes, window, window.sizes_by_framework(node.layer.is_pool)
 
 
 def sizes_text(sizes: dict[str, int]) -> str:
@@ -74,7 +63,7 @@ def rounding_matters(subject: Subject) -> Iterator[Finding]:
     for row in subject.rows:
         for axes, window, sizes in ambiguous_axes(row.node):
             yield Finding(row.node.location,
-                          f"{label(row.node)}: N + 2p - F = {span(window)} on {axes} is not a "
+                          f"{label(row.node)}: N + 2p - F = {window.span} on {axes} is not a "
                           f"multiple of the stride {window.stride}, and the spec names no "
                           f"framework or rounding; sizes: {sizes_text(sizes)}", row.node)
 
@@ -106,7 +95,7 @@ def ceil_window_in_padding(subject: Subject) -> Iterator[Finding]:
             if window.rule.ceil and plain.last_in_padding:
                 yield Finding(row.node.location,
                               f"{label(row.node)}: the last ceil-rounded window on {axes} "
-                              f"starts at padded position {(plain.count - 1) * window.stride}, "
+                              f"starts at padded position {plain.last_start}, "
                               f"past the input (positions {window.pad_before} to "
                               f"{window.pad_before + window.size - 1}): plain ceil keeps it "
                               f"({plain.count}), PyTorch ceil_mode drops it "
