@@ -17,6 +17,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from activation_table import ACTIVATIONS as ACTIVATION_TABLE
+from activation_table import kind as kind_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -411,15 +413,7 @@ TRAITS = ("is_activation", "is_rectifier", "is_non_negative", "makes_probabiliti
 # and hardswish dip below 0 (minima about -0.17, -0.28, -0.375); batch norm subtracts each
 # channel's batch mean, group and layer norm do not (a per-channel bias survives them).
 KIND_TRAITS = {
-    "relu": {"is_activation", "is_rectifier", "is_non_negative"},
-    "relu6": {"is_activation", "is_rectifier", "is_non_negative"},
-    "leaky_relu": {"is_activation", "is_rectifier"},
-    "gelu": {"is_activation", "is_rectifier"},
-    "silu": {"is_activation", "is_rectifier"},
-    "hardswish": {"is_activation", "is_rectifier"},
-    "sigmoid": {"is_activation", "is_non_negative"},
-    "hardsigmoid": {"is_activation", "is_non_negative"},
-    "tanh": {"is_activation"},
+    **{kind_of(entry): traits for entry, _, traits in ACTIVATION_TABLE},  # one row each
     "softmax": {"makes_probabilities", "is_non_negative"},
     "batchnorm": {"normalises_channels"},
     "layernorm": set(), "groupnorm": set(),

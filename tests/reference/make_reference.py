@@ -48,11 +48,14 @@ jump / start are those of the first two of these positions only.
 import copy
 import json
 import os
+import sys
 import warnings
 from collections import OrderedDict
+from pathlib import Path
 
 import torch
 import torchvision
+import yaml
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -216,6 +219,9 @@ def to_torch(entry, in_shape):
         return nn.GroupNorm(args["groups"], c, affine=args.get("affine", True))
     if kind in ACTIVATIONS:
         return ACTIVATIONS[kind]()
+    table = table_activations()
+    if kind in table:  # built from the table's own PyTorch expression
+        return eval(table[kind][1], {"nn": nn})
     if kind == "leaky_relu":
         return nn.LeakyReLU(args.get("negative_slope", 0.01))
     if kind == "softmax":
@@ -467,8 +473,23 @@ def norm_cases():
     return c
 
 
+def table_activations():
+    """The elementwise activations of tests/activation_table.py: entry -> torch module."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from activation_table import ACTIVATIONS as TABLE
+    from activation_table import kind as kind_of
+
+    return {kind_of(entry): (yaml.safe_load(entry), expression)
+            for entry, expression, _ in TABLE}
+
+
 def activation_cases():
     c = []
+    listed = {"relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
+              "leaky_relu"}
+    for kind, (entry, _) in table_activations().items():  # a new row: one case of its own
+        if kind not in listed:
+            c.append((f"{kind}-2d", [8, 7, 9], entry))
     shapes = {"2d": [8, 7, 9], "1d": [8, 15], "3d": [4, 3, 5, 6]}
     for kind in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
                  "leaky_relu", "softmax", "dropout", "identity"):
