@@ -26,6 +26,7 @@ ACTIVATIONS: list[tuple[str, str, set[str]]] = [
     ("hardswish", "nn.Hardswish()", RECTIFIER),
     ("hardsigmoid", "nn.Hardsigmoid()", NON_NEGATIVE),
     ("leaky_relu: {negative_slope: 0.1}", "nn.LeakyReLU(0.1)", RECTIFIER),
+    ("elu: {alpha: 0.5}", "nn.ELU(alpha=0.5)", RECTIFIER),
 ]
 
 

@@ -254,6 +254,29 @@ class LeakyRelu(Elementwise):
 
 
 @register
+class Elu(Elementwise):
+    """x for x > 0, else alpha (exp(x) - 1)."""
+
+    kind = "elu"
+    is_rectifier = True
+
+    alpha: float = 1.0
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        alpha = args.number("alpha", 1.0, minimum=-1e9, maximum=1e9)
+        args.finish(())
+        return cls(input_shape, alpha)
+
+    def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
+
+    def derivative(self, np: ModuleType, saved: Array) -> Array:
+        return np.where(saved > 0, 1.0, self.alpha * np.exp(np.minimum(saved, 0))).astype(
+            saved.dtype)
+
+
+@register
 class Softmax(Activation):
     """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
 
