@@ -7,9 +7,11 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from .analysis import Analysis, Row, convention_note
+from .analysis import Analysis, Output, Row, convention_note
+from .footprint import Footprint, footprint
 from .layers import Shape, shape_str
 from .receptive import Field
+from .subtotals import BlockTotal, at_depth, block_totals
 from .text import markdown_cell, one_line
 
 FORMATS = ("table", "markdown", "csv", "json")
@@ -24,9 +26,11 @@ class Column(Enum):
     OUTPUT = "Output shape"
     PER_FILTER = "Params/filter"
     PARAMS = "Params"
+    PARAMS_SHARE = "% params"
     TRAINABLE = "Trainable"
     NON_TRAINABLE = "Non-trainable (Keras)"
     MACS = "MACs"
+    MACS_SHARE = "% MACs"
     OPS = "Other ops"
     MEMORY = "Act. memory"
     RF = "RF"
@@ -70,6 +74,14 @@ def human_bytes(count: float) -> str:
     return f"{int(count)} B"
 
 
+def human_decimal_bytes(count: float) -> str:
+    """Bytes with decimal prefixes, as torchinfo states memory: 1 MB = 10^6 bytes."""
+    for factor, prefix in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= factor:
+            return f"{count / factor:.2f} {prefix}"
+    return f"{int(count)} B"
+
+
 def _field_part(field: Field, part: str) -> str:
     return per_axis([getattr(f, part) for f in field]) if field else EMPTY
 
@@ -96,19 +108,47 @@ def _count(value: int | None, separators: bool) -> Any:
     return f"{value:,}" if separators else value
 
 
-def _memory(row: Row, bytes_per_value: int, separators: bool) -> Any:
+# A table line is a layer (Row) or, cut at a depth, a block's subtotals (BlockTotal): both
+# carry the same figures under the same names; only their type and config are their own.
+Line = Row | BlockTotal
+
+
+def _kind(line: Line) -> str:
+    if isinstance(line, Row):
+        return line.kind
+    return "network" if line.level == 0 else "block"
+
+
+def _config(line: Line) -> str:
+    if isinstance(line, Row):
+        return line.node.layer.describe() or EMPTY
+    return f"{line.layers} layer{'s' if line.layers != 1 else ''}"
+
+
+def _indent(line: Line) -> int:
+    return line.node.depth if isinstance(line, Row) else line.indent
+
+
+def _memory(row: Line, bytes_per_value: int, separators: bool) -> Any:
     size = row.activations * bytes_per_value
     return human_bytes(size) if separators else size
 
 
+def _share(part: int, whole: int, separators: bool) -> Any:
+    """A part's share of a total, in percent (two decimals, as torchinfo's Param %)."""
+    if not part or not whole:
+        return EMPTY
+    return f"{100 * part / whole:.2f}%" if separators else round(100 * part / whole, 4)
+
+
 # one function per column, so a view computes only the cells it shows
-_CELLS: dict[Column, Callable[[Row, int, bool], Any]] = {
+_CELLS: dict[Column, Callable[[Line, int, bool], Any]] = {
     Column.NAME: lambda r, b, s: r.name,
-    Column.KIND: lambda r, b, s: r.kind,
-    Column.CONFIG: lambda r, b, s: r.node.layer.describe() or EMPTY,
+    Column.KIND: lambda r, b, s: _kind(r),
+    Column.CONFIG: lambda r, b, s: _config(r),
     Column.INPUT: lambda r, b, s: " + ".join(shape_str(x) for x in r.input_shapes),
     Column.OUTPUT: lambda r, b, s: shape_str(r.output_shape),
-    Column.PER_FILTER: lambda r, b, s: _count(r.per_filter, s),
+    Column.PER_FILTER: lambda r, b, s: _count(r.per_filter if isinstance(r, Row) else None, s),
     Column.PARAMS: lambda r, b, s: _count(r.weights, s),
     Column.TRAINABLE: lambda r, b, s: _count(r.trainable, s),
     Column.NON_TRAINABLE: lambda r, b, s: _count(r.non_trainable, s),
@@ -120,49 +160,118 @@ _CELLS: dict[Column, Callable[[Row, int, bool], Any]] = {
     Column.START: lambda r, b, s: _field_part(r.field, "start"),
 }
 
+# the share columns a cut view adds, each after the column it divides
+SHARES = {Column.PARAMS: Column.PARAMS_SHARE, Column.MACS: Column.MACS_SHARE}
 
-def footer(analysis: Analysis) -> list[str]:
-    """The totals under a table, each figure with its convention."""
+
+def _columns(view: str, depth: int | None) -> tuple[Column, ...]:
+    """The view's columns; cut at a depth, params and summary also show each line's share
+    of the parameters and MACs."""
+    columns = VIEWS[view]
+    if depth is None or view not in ("params", "summary"):
+        return columns
+    return tuple(c for column in columns
+                 for c in ((column, SHARES[column]) if column in SHARES else (column,)))
+
+
+# Markdown drops a cell's leading spaces, so nesting there is drawn: one guide per level
+# above and a corner at the line's own ('│ │ └ name'), visible in the source and rendered.
+TREE_GUIDE = "│ "
+TREE_CORNER = "└ "
+
+
+def nested_name(name: str, depth: int, fmt: str) -> str:
+    """A name indented `depth` levels: two spaces a level in text tables, a drawn tree in
+    Markdown (which would drop leading spaces), nothing in CSV."""
+    if depth <= 0 or fmt == "csv":
+        return name
+    if fmt == "markdown":
+        return TREE_GUIDE * (depth - 1) + TREE_CORNER + name
+    return "  " * depth + name
+
+
+def footer(analysis: Analysis, memory: Footprint | None = None,
+           batch: Footprint | None = None) -> list[str]:
+    """The totals under a table, each figure with its convention; with `batch` (of more
+    than one sample) the per-batch totals, with `memory` the memory of a training step."""
     t = analysis.totals
     spec = analysis.spec
     field = t.rf
     lines = [
-        f"Input {shape_str(analysis.input_shape)} -> output {shape_str(analysis.output_shape)}"
-        f"   rounding: {spec.framework or spec.rounding or 'ceil'}",
-        f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
-        f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
-        f"+ running statistics {t.buffers:,})",
-        f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other ops: "
-        f"{t.ops:,} ({human(t.ops)})",
-        f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
-        f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",
+        (f"Input {shape_str(analysis.input_shape)} -> output "
+         f"{shape_str(analysis.output_shape)}   rounding: "
+         f"{spec.framework or spec.rounding or 'ceil'}"),
+        (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
+         f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
+         f"+ running statistics {t.buffers:,})"),
+        (f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other "
+         f"ops: {t.ops:,} ({human(t.ops)})"),
+        (f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
+         f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}"),
     ]
+    if batch is not None and batch.batch > 1:
+        lines.append(f"Per batch of {batch.batch}: MACs {batch.macs:,} ({human(batch.macs)})"
+                     f"   other ops {batch.ops:,} ({human(batch.ops)})   activations "
+                     f"{batch.activations:,} values = {human_bytes(batch.activation_bytes)}")
     if field:
         lines.append(f"Receptive field: {_rf_size(field)}, jump "
                      f"{_field_part(field, 'jump')}, start {_field_part(field, 'start')} "
                      f"(at '{t.rf_layer}')")
+    nodes = analysis.network.nodes
+    if len(analysis.outputs) > 1 or analysis.outputs[0].ref != len(nodes) - 1:
+        lines += [_output_line(output) for output in analysis.outputs]
+    if memory is not None:
+        lines.append(
+            f"Training memory at batch {memory.batch}, {memory.dtype} (torchinfo's rule; "
+            f"kB, MB = 10^3, 10^6 bytes): input {human_decimal_bytes(memory.input_bytes)}   "
+            f"forward/backward pass {human_decimal_bytes(memory.forward_backward_bytes)}   "
+            f"params {human_decimal_bytes(memory.param_bytes)}   estimated total "
+            f"{human_decimal_bytes(memory.total_bytes)}")
     if any(f.sees_all for r in analysis.rows for f in r.field):
         lines.append(GLOBAL_LEGEND)
     return lines
 
 
-def render(analysis: Analysis, view: str, fmt: str) -> str:
-    """The view's columns in the chosen format (JSON always carries every figure)."""
+def _output_line(output: Output) -> str:
+    """One output: its shape, the params and MACs of the layers it reads through, and its
+    receptive field where it has one."""
+    field = (f"   receptive field {_rf_size(output.rf)}, jump {_field_part(output.rf, 'jump')}"
+             f" (at '{output.rf_layer}')" if output.rf else "")
+    return (f"Output '{output.name}' {shape_str(output.shape)}: params {output.params:,}   "
+            f"MACs {output.macs:,}{field}")
+
+
+def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
+           batch: int = 1) -> str:
+    """The view's columns in the chosen format (JSON always carries every figure and every
+    layer). `depth` cuts the table at that block level (see `subtotals.at_depth`); `batch`
+    adds per-batch totals to the footer, and summary's footer the memory of a training
+    step."""
     if fmt == "json":
         import json
 
-        return json.dumps(to_json(analysis), indent=2)
-    columns = VIEWS[view]
+        return json.dumps(to_json(analysis, batch), indent=2)
+    columns = _columns(view, depth)
     pretty = fmt != "csv"
     width = analysis.spec.dtype_bytes
-    cells = [_CELLS[c] for c in columns]
-    rows = [[cell(row, width, pretty) for cell in cells] for row in analysis.rows]
+    lines: list[Line] = list(analysis.rows) if depth is None else at_depth(analysis, depth)
+    t = analysis.totals
+    cells = {**_CELLS,
+             Column.PARAMS_SHARE: lambda r, b, s: _share(r.weights, t.params, s),
+             Column.MACS_SHARE: lambda r, b, s: _share(r.macs, t.macs, s)}
+    chosen = [cells[c] for c in columns]
+    rows = [[cell(line, width, pretty) for cell in chosen] for line in lines]
     if pretty and columns[0] is Column.NAME:  # indent what sits inside blocks and branches
-        for row, line in zip(analysis.rows, rows):
-            line[0] = "  " * row.node.depth + line[0]
+        for line, row in zip(lines, rows):
+            row[0] = nested_name(row[0], _indent(line), fmt)
     return table(analysis.spec.name, rows, [c.value for c in columns], fmt,
                  ["right" if c in _RIGHT else "left" for c in columns],
-                 lambda: footer(analysis))
+                 lambda: _footer(analysis, view, batch))
+
+
+def _footer(analysis: Analysis, view: str, batch: int) -> list[str]:
+    figures = footprint(analysis, batch) if batch > 1 or view == "summary" else None
+    return footer(analysis, figures if view == "summary" else None, figures)
 
 
 def _cell(value: Any, fmt: str) -> Any:
@@ -196,8 +305,9 @@ def table(title: str, rows: list[list[Any]], headers: list[str], fmt: str, align
     return f"{one_line(title)}\n{text}\n\n" + "\n".join(footer)
 
 
-_RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.TRAINABLE, Column.NON_TRAINABLE,
-          Column.MACS, Column.OPS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
+_RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.PARAMS_SHARE, Column.TRAINABLE,
+          Column.NON_TRAINABLE, Column.MACS, Column.MACS_SHARE, Column.OPS, Column.MEMORY,
+          Column.RF, Column.JUMP, Column.START}
 
 
 def _field_json(field: Field) -> dict[str, list[float | int | bool]]:
@@ -210,10 +320,13 @@ def _shape(shape: Shape) -> list[int]:
     return list(shape)
 
 
-def to_json(analysis: Analysis) -> dict[str, Any]:
-    """The JSON contract: names and units are stable; see the README."""
+def to_json(analysis: Analysis, batch: int = 1) -> dict[str, Any]:
+    """The JSON contract: names and units are stable, keys are only ever added; see the
+    README. Figures are per sample except under "memory", which is at `batch`."""
     t = analysis.totals
     spec = analysis.spec
+    name = analysis.network.name
+
     def layer(r: Row) -> dict[str, Any]:
         return {
             "name": r.name,
@@ -233,6 +346,8 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
             "activations": r.activations,
             "rf": _field_json(r.field),
             "location": str(r.node.location),
+            "blocks": list(r.node.blocks),
+            "inputs": [name(ref) for ref in r.node.inputs],
         }
     return {
         "name": spec.name,
@@ -256,6 +371,51 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "mismatches": [{"location": str(m.location), "message": m.message}
                        for m in analysis.mismatches],
         "notes": notes(analysis),
+        "blocks": [_block_json(b) for b in block_totals(analysis)],
+        "outputs": [_output_json(o) for o in analysis.outputs],
+        "memory": _memory_json(footprint(analysis, batch)),
+    }
+
+
+def _block_json(block: BlockTotal) -> dict[str, Any]:
+    return {
+        "name": block.name,
+        "depth": block.level,
+        "layers": block.layers,
+        "params": block.weights,
+        "trainable_params": block.trainable,
+        "non_trainable_params": block.non_trainable,
+        "macs": block.macs,
+        "ops": block.ops,
+        "activations": block.activations,
+        "input_shapes": [_shape(s) for s in block.input_shapes],
+        "output_shape": _shape(block.output_shape),
+    }
+
+
+def _output_json(output: Output) -> dict[str, Any]:
+    return {
+        "name": output.name,
+        "shape": _shape(output.shape),
+        "params": output.params,
+        "macs": output.macs,
+        "rf": {**_field_json(output.rf), "layer": output.rf_layer},
+    }
+
+
+def _memory_json(memory: Footprint) -> dict[str, Any]:
+    """torchinfo's memory figures in bytes, and the per-sample totals times the batch."""
+    return {
+        "batch": memory.batch,
+        "dtype": memory.dtype,
+        "input_bytes": memory.input_bytes,
+        "forward_backward_bytes": memory.forward_backward_bytes,
+        "param_bytes": memory.param_bytes,
+        "total_bytes": memory.total_bytes,
+        "macs": memory.macs,
+        "ops": memory.ops,
+        "activations": memory.activations,
+        "activation_bytes": memory.activation_bytes,
     }
 
 
