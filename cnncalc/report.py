@@ -210,7 +210,8 @@ def footer(analysis: Analysis, memory: Footprint | None = None,
          f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}"),
     ]
     if batch is not None and batch.batch > 1:
-        lines.append(f"Per batch of {batch.batch}: MACs {batch.macs:,} ({human(batch.macs)})"
+        lines.append(f"Per batch of {batch.batch}: MACs {batch.macs:,} "
+                     f"({human(batch.macs, 'MACs')})"
                      f"   other ops {batch.ops:,} ({human(batch.ops)})   activations "
                      f"{batch.activations:,} values = {human_bytes(batch.activation_bytes)}")
     if field:

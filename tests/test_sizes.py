@@ -105,7 +105,7 @@ def test_summary_footer_states_the_memory() -> None:
     assert ("Training memory at batch 2, float32 (torchinfo's rule; kB, MB = 10^3, 10^6 "
             "bytes): input 1.20 MB   forward/backward pass 355.66 MB   params 102.23 MB   "
             "estimated total 459.10 MB") in lines
-    assert ("Per batch of 2: MACs 8,178,368,512 (8.18 G)   other ops 78,527,440 (78.53 M)   "
+    assert ("Per batch of 2: MACs 8,178,368,512 (8.18 GMACs)   other ops 78,527,440 (78.53 M)   "
             "activations 75,123,664 values = 286.57 MiB") in lines
     # the per-sample lines stay as they were
     assert "MACs: 4,089,184,256 (4.09 GMACs, conv + dense, bias excluded)   other ops: " \
