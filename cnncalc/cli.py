@@ -70,9 +70,10 @@ def _report(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
             click.echo(note, err=True)
     if resized:  # expectations state the figures at the spec's own input size
         if analysis.mismatches:
-            click.echo(f"note: {len(analysis.mismatches)} of the spec's expectations were "
-                       f"not checked: they describe its own input size, not --input-size",
-                       err=True)
+            count = len(analysis.mismatches)
+            click.echo(f"note: {count} of the spec's expectations {'does' if count == 1 else 'do'}"
+                       f" not hold at this --input-size; they describe the spec's own input "
+                       f"size, so they are not reported and do not fail the command", err=True)
         return
     for mismatch in analysis.mismatches:
         click.echo(str(mismatch), err=True)
