@@ -102,7 +102,7 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
                        "stay rows; 0: the network as one row [default: every layer].")
     @click.option("--input-size", callback=_input_size, metavar="H[,W]",
                   help="Other spatial input size: one for every axis, or one per axis "
-                       "(the spec's expectations are then not checked).")
+                       "(the spec's expectations are then not reported).")
     @click.option("--batch", type=click.IntRange(min=1, max=limits.MAX_AXIS), default=1,
                   show_default=True,
                   help="Samples per batch: the footer adds per-batch MACs, ops and "
@@ -198,6 +198,7 @@ def main(debug: bool) -> None:
     Examples:
       cnncalc shapes examples/resnet18.yaml
       cnncalc summary examples/vgg16.yaml --format markdown
+      cnncalc params examples/resnet18.yaml --depth 1
       cnncalc conv --input 224 --kernel 7 --stride 2 --padding 3
     """
 
