@@ -64,6 +64,8 @@ def at_depth(analysis: Analysis, depth: int) -> list[Row | BlockTotal]:
     """The rows of a view cut at `depth`: each block instance at that level as one row in
     place of its layers; a layer enclosed by fewer blocks stays a row of its own. Depth 0
     is the network as one row; a depth past the deepest block gives every layer."""
+    if depth < 0:
+        raise ValueError(f"a depth is a nesting level, 0 or more; found {depth}")
     if depth == 0:
         return [network_total(analysis)]
     order: list[Row | str] = []  # a layer, or the name of a block where its first layer runs

@@ -81,6 +81,11 @@ def test_a_depth_past_the_deepest_block_is_every_layer() -> None:
     assert render(analysis, "shapes", "table", depth=7) == render(analysis, "shapes", "table")
 
 
+def test_the_library_refuses_a_negative_depth() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        at_depth(analyze_file(EXAMPLES / "lenet5.yaml"), -1)
+
+
 def test_every_level_adds_up_to_the_total() -> None:
     analysis = analyze_file(EXAMPLES / "googlenet.yaml")
     for depth in range(4):
