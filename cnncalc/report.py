@@ -74,14 +74,6 @@ def human_bytes(count: float) -> str:
     return f"{int(count)} B"
 
 
-def human_decimal_bytes(count: float) -> str:
-    """Bytes with decimal prefixes, as torchinfo states memory: 1 MB = 10^6 bytes."""
-    for factor, prefix in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
-        if count >= factor:
-            return f"{count / factor:.2f} {prefix}"
-    return f"{int(count)} B"
-
-
 def _field_part(field: Field, part: str) -> str:
     return per_axis([getattr(f, part) for f in field]) if field else EMPTY
 
@@ -190,37 +182,45 @@ def nested_name(name: str, depth: int, fmt: str) -> str:
     return "  " * depth + name
 
 
-def footer(analysis: Analysis, memory: Footprint | None = None,
-           batch: Footprint | None = None) -> list[str]:
-    """The totals under a table, each figure with its convention; with `batch` (of more
-    than one sample) the per-batch totals, with `memory` the memory of a training step."""
+def footer(analysis: Analysis) -> list[str]:
+    """The totals under a table, each figure with its convention."""
     t = analysis.totals
     spec = analysis.spec
     field = t.rf
     lines = [
-        (f"Input {shape_str(analysis.input_shape)} -> output "
-         f"{shape_str(analysis.output_shape)}   rounding: "
-         f"{spec.framework or spec.rounding or 'ceil'}"),
-        (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
-         f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
-         f"+ running statistics {t.buffers:,})"),
-        (f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other "
-         f"ops: {t.ops:,} ({human(t.ops)})"),
-        (f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
-         f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}"),
+        f"Input {shape_str(analysis.input_shape)} -> output {shape_str(analysis.output_shape)}"
+        f"   rounding: {spec.framework or spec.rounding or 'ceil'}",
+        f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
+        f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
+        f"+ running statistics {t.buffers:,})",
+        f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   other ops: "
+        f"{t.ops:,} ({human(t.ops)})",
+        f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
+        f"sample at {spec.dtype}   params: {human_bytes(t.param_bytes)}",
     ]
-    if batch is not None and batch.batch > 1:
-        lines.append(f"Per batch of {batch.batch}: MACs {batch.macs:,} "
-                     f"({human(batch.macs, 'MACs')})"
-                     f"   other ops {batch.ops:,} ({human(batch.ops)})   activations "
-                     f"{batch.activations:,} values = {human_bytes(batch.activation_bytes)}")
     if field:
         lines.append(f"Receptive field: {_rf_size(field)}, jump "
                      f"{_field_part(field, 'jump')}, start {_field_part(field, 'start')} "
                      f"(at '{t.rf_layer}')")
+    if any(f.sees_all for r in analysis.rows for f in r.field):
+        lines.append(GLOBAL_LEGEND)
+    return lines
+
+
+def footer_more(analysis: Analysis, memory: Footprint | None = None,
+                batch: Footprint | None = None) -> list[str]:
+    """Footer lines after the totals: each output when there are several (or one that is
+    not the last layer), the per-batch totals for a batch of more than one sample, and with
+    `memory` the memory of a training step."""
+    lines = []
     nodes = analysis.network.nodes
     if len(analysis.outputs) > 1 or analysis.outputs[0].ref != len(nodes) - 1:
         lines += [_output_line(output) for output in analysis.outputs]
+    if batch is not None and batch.batch > 1:
+        lines.append(f"Per batch of {batch.batch}: MACs {batch.macs:,} "
+                     f"({human(batch.macs, 'MACs')})   other ops {batch.ops:,} "
+                     f"({human(batch.ops)})   activations {batch.activations:,} values = "
+                     f"{human_bytes(batch.activation_bytes)}")
     if memory is not None:
         lines.append(
             f"Training memory at batch {memory.batch}, {memory.dtype} (torchinfo's rule; "
@@ -228,9 +228,15 @@ def footer(analysis: Analysis, memory: Footprint | None = None,
             f"forward/backward pass {human_decimal_bytes(memory.forward_backward_bytes)}   "
             f"params {human_decimal_bytes(memory.param_bytes)}   estimated total "
             f"{human_decimal_bytes(memory.total_bytes)}")
-    if any(f.sees_all for r in analysis.rows for f in r.field):
-        lines.append(GLOBAL_LEGEND)
     return lines
+
+
+def human_decimal_bytes(count: float) -> str:
+    """Bytes with decimal prefixes, as torchinfo states memory: 1 MB = 10^6 bytes."""
+    for factor, prefix in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= factor:
+            return f"{count / factor:.2f} {prefix}"
+    return f"{int(count)} B"
 
 
 def _output_line(output: Output) -> str:
@@ -272,7 +278,8 @@ def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
 
 def _footer(analysis: Analysis, view: str, batch: int) -> list[str]:
     figures = footprint(analysis, batch) if batch > 1 or view == "summary" else None
-    return footer(analysis, figures if view == "summary" else None, figures)
+    return footer(analysis) + footer_more(analysis, figures if view == "summary" else None,
+                                          figures)
 
 
 def _cell(value: Any, fmt: str) -> Any:
@@ -326,8 +333,6 @@ def to_json(analysis: Analysis, batch: int = 1) -> dict[str, Any]:
     README. Figures are per sample except under "memory", which is at `batch`."""
     t = analysis.totals
     spec = analysis.spec
-    name = analysis.network.name
-
     def layer(r: Row) -> dict[str, Any]:
         return {
             "name": r.name,
@@ -347,8 +352,6 @@ def to_json(analysis: Analysis, batch: int = 1) -> dict[str, Any]:
             "activations": r.activations,
             "rf": _field_json(r.field),
             "location": str(r.node.location),
-            "blocks": list(r.node.blocks),
-            "inputs": [name(ref) for ref in r.node.inputs],
         }
     return {
         "name": spec.name,
@@ -368,14 +371,25 @@ def to_json(analysis: Analysis, batch: int = 1) -> dict[str, Any]:
         "param_bytes": t.param_bytes,
         "dtype": spec.dtype,
         "rf": {**_field_json(t.rf), "layer": t.rf_layer},
-        "layers": [layer(r) for r in analysis.rows],
+        "layers": [{**layer(r), **_graph_json(analysis, r)} for r in analysis.rows],
         "mismatches": [{"location": str(m.location), "message": m.message}
                        for m in analysis.mismatches],
         "notes": notes(analysis),
-        "blocks": [_block_json(b) for b in block_totals(analysis)],
-        "outputs": [_output_json(o) for o in analysis.outputs],
-        "memory": _memory_json(footprint(analysis, batch)),
+        **_totals_json(analysis, batch),
     }
+
+
+def _graph_json(analysis: Analysis, row: Row) -> dict[str, Any]:
+    """Where a layer sits: its block path, outermost first, and the values it reads."""
+    return {"blocks": list(row.node.blocks),
+            "inputs": [analysis.network.name(ref) for ref in row.node.inputs]}
+
+
+def _totals_json(analysis: Analysis, batch: int) -> dict[str, Any]:
+    """Every block's subtotals, each output's figures, and the memory at `batch`."""
+    return {"blocks": [_block_json(b) for b in block_totals(analysis)],
+            "outputs": [_output_json(o) for o in analysis.outputs],
+            "memory": _memory_json(footprint(analysis, batch))}
 
 
 def _block_json(block: BlockTotal) -> dict[str, Any]:
