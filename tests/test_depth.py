@@ -44,6 +44,18 @@ def test_depth_one_equals_torchvisions_children(model: str) -> None:
             assert line.weights == line.macs == 0, name
 
 
+TORCHINFO = json.loads((REFERENCE / "torchinfo.json").read_text())["models"]
+
+
+@pytest.mark.parametrize("case", ["resnet18_224_b1", "resnet50_224_b2", "googlenet_224_b1"])
+def test_depth_one_equals_torchinfos_depth_one_rows(case: str) -> None:
+    """torchinfo 1.8.0's depth=1 rows (tests/reference/make_torchinfo_reference.py)."""
+    lines = {line.name: line.weights
+             for line in at_depth(analyze_file(EXAMPLES / f"{case.split('_')[0]}.yaml"), 1)}
+    for child in TORCHINFO[case]["depth1"]:
+        assert lines[child["name"]] == child["params"], child
+
+
 def test_resnet18_stages_as_the_issue_states() -> None:
     lines = {line.name: line for line in at_depth(analyze_file(EXAMPLES / "resnet18.yaml"), 1)}
     assert [lines[f"layer{i}"].weights for i in range(1, 5)] == [147_968, 525_568, 2_099_712,

@@ -12,6 +12,9 @@ Its own recorded outputs (TylerYep/torchinfo, tests/test_output/) are the refere
   1.20 MB, forward/backward pass 355.66 MB, params 102.23 MB, estimated total 459.10 MB.
 torchinfo's input size is `sys.getsizeof` of the storage, which adds Python's object header
 (49,152 bytes show as 49.21 kB); cnncalc counts the tensor's bytes alone.
+
+tests/reference/torchinfo.json holds torchinfo 1.8.0's own figures for torchvision models
+at several sizes and batches, recorded by tests/reference/make_torchinfo_reference.py.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, analyze_layers
+from conftest import EXAMPLES, REFERENCE, analyze_layers
 
 from cnncalc.analysis import analyze
 from cnncalc.build import build
@@ -33,6 +36,39 @@ from cnncalc.spec import load_file
 def _sized(name: str, *sizes: int):
     spec = load_file(EXAMPLES / f"{name}.yaml")
     return analyze(build(spec.resized(sizes) if sizes else spec))
+
+
+TORCHINFO = json.loads((REFERENCE / "torchinfo.json").read_text())["models"]
+# sys.getsizeof of a tensor's untyped storage: the bytes plus the Python object's header,
+# the same for every input tensor recorded (torch 2.14, CPython 3.11)
+STORAGE_HEADER = 64
+
+
+@pytest.mark.parametrize("case", sorted(TORCHINFO))
+def test_memory_equals_torchinfos_recorded_summary(case: str) -> None:
+    ref = TORCHINFO[case]
+    analysis = _sized(case.split("_")[0], ref["input"][1])
+    f = footprint(analysis, ref["batch"])
+    assert f.forward_backward_bytes == ref["forward_backward_bytes"]
+    assert f.param_bytes == ref["param_bytes"]
+    assert f.input_bytes + STORAGE_HEADER == ref["input_bytes"]
+    # torchinfo's mult-adds add, per sample, each batch norm's weight and bias and the
+    # classifier's 1,000 biases to the conv and dense MACs cnncalc counts
+    norms = sum(r.weights for r in analysis.rows if r.kind == "batchnorm")
+    assert f.macs + ref["batch"] * (norms + 1_000) == ref["total_mult_adds"]
+    assert analysis.totals.params == ref["total_params"]
+
+
+def test_summary_footer_reads_as_torchinfo_prints_it() -> None:
+    """torchinfo's text for resnet18 at 224: forward/backward 39.75 MB, params 46.76 MB,
+    estimated total 87.11 MB; the same figures in cnncalc's footer."""
+    printed = TORCHINFO["resnet18_224_b1"]["text"]
+    figures = {line.split(" (MB): ")[0]: line.split(": ")[1] for line in printed
+               if " (MB): " in line}
+    ours = render(_sized("resnet18"), "summary", "table").splitlines()[-1]
+    assert (f"forward/backward pass {figures['Forward/backward pass size']} MB   params "
+            f"{figures['Params size']} MB   estimated total "
+            f"{figures['Estimated Total Size']} MB") in ours
 
 
 def _mb(count: int) -> str:
