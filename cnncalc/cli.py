@@ -18,7 +18,7 @@ from .analysis import Analysis, analyze, no_gc
 from .build import build
 from .errors import SpecError, show
 from .report import FORMATS, notes, render
-from .spec import load_file
+from .spec import DTYPE_BYTES, load_file
 
 
 def fail(error: SpecError) -> None:
@@ -29,37 +29,87 @@ def fail(error: SpecError) -> None:
 
 
 def _analyze(path: str, framework: str | None, rounding: str | None,
-             max_layers: int | None = None) -> Analysis:
+             max_layers: int | None = None, input_size: tuple[int, ...] | None = None,
+             dtype: str | None = None) -> Analysis:
     try:
         spec = load_file(path)
-        if framework or rounding:
-            spec = dataclasses.replace(
-                spec, framework=("tensorflow" if framework == "keras" else framework)
-                or spec.framework, rounding=rounding or spec.rounding)
+    except SpecError as error:
+        fail(error)
+        raise  # unreachable: fail exits
+    if framework or rounding:
+        spec = dataclasses.replace(
+            spec, framework=("tensorflow" if framework == "keras" else framework)
+            or spec.framework, rounding=rounding or spec.rounding)
+    if dtype:
+        spec = dataclasses.replace(spec, dtype=dtype)
+    if input_size:
+        try:
+            spec = spec.resized(input_size)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--input-size") from None
+    try:
         with no_gc():
             return analyze(build(spec, max_layers))
     except SpecError as error:
+        if input_size:  # the spec was written for another size: say at which it failed
+            size = ",".join(map(str, input_size))
+            error = SpecError([dataclasses.replace(p, message=f"{p.message} (at --input-size "
+                                                               f"{size})")
+                               for p in error.problems])
         fail(error)
         raise  # unreachable: fail exits
 
 
-def _report(analysis: Analysis, view: str, fmt: str) -> None:
+def _report(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
+            batch: int = 1, resized: bool = False) -> None:
     with no_gc():
-        text = render(analysis, view, fmt)
+        text = render(analysis, view, fmt, depth, batch)
     click.echo(text)
     if view in ("shapes", "summary") and fmt != "json":  # JSON carries it in "notes"
         for note in notes(analysis):
             click.echo(note, err=True)
+    if resized:  # expectations state the figures at the spec's own input size
+        if analysis.mismatches:
+            count = len(analysis.mismatches)
+            click.echo(f"note: {count} of the spec's expectations {'does' if count == 1 else 'do'}"
+                       f" not hold at this --input-size; they describe the spec's own input "
+                       f"size, so they are not reported and do not fail the command", err=True)
+        return
     for mismatch in analysis.mismatches:
         click.echo(str(mismatch), err=True)
     if analysis.mismatches:
         sys.exit(1)
 
 
+def _input_size(ctx: click.Context, param: click.Parameter,
+                text: str | None) -> tuple[int, ...] | None:
+    """'64' or '64,48' -> (64,) or (64, 48): every spatial axis, or one size per axis."""
+    if text is None:
+        return None
+    sizes = _ints(text, "--input-size")
+    if min(sizes) < 1:
+        raise click.BadParameter("sizes must be at least 1", param_hint="--input-size")
+    return sizes
+
+
 def _table_command(view: str, summary: str, example: str) -> Callable[..., None]:
     @click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                   show_default=True, help="Output format; json carries every figure.")
+    @click.option("--depth", type=click.IntRange(min=0),
+                  help="One row per block instance at this nesting level (1: the blocks "
+                       "written in `layers:`), with subtotals; layers outside such blocks "
+                       "stay rows; 0: the network as one row [default: every layer].")
+    @click.option("--input-size", callback=_input_size, metavar="H[,W]",
+                  help="Other spatial input size: one for every axis, or one per axis "
+                       "(the spec's expectations are then not reported).")
+    @click.option("--batch", type=click.IntRange(min=1, max=limits.MAX_AXIS), default=1,
+                  show_default=True,
+                  help="Samples per batch: the footer adds per-batch MACs, ops and "
+                       "activations, and summary's memory figures count them.")
+    @click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)),
+                  help="Bytes per value for memory figures [default: the spec's dtype, "
+                       "else float32].")
     @click.option("--framework", type=click.Choice(geometry.FRAMEWORKS),
                   help="Override the spec's framework preset for output sizes.")
     @click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
@@ -68,9 +118,11 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
                   show_envvar=True,
                   help=f"Refuse a spec that expands to more layers [default: "
                        f"{limits.MAX_LAYERS:,}].")
-    def command(spec: str, fmt: str, framework: str | None, rounding: str | None,
+    def command(spec: str, fmt: str, depth: int | None, input_size: tuple[int, ...] | None,
+                batch: int, dtype: str | None, framework: str | None, rounding: str | None,
                 max_layers: int | None) -> None:
-        _report(_analyze(spec, framework, rounding, max_layers), view, fmt)
+        analysis = _analyze(spec, framework, rounding, max_layers, input_size, dtype)
+        _report(analysis, view, fmt, depth, batch, resized=input_size is not None)
 
     command.__doc__ = (f"{summary}\n\nSPEC is a YAML file, or - for standard input.\n\n"
                        f"\b\nExample:\n  {example}")
@@ -146,6 +198,7 @@ def main(debug: bool) -> None:
     Examples:
       cnncalc shapes examples/resnet18.yaml
       cnncalc summary examples/vgg16.yaml --format markdown
+      cnncalc params examples/resnet18.yaml --depth 1
       cnncalc conv --input 224 --kernel 7 --stride 2 --padding 3
     """
 

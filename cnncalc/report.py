@@ -7,10 +7,12 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from .analysis import Analysis, Row, convention_note
+from .analysis import Analysis, Output, Row, convention_note
+from .footprint import Footprint, footprint
 from .json_location import location_json
 from .layers import Shape, shape_str
 from .receptive import Field
+from .subtotals import BlockTotal, at_depth, block_totals
 from .text import markdown_cell, one_line
 from .units import format_bytes as human_bytes
 from .units import format_count as human
@@ -27,9 +29,11 @@ class Column(Enum):
     OUTPUT = "Output shape"
     PER_FILTER = "Params/filter"
     PARAMS = "Params"
+    PARAMS_SHARE = "% params"
     TRAINABLE = "Trainable"
     NON_TRAINABLE = "Non-trainable (Keras)"
     MACS = "MACs"
+    MACS_SHARE = "% MACs"
     OPS = "Other ops"
     MEMORY = "Act. memory"
     RF = "RF"
@@ -84,19 +88,47 @@ def _count(value: int | None, separators: bool) -> Any:
     return f"{value:,}" if separators else value
 
 
-def _memory(row: Row, bytes_per_value: int, separators: bool) -> Any:
+# A table line is a layer (Row) or, cut at a depth, a block's subtotals (BlockTotal): both
+# carry the same figures under the same names; only their type and config are their own.
+Line = Row | BlockTotal
+
+
+def _kind(line: Line) -> str:
+    if isinstance(line, Row):
+        return line.kind
+    return "network" if line.level == 0 else "block"
+
+
+def _config(line: Line) -> str:
+    if isinstance(line, Row):
+        return line.node.layer.describe() or EMPTY
+    return f"{line.layers} layer{'s' if line.layers != 1 else ''}"
+
+
+def _indent(line: Line) -> int:
+    return line.node.depth if isinstance(line, Row) else line.indent
+
+
+def _memory(row: Line, bytes_per_value: int, separators: bool) -> Any:
     size = row.activations * bytes_per_value
     return human_bytes(size) if separators else size
 
 
+def _share(part: int, whole: int, separators: bool) -> Any:
+    """A part's share of a total, in percent (two decimals, as torchinfo's Param %)."""
+    if not part or not whole:
+        return EMPTY
+    return f"{100 * part / whole:.2f}%" if separators else round(100 * part / whole, 4)
+
+
 # one function per column, so a view computes only the cells it shows
-_CELLS: dict[Column, Callable[[Row, int, bool], Any]] = {
+_CELLS: dict[Column, Callable[[Line, int, bool], Any]] = {
     Column.NAME: lambda r, b, s: r.name,
-    Column.KIND: lambda r, b, s: r.kind,
-    Column.CONFIG: lambda r, b, s: r.node.layer.describe() or EMPTY,
+    Column.KIND: lambda r, b, s: _kind(r),
+    Column.CONFIG: lambda r, b, s: _config(r),
     Column.INPUT: lambda r, b, s: " + ".join(shape_str(x) for x in r.input_shapes),
     Column.OUTPUT: lambda r, b, s: shape_str(r.output_shape),
-    Column.PER_FILTER: lambda r, b, s: _count(r.per_filter, s),
+    Column.PER_FILTER: lambda r, b, s: _count(r.per_filter if isinstance(r, Row) else None, s),
     Column.PARAMS: lambda r, b, s: _count(r.weights, s),
     Column.TRAINABLE: lambda r, b, s: _count(r.trainable, s),
     Column.NON_TRAINABLE: lambda r, b, s: _count(r.non_trainable, s),
@@ -107,6 +139,35 @@ _CELLS: dict[Column, Callable[[Row, int, bool], Any]] = {
     Column.JUMP: lambda r, b, s: _field_part(r.field, "jump"),
     Column.START: lambda r, b, s: _field_part(r.field, "start"),
 }
+
+# the share columns a cut view adds, each after the column it divides
+SHARES = {Column.PARAMS: Column.PARAMS_SHARE, Column.MACS: Column.MACS_SHARE}
+
+
+def _columns(view: str, depth: int | None) -> tuple[Column, ...]:
+    """The view's columns; cut at a depth, params and summary also show each line's share
+    of the parameters and MACs."""
+    columns = VIEWS[view]
+    if depth is None or view not in ("params", "summary"):
+        return columns
+    return tuple(c for column in columns
+                 for c in ((column, SHARES[column]) if column in SHARES else (column,)))
+
+
+# Markdown drops a cell's leading spaces, so nesting there is drawn: one guide per level
+# above and a corner at the line's own ('│ │ └ name'), visible in the source and rendered.
+TREE_GUIDE = "│ "
+TREE_CORNER = "└ "
+
+
+def nested_name(name: str, depth: int, fmt: str) -> str:
+    """A name indented `depth` levels: two spaces a level in text tables, a drawn tree in
+    Markdown (which would drop leading spaces), nothing in CSV."""
+    if depth <= 0 or fmt == "csv":
+        return name
+    if fmt == "markdown":
+        return TREE_GUIDE * (depth - 1) + TREE_CORNER + name
+    return "  " * depth + name
 
 
 def footer(analysis: Analysis) -> list[str]:
@@ -135,23 +196,79 @@ def footer(analysis: Analysis) -> list[str]:
     return lines
 
 
-def render(analysis: Analysis, view: str, fmt: str) -> str:
-    """The view's columns in the chosen format (JSON always carries every figure)."""
+def footer_more(analysis: Analysis, memory: Footprint | None = None,
+                batch: Footprint | None = None) -> list[str]:
+    """Footer lines after the totals: each output when there are several (or one that is
+    not the last layer), the per-batch totals for a batch of more than one sample, and with
+    `memory` the memory of a training step."""
+    lines = []
+    nodes = analysis.network.nodes
+    if len(analysis.outputs) > 1 or analysis.outputs[0].ref != len(nodes) - 1:
+        lines += [_output_line(output) for output in analysis.outputs]
+    if batch is not None and batch.batch > 1:
+        lines.append(f"Per batch of {batch.batch}: MACs {batch.macs:,} "
+                     f"({human(batch.macs, 'MACs')})   other ops {batch.ops:,} "
+                     f"({human(batch.ops)})   activations {batch.activations:,} values = "
+                     f"{human_bytes(batch.activation_bytes)}")
+    if memory is not None:
+        lines.append(
+            f"Training memory at batch {memory.batch}, {memory.dtype} (torchinfo's rule; "
+            f"kB, MB = 10^3, 10^6 bytes): input {human_decimal_bytes(memory.input_bytes)}   "
+            f"forward/backward pass {human_decimal_bytes(memory.forward_backward_bytes)}   "
+            f"params {human_decimal_bytes(memory.param_bytes)}   estimated total "
+            f"{human_decimal_bytes(memory.total_bytes)}")
+    return lines
+
+
+def human_decimal_bytes(count: float) -> str:
+    """Bytes with decimal prefixes, as torchinfo states memory: 1 MB = 10^6 bytes."""
+    for factor, prefix in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if count >= factor:
+            return f"{count / factor:.2f} {prefix}"
+    return f"{int(count)} B"
+
+
+def _output_line(output: Output) -> str:
+    """One output: its shape, the params and MACs of the layers it reads through, and its
+    receptive field where it has one."""
+    field = (f"   receptive field {_rf_size(output.rf)}, jump {_field_part(output.rf, 'jump')}"
+             f" (at '{output.rf_layer}')" if output.rf else "")
+    return (f"Output '{output.name}' {shape_str(output.shape)}: params {output.params:,}   "
+            f"MACs {output.macs:,}{field}")
+
+
+def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
+           batch: int = 1) -> str:
+    """The view's columns in the chosen format (JSON always carries every figure and every
+    layer). `depth` cuts the table at that block level (see `subtotals.at_depth`); `batch`
+    adds per-batch totals to the footer, and summary's footer the memory of a training
+    step."""
     if fmt == "json":
         import json
 
-        return json.dumps(to_json(analysis), indent=2)
-    columns = VIEWS[view]
+        return json.dumps(to_json(analysis, batch), indent=2)
+    columns = _columns(view, depth)
     pretty = fmt != "csv"
     width = analysis.spec.dtype_bytes
-    cells = [_CELLS[c] for c in columns]
-    rows = [[cell(row, width, pretty) for cell in cells] for row in analysis.rows]
+    lines: list[Line] = list(analysis.rows) if depth is None else at_depth(analysis, depth)
+    t = analysis.totals
+    cells = {**_CELLS,
+             Column.PARAMS_SHARE: lambda r, b, s: _share(r.weights, t.params, s),
+             Column.MACS_SHARE: lambda r, b, s: _share(r.macs, t.macs, s)}
+    chosen = [cells[c] for c in columns]
+    rows = [[cell(line, width, pretty) for cell in chosen] for line in lines]
     if pretty and columns[0] is Column.NAME:  # indent what sits inside blocks and branches
-        for row, line in zip(analysis.rows, rows):
-            line[0] = "  " * row.node.depth + line[0]
+        for line, row in zip(lines, rows):
+            row[0] = nested_name(row[0], _indent(line), fmt)
     return table(analysis.spec.name, rows, [c.value for c in columns], fmt,
                  ["right" if c in _RIGHT else "left" for c in columns],
-                 lambda: footer(analysis))
+                 lambda: _footer(analysis, view, batch))
+
+
+def _footer(analysis: Analysis, view: str, batch: int) -> list[str]:
+    figures = footprint(analysis, batch) if batch > 1 or view == "summary" else None
+    return footer(analysis) + footer_more(analysis, figures if view == "summary" else None,
+                                          figures)
 
 
 def _cell(value: Any, fmt: str) -> Any:
@@ -185,8 +302,9 @@ def table(title: str, rows: list[list[Any]], headers: list[str], fmt: str, align
     return f"{one_line(title)}\n{text}\n\n" + "\n".join(footer)
 
 
-_RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.TRAINABLE, Column.NON_TRAINABLE,
-          Column.MACS, Column.OPS, Column.MEMORY, Column.RF, Column.JUMP, Column.START}
+_RIGHT = {Column.PER_FILTER, Column.PARAMS, Column.PARAMS_SHARE, Column.TRAINABLE,
+          Column.NON_TRAINABLE, Column.MACS, Column.MACS_SHARE, Column.OPS, Column.MEMORY,
+          Column.RF, Column.JUMP, Column.START}
 
 
 def _field_json(field: Field) -> dict[str, list[float | int | bool]]:
@@ -199,8 +317,9 @@ def _shape(shape: Shape) -> list[int]:
     return list(shape)
 
 
-def to_json(analysis: Analysis) -> dict[str, Any]:
-    """The JSON contract: names and units are stable; see the README."""
+def to_json(analysis: Analysis, batch: int = 1) -> dict[str, Any]:
+    """The JSON contract: names and units are stable, keys are only ever added; see the
+    README. Figures are per sample except under "memory", which is at `batch`."""
     t = analysis.totals
     spec = analysis.spec
     def layer(r: Row) -> dict[str, Any]:
@@ -241,10 +360,66 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "param_bytes": t.param_bytes,
         "dtype": spec.dtype,
         "rf": {**_field_json(t.rf), "layer": t.rf_layer},
-        "layers": [layer(r) for r in analysis.rows],
+        "layers": [{**layer(r), **_graph_json(analysis, r)} for r in analysis.rows],
         "mismatches": [{"location": location_json(m.location), "message": m.message}
                        for m in analysis.mismatches],
         "notes": notes(analysis),
+        **_totals_json(analysis, batch),
+    }
+
+
+def _graph_json(analysis: Analysis, row: Row) -> dict[str, Any]:
+    """Where a layer sits: its block path, outermost first, and the values it reads."""
+    return {"blocks": list(row.node.blocks),
+            "inputs": [analysis.network.name(ref) for ref in row.node.inputs]}
+
+
+def _totals_json(analysis: Analysis, batch: int) -> dict[str, Any]:
+    """Every block's subtotals, each output's figures, and the memory at `batch`."""
+    return {"blocks": [_block_json(b) for b in block_totals(analysis)],
+            "outputs": [_output_json(o) for o in analysis.outputs],
+            "memory": _memory_json(footprint(analysis, batch))}
+
+
+def _block_json(block: BlockTotal) -> dict[str, Any]:
+    return {
+        "name": block.name,
+        "depth": block.level,
+        "layers": block.layers,
+        "params": block.weights,
+        "trainable_params": block.trainable,
+        "non_trainable_params": block.non_trainable,
+        "macs": block.macs,
+        "ops": block.ops,
+        "activations": block.activations,
+        "input_shapes": [_shape(s) for s in block.input_shapes],
+        "output_shape": _shape(block.output_shape),
+    }
+
+
+def _output_json(output: Output) -> dict[str, Any]:
+    return {
+        "name": output.name,
+        "shape": _shape(output.shape),
+        "params": output.params,
+        "macs": output.macs,
+        "rf": {**_field_json(output.rf), "layer": output.rf_layer},
+    }
+
+
+def _memory_json(memory: Footprint) -> dict[str, Any]:
+    """torchinfo's memory figures in bytes, and the per-sample totals times the batch."""
+    return {
+        "batch": memory.batch,
+        "dtype": memory.dtype,
+        "input_bytes": memory.input_bytes,
+        "forward_backward_bytes": memory.forward_backward_bytes,
+        "param_bytes": memory.param_bytes,
+        "total_bytes": memory.total_bytes,
+        "macs": memory.macs,
+        "ops": memory.ops,
+        "activations": memory.activations,
+        "activation_bytes": memory.activation_bytes,
     }
 
 
