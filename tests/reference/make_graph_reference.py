@@ -23,7 +23,8 @@ recorded in the JSON). Writes ``graphs.json`` next to itself, with two parts:
   shape and the parameters and MACs of the modules that output depends on
   (found by autograd: a parameter counts for an output when the output's
   graph reaches it), every conv / transposed conv / dense / pooling module
-  call in forward order (module name, type, output shape, params, MACs), and
+  call in forward order (module name, type, output shape, params, MACs; the
+  aux heads' functional adaptive pooling too, marked "functional"), and
   the receptive field of the main output, measured by back-propagation at the
   last spatial layer that feeds it, once per input.
 
@@ -155,7 +156,9 @@ NETS = OrderedDict([
         ctor=googlenet_aux, mode="train",
         inputs=OrderedDict([("input", [3, 224, 224])]),
         outputs=OrderedDict([("fc", "fc"), ("aux1", "aux1.fc2"), ("aux2", "aux2.fc2")]),
-        split=googlenet_outputs, rf_layer="inception5b", rf_side=1024, rf_steps=2)),
+        split=googlenet_outputs, rf_layer="inception5b", rf_side=1024, rf_steps=2,
+        functional_pools=[("aux1", "F.adaptive_avg_pool2d", "aux1.conv"),
+                          ("aux2", "F.adaptive_avg_pool2d", "aux2.conv")])),
     ("unet", dict(
         ctor=ref.UNet, mode="eval",
         inputs=OrderedDict([("input", [3, 256, 256])]),
@@ -195,9 +198,18 @@ def flop_breakdown(model, args):
     return total // 2, per_module
 
 
-def trace(model, args):
-    """Conv / dense / pooling module calls in forward order."""
+def trace(model, args, functional_pools=()):
+    """Conv / dense / pooling module calls in forward order. A pooling done
+    functionally (torchvision's InceptionAux calls F.adaptive_avg_pool2d) has
+    no module to hook: `functional_pools` lists (caller, function, module it
+    feeds), and its output is read as that module's input, recorded under the
+    caller's name with "functional": true."""
     records, handles = [], []
+    for caller, function, consumer in functional_pools:
+        def pre_hook(mod, inp, caller=caller, function=function):
+            records.append({"name": caller, "type": function, "functional": True,
+                            "output_shape": ref.shape_of(inp[0]), "params": 0})
+        handles.append(model.get_submodule(consumer).register_forward_pre_hook(pre_hook))
     for name, m in model.named_modules():
         if isinstance(m, RECORDED_TYPES):
             def hook(mod, inp, out, name=name):
@@ -218,7 +230,7 @@ def describe_net(name, spec):
     model.train(spec["mode"] == "train")
     args = [torch.zeros(1, *shape) for shape in spec["inputs"].values()]
 
-    layers = trace(model, args)
+    layers = trace(model, args, spec.get("functional_pools", ()))
     macs, per_module = flop_breakdown(model, args)
     mac_names = [r["name"] for r in layers if r["type"] in {t.__name__ for t in MAC_TYPES}]
     assert len(mac_names) == len(set(mac_names)), "a conv/linear module called twice"
