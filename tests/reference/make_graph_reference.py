@@ -30,7 +30,8 @@ recorded in the JSON). Writes ``graphs.json`` next to itself, with two parts:
 
 * ``children``: named_children subtotals (params and MACs per child, in
   registration order) for torchvision's resnet18 (eval mode; also each child's
-  own children, layer1.0, layer1.1, ...) and googlenet(aux_logits=True,
+  own children, layer1.0, layer1.1, ..., under ``grandchildren``) and
+  googlenet(aux_logits=True,
   init_weights=False) (train mode, so aux1 and aux2 run and have MACs).
 
 MACs are FlopCounterMode FLOPs / 2 for one sample, conv and linear only, bias
