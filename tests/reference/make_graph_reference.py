@@ -53,16 +53,14 @@ indent 1; lists that follow an order -- inputs, outputs, layers, children --
 are JSON lists). The tests never import torch: they only read this file.
 """
 
-import json
 import os
 from collections import OrderedDict
 
+import make_reference as ref  # same folder: its helpers, and its U-Net
 import torch
 import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
-
-import make_reference as ref   # same folder: its helpers, and its U-Net
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -153,25 +151,25 @@ def googlenet_outputs(y):
 # that makes it), how to split the forward's result into them, the layer the
 # main output's receptive field is measured at, the RF input side, RF steps.
 NETS = OrderedDict([
-    ("googlenet", dict(
-        ctor=googlenet_aux, mode="train",
-        inputs=OrderedDict([("input", [3, 224, 224])]),
-        outputs=OrderedDict([("fc", "fc"), ("aux1", "aux1.fc2"), ("aux2", "aux2.fc2")]),
-        split=googlenet_outputs, rf_layer="inception5b", rf_side=1024, rf_steps=2,
-        functional_pools=[("aux1", "F.adaptive_avg_pool2d", "aux1.conv"),
-                          ("aux2", "F.adaptive_avg_pool2d", "aux2.conv")])),
-    ("unet", dict(
-        ctor=ref.UNet, mode="eval",
-        inputs=OrderedDict([("input", [3, 256, 256])]),
-        outputs=OrderedDict([("head", "outc")]),
-        split=lambda y: OrderedDict([("head", y)]), rf_layer="outc", rf_side=384,
-        rf_steps=33)),
-    ("two_input", dict(
-        ctor=TwoInputNet, mode="eval",
-        inputs=OrderedDict([("image", [3, 128, 128]), ("depth", [1, 128, 128])]),
-        outputs=OrderedDict([("fc", "fc")]),
-        split=lambda y: OrderedDict([("fc", y)]), rf_layer="layer3", rf_side=512,
-        rf_steps=2)),
+    ("googlenet", {
+        "ctor": googlenet_aux, "mode": "train",
+        "inputs": OrderedDict([("input", [3, 224, 224])]),
+        "outputs": OrderedDict([("fc", "fc"), ("aux1", "aux1.fc2"), ("aux2", "aux2.fc2")]),
+        "split": googlenet_outputs, "rf_layer": "inception5b", "rf_side": 1024, "rf_steps": 2,
+        "functional_pools": [("aux1", "F.adaptive_avg_pool2d", "aux1.conv"),
+                             ("aux2", "F.adaptive_avg_pool2d", "aux2.conv")]}),
+    ("unet", {
+        "ctor": ref.UNet, "mode": "eval",
+        "inputs": OrderedDict([("input", [3, 256, 256])]),
+        "outputs": OrderedDict([("head", "outc")]),
+        "split": lambda y: OrderedDict([("head", y)]), "rf_layer": "outc", "rf_side": 384,
+        "rf_steps": 33}),
+    ("two_input", {
+        "ctor": TwoInputNet, "mode": "eval",
+        "inputs": OrderedDict([("image", [3, 128, 128]), ("depth", [1, 128, 128])]),
+        "outputs": OrderedDict([("fc", "fc")]),
+        "split": lambda y: OrderedDict([("fc", y)]), "rf_layer": "layer3", "rf_side": 512,
+        "rf_steps": 2}),
 ])
 
 
