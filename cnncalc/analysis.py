@@ -167,7 +167,8 @@ def analyze(network: Network) -> Analysis:
     spec = network.spec
     start = tuple(AxisField() for _ in network.input_shape[1:])
     memo: dict[Ref, Row | None] = {}
-    outputs = tuple(_output(network, ref, rows, start, memo) for ref in network.outputs)
+    outputs = tuple(_output(network, index, rows, start, memo)
+                    for index in range(len(network.outputs)))
     main = outputs[0]
     totals = Totals(
         params=sum(r.weights for r in rows),
@@ -206,11 +207,12 @@ def _rows(network: Network) -> tuple[list[Row], list[Misalignment]]:
     return rows, misaligned
 
 
-def _output(network: Network, ref: Ref, rows: list[Row], start: Field,
+def _output(network: Network, index: int, rows: list[Row], start: Field,
             memo: dict[Ref, Row | None]) -> Output:
+    ref = network.outputs[index]
     reached = [rows[i] for i in network.ancestors(ref)]
     head = _headline(network, ref, rows, memo)
-    return Output(network.name(ref), ref, network.shape(ref),
+    return Output(network.output_name(index), ref, network.shape(ref),
                   sum(r.weights for r in reached), sum(r.macs for r in reached),
                   head.field if head else start, head.name if head else "input")
 

@@ -103,10 +103,10 @@ def build(spec: NetSpec, max_layers: int | None = None) -> Network:
         scope.claim(given.name, given.location)
         builder.refs[given.name] = -1 - index
     last = builder.sequence(spec.layers, -1, scope, _Inherited(rounding=spec.rounding))
-    outputs = builder.outputs(spec, last, scope)
+    outputs, names = builder.outputs(spec, last, scope)
     builder.problems.raise_if_any()
     inputs = tuple(Input(i.name, i.shape, i.location) for i in spec.inputs)
-    return Network(spec, inputs, tuple(builder.nodes), outputs)
+    return Network(spec, inputs, tuple(builder.nodes), outputs, names)
 
 
 class _Builder:
@@ -240,11 +240,13 @@ class _Builder:
                                      f"{hint} (a name refers to an earlier entry, looked up "
                                      f"in its block first)")
 
-    def outputs(self, spec: NetSpec, last: Ref | None, scope: _Scope) -> tuple[Ref, ...]:
-        """The values the net returns: `outputs:` by name, else the last entry's."""
+    def outputs(self, spec: NetSpec, last: Ref | None, scope: _Scope
+                ) -> tuple[tuple[Ref, ...], tuple[str, ...]]:
+        """The values the net returns and their names: `outputs:` as written, else the last
+        entry's."""
         if spec.outputs is None:
-            return (last if last is not None else -1,)
-        found = []
+            return (last if last is not None else -1,), ()
+        found, names = [], []
         for index, name in enumerate(spec.outputs):
             try:
                 ref = self.resolve(name, scope, spec.outputs.where(index))
@@ -253,7 +255,8 @@ class _Builder:
                 continue
             if ref is not None:
                 found.append(ref)
-        return tuple(found) or (-1,)
+                names.append(name)
+        return (tuple(found), tuple(names)) if found else ((-1,), ())
 
     def reserve(self, layers: int, location: Location) -> None:
         """Refuse an entry whose expansion would pass the layer cap, before expanding it."""

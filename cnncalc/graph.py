@@ -75,6 +75,7 @@ class Network:
     inputs: tuple[Input, ...]
     nodes: tuple[Node, ...]
     outputs: tuple[Ref, ...]
+    output_names: tuple[str, ...] = ()  # as `outputs:` wrote them (a block's name, say)
 
     @property
     def input_shape(self) -> Shape:
@@ -85,6 +86,12 @@ class Network:
     def output_shape(self) -> Shape:
         """The main (first) output's shape."""
         return self.shape(self.outputs[0])
+
+    def output_name(self, index: int) -> str:
+        """Output `index` by the name the spec gave it, else its layer's name."""
+        if index < len(self.output_names):
+            return self.output_names[index]
+        return self.name(self.outputs[index])
 
     def shape(self, ref: Ref) -> Shape:
         return self.inputs[-1 - ref].shape if ref < 0 else self.nodes[ref].output_shape

@@ -21,10 +21,16 @@ from cnncalc.report import render, to_json
 from cnncalc.subtotals import BlockTotal, at_depth, block_totals
 
 MODELS = json.loads((REFERENCE / "models.json").read_text())
+# named_children() as PyTorch counts it, recorded by tests/reference/make_graph_reference.py
+# (GoogLeNet with its aux heads, as examples/googlenet.yaml is)
+CHILDREN = json.loads((REFERENCE / "graphs.json").read_text())["children"]
 
 
 def _children(model: str, figure: str) -> dict[str, int]:
-    """PyTorch's figure per top-level child module, from the recorded leaf modules."""
+    """PyTorch's figure per top-level child module: recorded per child where the graph
+    reference has the model, else summed from the recorded leaf modules."""
+    if model in CHILDREN:
+        return {child["name"]: child[figure] for child in CHILDREN[model]["children"]}
     found: dict[str, int] = {}
     for layer in MODELS[model]["layers"]:
         child = layer["name"].split(".")[0]

@@ -52,10 +52,11 @@ def test_memory_equals_torchinfos_recorded_summary(case: str) -> None:
     assert f.forward_backward_bytes == ref["forward_backward_bytes"]
     assert f.param_bytes == ref["param_bytes"]
     assert f.input_bytes + STORAGE_HEADER == ref["input_bytes"]
-    # torchinfo's mult-adds add, per sample, each batch norm's weight and bias and the
-    # classifier's 1,000 biases to the conv and dense MACs cnncalc counts
+    # torchinfo's mult-adds add, per sample, each batch norm's weight and bias and each
+    # dense layer's biases (one per unit) to the conv and dense MACs cnncalc counts
     norms = sum(r.weights for r in analysis.rows if r.kind == "batchnorm")
-    assert f.macs + ref["batch"] * (norms + 1_000) == ref["total_mult_adds"]
+    biases = sum(r.output_shape[-1] for r in analysis.rows if r.kind == "dense")
+    assert f.macs + ref["batch"] * (norms + biases) == ref["total_mult_adds"]
     assert analysis.totals.params == ref["total_params"]
 
 

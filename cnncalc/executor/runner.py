@@ -194,8 +194,8 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
                      tuple(y.shape[1:]), layers, loss_name, loss, forward_ms, backward_ms,
                      memory, tuple(mismatches), gradient_check,
                      tuple((i.name, i.shape) for i in network.inputs),
-                     tuple((network.name(ref), tuple(v.shape[1:]))
-                           for ref, v in zip(network.outputs, ys)))
+                     tuple((network.output_name(i), tuple(v.shape[1:]))
+                           for i, v in enumerate(ys)))
 
 
 class _Clock:

@@ -352,7 +352,7 @@ def record_refusals(arrays: dict[str, np.ndarray]) -> None:
 
 # The sizes tests/test_executor.py runs each example at (None: its own input size).
 EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
-                 "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32}
+                 "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32, "two_input": 32}
 
 
 def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:
@@ -370,6 +370,22 @@ def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:
         torch.manual_seed(0)
         layers, y = leaf_trace(ctor().eval(), torch.zeros(BATCH, *shape))
         models[name] = {"input": shape, "size": size, "output_shape": list(y.shape[1:]),
+                        "layers": [{"name": r["name"], "type": r["type"],
+                                    "output_shape": r["output_shape"]} for r in layers]}
+    # the graph examples, as make_graph_reference.py builds them: GoogLeNet with its aux
+    # heads in train mode (examples/googlenet.yaml), the two-input net (both inputs resized)
+    from make_graph_reference import NETS
+
+    for name, net in NETS.items():
+        if name not in models and name not in EXAMPLE_SIZES or name == "unet":
+            continue
+        size = EXAMPLE_SIZES[name]
+        shapes = [[s[0], size, size] for s in net["inputs"].values()]
+        torch.manual_seed(0)
+        model = net["ctor"]().train(net["mode"] == "train")
+        layers, y = leaf_trace(model, *(torch.zeros(BATCH, *s) for s in shapes))
+        main = next(iter(net["split"](y).values()))
+        models[name] = {"input": shapes[0], "size": size, "output_shape": list(main.shape[1:]),
                         "layers": [{"name": r["name"], "type": r["type"],
                                     "output_shape": r["output_shape"]} for r in layers]}
     arrays["__examples__"] = np.array(json.dumps(models))

@@ -657,9 +657,10 @@ def model_zoo():
     ])
 
 
-def leaf_trace(model, x):
+def leaf_trace(model, *x):
     """Every leaf-module call in forward order (a module called twice, like
-    torchvision's shared ReLU in BasicBlock/Bottleneck, appears twice)."""
+    torchvision's shared ReLU in BasicBlock/Bottleneck, appears twice); x: the
+    model's inputs."""
     records, handles = [], []
     for name, m in model.named_modules():
         if len(list(m.children())) == 0:
@@ -668,7 +669,7 @@ def leaf_trace(model, x):
                                 "output_shape": shape_of(out), "params": count_params(mod)})
             handles.append(m.register_forward_hook(hook))
     with torch.no_grad():
-        y = model(x)
+        y = model(*x)
     for h in handles:
         h.remove()
     return records, y

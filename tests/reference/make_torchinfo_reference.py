@@ -18,22 +18,25 @@ import torchvision
 
 OUT = Path(__file__).resolve().parent / "torchinfo.json"
 
-# (record name, model, batch, spatial size): the inputs cnncalc's tests rebuild
+# (record name, model, batch, spatial size, mode): the inputs cnncalc's tests rebuild.
+# GoogLeNet as examples/googlenet.yaml is: with its aux heads, which run in train mode only.
 CASES = [
-    ("resnet18_224_b1", lambda: torchvision.models.resnet18(), 1, 224),
-    ("resnet18_224_b8", lambda: torchvision.models.resnet18(), 8, 224),
-    ("resnet18_64_b1", lambda: torchvision.models.resnet18(), 1, 64),
-    ("resnet50_224_b2", lambda: torchvision.models.resnet50(), 2, 224),
-    ("googlenet_224_b1", lambda: torchvision.models.googlenet(aux_logits=False,
-                                                              init_weights=False), 1, 224),
+    ("resnet18_224_b1", lambda: torchvision.models.resnet18(), 1, 224, "eval"),
+    ("resnet18_224_b8", lambda: torchvision.models.resnet18(), 8, 224, "eval"),
+    ("resnet18_64_b1", lambda: torchvision.models.resnet18(), 1, 64, "eval"),
+    ("resnet50_224_b2", lambda: torchvision.models.resnet50(), 2, 224, "eval"),
+    ("googlenet_224_b1", lambda: torchvision.models.googlenet(aux_logits=True,
+                                                              init_weights=False), 1, 224,
+     "train"),
 ]
 
 
-def record(make, batch: int, size: int) -> dict:
+def record(make, batch: int, size: int, mode: str) -> dict:
     torch.manual_seed(0)
-    model = make().eval()
+    model = make()
     stats = torchinfo.summary(model, input_size=(batch, 3, size, size), depth=1, verbose=0,
-                              col_names=("output_size", "num_params", "params_percent"))
+                              col_names=("output_size", "num_params", "params_percent"),
+                              mode=mode)
     children = [{"name": info.var_name, "type": info.class_name,
                  "params": sum(p.numel() for p in info.module.parameters())}
                 for info in stats.summary_list if info.depth == 1]
@@ -52,7 +55,8 @@ def record(make, batch: int, size: int) -> dict:
 def main() -> None:
     data = {"torch": torch.__version__, "torchvision": torchvision.__version__,
             "torchinfo": torchinfo.__version__,
-            "models": {name: record(make, batch, size) for name, make, batch, size in CASES}}
+            "models": {name: record(make, batch, size, mode)
+                       for name, make, batch, size, mode in CASES}}
     OUT.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {OUT}")
 
