@@ -15,7 +15,7 @@ from .graph import Network, Node, Ref
 from .layers import Shape, numel, shape_str
 from .receptive import AxisField, Field
 from .spec import NetSpec, load_file, parse
-from .yamlpos import Mapping
+from .spec.yamlpos import Mapping
 
 
 @dataclass(frozen=True, eq=False, repr=False)

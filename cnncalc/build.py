@@ -13,12 +13,12 @@ from typing import Any
 
 from . import limits
 from .errors import Location, Problems, SpecError, close_matches, show
-from .expr import substitute
+from .spec.expressions import substitute
 from .geometry import ROUNDINGS
 from .graph import Input, Network, Node, Ref
 from .layers import LAYERS, MERGES, Args, BuildContext, Merge, Shape, numel, shape_str
 from .spec import BlockDef, NetSpec, check_expectation
-from .yamlpos import Mapping, Sequence
+from .spec.yamlpos import Mapping, Sequence
 
 META_KEYS = ("name", "from", "repeat", "expect", "rounding", "trainable", "lint", "when")
 STRUCTURES = ("residual", "branches")

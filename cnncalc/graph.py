@@ -19,7 +19,7 @@ from .layers import Layer, Shape
 
 if TYPE_CHECKING:
     from .spec import NetSpec
-    from .yamlpos import Mapping
+    from .spec.yamlpos import Mapping
 
 Ref = int
 

@@ -16,7 +16,7 @@ from ..errors import Location, SpecError, close_matches, show
 from ..geometry import Window, same_padding
 from ..limits import MAX_AXIS
 from ..receptive import Field
-from ..yamlpos import Mapping
+from ..spec.yamlpos import Mapping
 
 Shape = tuple[int, ...]
 

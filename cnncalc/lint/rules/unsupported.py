@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...errors import Location
-from ...yamlpos import Mapping, Sequence
+from ...spec.yamlpos import Mapping, Sequence
 from ..diagnostic import Severity
 from ..registry import Finding, rule, unknown_patterns
 from ..subject import Subject, label

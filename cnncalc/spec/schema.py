@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlpos
-from .errors import Location, Problem, Problems, SpecError, close_matches, show
-from .geometry import FRAMEWORKS, ROUNDINGS
-from .limits import MAX_AXIS, MAX_ELEMENTS, MAX_OUTPUTS, MAX_PROBLEMS
-from .units import LARGEST, UnitError, parse_bytes, parse_count
+from ..errors import Location, Problem, Problems, SpecError, close_matches, show
+from ..geometry import FRAMEWORKS, ROUNDINGS
+from ..limits import MAX_AXIS, MAX_ELEMENTS, MAX_OUTPUTS, MAX_PROBLEMS
+from ..units import LARGEST, UnitError, parse_bytes, parse_count
 from .yamlpos import Mapping, Sequence
 
 TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget",
@@ -108,7 +108,7 @@ def load_file(path: str | Path) -> NetSpec:
     Only a regular file up to 16 MiB is read (see `files.read_text`): a FIFO, a device or
     a symlink to one is refused before it is opened for reading.
     """
-    from .files import STDIN, read_text
+    from ..files import STDIN, read_text
 
     file = "<stdin>" if str(path) == STDIN else str(path)
     try:

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, SpecError, show, yaml_form
-from .limits import MAX_YAML_DEPTH, MAX_YAML_VALUES
+from ..errors import Location, SpecError, show, yaml_form
+from ..limits import MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 try:  # the C parser is several times faster; fall back where libyaml is missing
     _Loader: Any = yaml.CSafeLoader

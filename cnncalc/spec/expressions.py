@@ -12,8 +12,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .errors import Location, SpecError, show
-from .limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_INT
+from ..errors import Location, SpecError, show
+from ..limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_INT
 from .yamlpos import Mapping, Sequence
 
 ALLOWED = ("only numbers, names, 'text', + - * / // % **, comparisons, and, or, not, "
