@@ -13,11 +13,11 @@ from typing import Any
 
 from . import limits
 from .errors import Location, Problems, SpecError, close_matches, show
-from .spec.expressions import substitute
 from .geometry import ROUNDINGS
 from .graph import Input, Network, Node, Ref
 from .layers import LAYERS, MERGES, Args, BuildContext, Merge, Shape, numel, shape_str
 from .spec import BlockDef, NetSpec, check_expectation
+from .spec.expressions import substitute
 from .spec.yamlpos import Mapping, Sequence
 
 META_KEYS = ("name", "from", "repeat", "expect", "rounding", "trainable", "lint", "when")

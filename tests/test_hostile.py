@@ -369,7 +369,7 @@ def test_same_with_a_huge_stride_is_quick():
 def test_an_internal_error_is_one_line_and_exit_3(write_spec, monkeypatch):
     def broken(network):
         raise ZeroDivisionError("a bug\nspanning lines")
-    monkeypatch.setattr("cnncalc.cli.analyze", broken)
+    monkeypatch.setattr("cnncalc.cli.tables.analyze", broken)
     result = CliRunner().invoke(main, ["shapes", write_spec(HEAD + "layers: [relu]\n")])
     assert result.exit_code == 3
     assert result.stderr.splitlines() == [
@@ -381,7 +381,7 @@ def test_an_internal_error_is_one_line_and_exit_3(write_spec, monkeypatch):
 def test_debug_lets_the_traceback_through(write_spec, monkeypatch):
     def broken(network):
         raise ZeroDivisionError("a bug")
-    monkeypatch.setattr("cnncalc.cli.analyze", broken)
+    monkeypatch.setattr("cnncalc.cli.tables.analyze", broken)
     result = CliRunner().invoke(main, ["--debug", "shapes",
                                        write_spec(HEAD + "layers: [relu]\n")])
     assert isinstance(result.exception, ZeroDivisionError)
@@ -390,7 +390,7 @@ def test_debug_lets_the_traceback_through(write_spec, monkeypatch):
 def test_ctrl_c_exits_130_quietly(write_spec, monkeypatch):
     def interrupted(network):
         raise KeyboardInterrupt
-    monkeypatch.setattr("cnncalc.cli.analyze", interrupted)
+    monkeypatch.setattr("cnncalc.cli.tables.analyze", interrupted)
     result = CliRunner().invoke(main, ["shapes", write_spec(HEAD + "layers: [relu]\n")])
     assert result.exit_code == 130 and result.output == ""
 
@@ -398,7 +398,7 @@ def test_ctrl_c_exits_130_quietly(write_spec, monkeypatch):
 def test_recursion_error_is_a_clear_line(write_spec, monkeypatch):
     def deep(network):
         raise RecursionError("maximum recursion depth exceeded")
-    monkeypatch.setattr("cnncalc.cli.analyze", deep)
+    monkeypatch.setattr("cnncalc.cli.tables.analyze", deep)
     result = CliRunner().invoke(main, ["shapes", write_spec(HEAD + "layers: [relu]\n")])
     assert result.exit_code == 2
     assert result.stderr.startswith("cnncalc: the spec nests too deeply to analyse")

@@ -195,7 +195,7 @@ def test_the_spec_dtype_is_the_default() -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--input-size", "0"], "sizes must be at least 1"),
+    (["--input-size", "0"], "sizes must be between 1 and 2,147,483,648"),
     (["--input-size", "64,64,64"], "has 2 spatial axes"),
     (["--input-size", "a"], "expected an integer"),
     (["--batch", "0"], "Invalid value for '--batch'"),

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import yamlpos
 from ..errors import Location, Problem, Problems, SpecError, close_matches, show
 from ..geometry import FRAMEWORKS, ROUNDINGS
 from ..limits import MAX_AXIS, MAX_ELEMENTS, MAX_OUTPUTS, MAX_PROBLEMS
 from ..units import LARGEST, UnitError, parse_bytes, parse_count
+from . import yamlpos
 from .yamlpos import Mapping, Sequence
 
 TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget",

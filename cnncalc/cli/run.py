@@ -1,4 +1,4 @@
-"""`cnncalc run`: load, call `runner.run`, render, exit. NumPy is imported only when the
+"""`cnncalc run`: load, call `executor.runner.run`, render, exit. NumPy is imported only when the
 command runs, so the calculator's commands never need it."""
 from __future__ import annotations
 
@@ -6,25 +6,13 @@ import sys
 
 import click
 
+from .problems import fail, parse_sizes
+
 FORMATS = ("table", "markdown", "csv", "json")
 # Beyond these a run is not physical on any machine; the memory guard refuses far smaller
 # ones, but the checks stay plain command-line errors and never reach NumPy's int64.
 MAX_SIZE = 2 ** 24
 MAX_BATCH = 2 ** 24
-
-
-def _sizes(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        sizes = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"expected H or H,W (integers); found {text!r}",
-                                 param_hint="--input-size") from None
-    if not all(1 <= n <= MAX_SIZE for n in sizes):
-        raise click.BadParameter(f"sizes must be between 1 and {MAX_SIZE:,}; found {text!r}",
-                                 param_hint="--input-size")
-    return sizes
 
 
 @click.command("run")
@@ -65,13 +53,13 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
         click.echo("cnncalc run needs numpy: pip install numpy", err=True)
         sys.exit(2)
     from ..build import build
-    from ..cli import fail
     from ..errors import SpecError
+    from ..executor.memory import default_limit, parse_memory_limit
+    from ..executor.runner import MemoryRefused, resized, run  # imports numpy
     from ..spec import load_file
-    from .memory import default_limit, parse_memory_limit
-    from .runner import MemoryRefused, resized, run  # imports numpy
 
-    sizes = _sizes(input_size)
+    sizes = None if input_size is None else parse_sizes(input_size, "--input-size", 1,
+                                                         MAX_SIZE)
     try:
         limit = parse_memory_limit(max_memory) if max_memory else default_limit()
     except ValueError as err:
@@ -102,7 +90,7 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
     except MemoryRefused as refused:
         click.echo(f"{spec}: {refused}", err=True)
         sys.exit(2)
-    from .render import render
+    from ..executor.render import render
 
     click.echo(render(result, fmt))
     for mismatch in result.mismatches:

@@ -1,31 +1,20 @@
-"""The command line: load, call one library function, render, exit.
-
-Exit codes: 0 clean, 1 mismatches (or findings), 2 unreadable input or usage, 3 an
-internal error (a bug: one line, the traceback with --debug), 130 interrupted (Ctrl-C).
-"""
+"""The table commands (shapes, params, rf, summary) and the one-layer helpers (conv, same,
+kinds): load, call one library function, render, exit."""
 from __future__ import annotations
 
 import dataclasses
-import gc
 import sys
 from collections.abc import Callable
-from typing import ClassVar
 
 import click
 
-from . import geometry, limits
-from .analysis import Analysis, analyze, no_gc
-from .build import build
-from .errors import SpecError, show
-from .report import FORMATS, notes, render
-from .spec import DTYPE_BYTES, load_file
-
-
-def fail(error: SpecError) -> None:
-    """Every problem on its own located line, then exit 2: never a traceback."""
-    for problem in error.problems:
-        click.echo(str(problem), err=True)
-    sys.exit(2)
+from .. import geometry, limits
+from ..analysis import Analysis, analyze
+from ..build import build
+from ..errors import SpecError
+from ..report import FORMATS, notes, render
+from ..spec import DTYPE_BYTES, load_file
+from .problems import fail, input_size_option, parse_sizes
 
 
 def _analyze(path: str, framework: str | None, rounding: str | None,
@@ -48,8 +37,7 @@ def _analyze(path: str, framework: str | None, rounding: str | None,
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--input-size") from None
     try:
-        with no_gc():
-            return analyze(build(spec, max_layers))
+        return analyze(build(spec, max_layers))
     except SpecError as error:
         if input_size:  # the spec was written for another size: say at which it failed
             size = ",".join(map(str, input_size))
@@ -62,8 +50,7 @@ def _analyze(path: str, framework: str | None, rounding: str | None,
 
 def _report(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
             batch: int = 1, resized: bool = False) -> None:
-    with no_gc():
-        text = render(analysis, view, fmt, depth, batch)
+    text = render(analysis, view, fmt, depth, batch)
     click.echo(text)
     if view in ("shapes", "summary") and fmt != "json":  # JSON carries it in "notes"
         for note in notes(analysis):
@@ -81,17 +68,6 @@ def _report(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
         sys.exit(1)
 
 
-def _input_size(ctx: click.Context, param: click.Parameter,
-                text: str | None) -> tuple[int, ...] | None:
-    """'64' or '64,48' -> (64,) or (64, 48): every spatial axis, or one size per axis."""
-    if text is None:
-        return None
-    sizes = _ints(text, "--input-size")
-    if min(sizes) < 1:
-        raise click.BadParameter("sizes must be at least 1", param_hint="--input-size")
-    return sizes
-
-
 def _table_command(view: str, summary: str, example: str) -> Callable[..., None]:
     @click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
@@ -100,7 +76,7 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
                   help="One row per block instance at this nesting level (1: the blocks "
                        "written in `layers:`), with subtotals; layers outside such blocks "
                        "stay rows; 0: the network as one row [default: every layer].")
-    @click.option("--input-size", callback=_input_size, metavar="H[,W]",
+    @click.option("--input-size", callback=input_size_option, metavar="H[,W]",
                   help="Other spatial input size: one for every axis, or one per axis "
                        "(the spec's expectations are then not reported).")
     @click.option("--batch", type=click.IntRange(min=1, max=limits.MAX_AXIS), default=1,
@@ -129,115 +105,23 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
     return command
 
 
-class LazyGroup(click.Group):
-    """A group whose heavier subcommands (lint, check, rules, run) are imported only when
-    used, so `cnncalc shapes` never pays for the linter or numpy (click's lazy-loading
-    pattern)."""
-
-    lazy: ClassVar[dict[str, str]] = {"lint": "cnncalc.lint.cli:lint_command",
-                                       "rules": "cnncalc.lint.cli:rules_command",
-                                       "check": "cnncalc.lint.cli:check_command",
-                                       "run": "cnncalc.executor.cli:run_command"}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def invoke(self, ctx: click.Context) -> object:
-        """Run the command; whatever escapes it ends in one line, never a traceback
-        (unless --debug): the spec's problems exit 2, a bug exits 3, Ctrl-C exits 130."""
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except SpecError as error:  # a command that let one through: still the user's
-            fail(error)
-        except KeyboardInterrupt:
-            sys.exit(130)
-        except BrokenPipeError:
-            raise  # click's handler: quiet exit once the reader has gone (`| head`)
-        except (RecursionError, MemoryError) as error:
-            if ctx.params.get("debug"):
-                raise
-            what = "nests too deeply" if isinstance(error, RecursionError) else \
-                "needs more memory than there is"
-            click.echo(f"cnncalc: the spec {what} to analyse; simplify it, or rerun with "
-                       f"--debug and report it with the spec", err=True)
-            sys.exit(2)
-        except Exception as error:  # the last line of defence: a bug, said in one line
-            if ctx.params.get("debug"):
-                raise
-            click.echo(internal_error(error), err=True)
-            sys.exit(3)
-        return None  # unreachable: every handler above exits
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy:
-            import importlib
-
-            module, attr = self.lazy[name].split(":")
-            return getattr(importlib.import_module(module), attr)
-        return super().get_command(ctx, name)
+TABLES = {
+    "shapes": _table_command(
+        "shapes", "Every layer's input and output shape.",
+        "cnncalc shapes examples/resnet18.yaml --framework pytorch"),
+    "params": _table_command(
+        "params", "Parameters per filter and in total, trainable and not.",
+        "cnncalc params examples/vgg16.yaml --format csv"),
+    "rf": _table_command(
+        "rf", "Receptive field per layer: size, jump (effective stride), start (center of the "
+        "first output's field).", "cnncalc rf examples/alexnet.yaml"),
+    "summary": _table_command(
+        "summary", "All columns: shapes, params, MACs, other ops, memory, receptive field.",
+        "cnncalc summary examples/resnet50.yaml --format json"),
+}
 
 
-def internal_error(error: BaseException) -> str:
-    """One line that says a bug happened and how to report it."""
-    text = " ".join(str(error).split())[:200]
-    return (f"cnncalc: internal error: {type(error).__name__}: {show(text)[1:-1]}; please "
-            f"report it at the project's issue tracker with the spec; rerun with --debug "
-            f"for the traceback")
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="cnncalc")
-@click.option("--debug", is_flag=True, envvar="CNNCALC_DEBUG",
-              help="On an internal error, show Python's traceback.")
-def main(debug: bool) -> None:
-    """cnncalc: shapes, parameters, MACs and receptive fields of a CNN written as YAML.
-
-    \b
-    Examples:
-      cnncalc shapes examples/resnet18.yaml
-      cnncalc summary examples/vgg16.yaml --format markdown
-      cnncalc params examples/resnet18.yaml --depth 1
-      cnncalc conv --input 224 --kernel 7 --stride 2 --padding 3
-    """
-
-
-main.command("shapes")(_table_command(
-    "shapes", "Every layer's input and output shape.",
-    "cnncalc shapes examples/resnet18.yaml --framework pytorch"))
-main.command("params")(_table_command(
-    "params", "Parameters per filter and in total, trainable and not.",
-    "cnncalc params examples/vgg16.yaml --format csv"))
-main.command("rf")(_table_command(
-    "rf", "Receptive field per layer: size, jump (effective stride), start (center of the "
-    "first output's field).", "cnncalc rf examples/alexnet.yaml"))
-main.command("summary")(_table_command(
-    "summary", "All columns: shapes, params, MACs, other ops, memory, receptive field.",
-    "cnncalc summary examples/resnet50.yaml --format json"))
-
-
-def _ints(text: str, name: str) -> tuple[int, ...]:
-    """'7' or '7,5' -> (7,) or (7, 5): one to three axes, each from 0 to 2**31."""
-    parts = str(text).split(",")
-    if len(parts) > 3 or not all(p.strip().isascii() and p.strip().isdigit() and
-                                 len(p.strip()) <= 12 for p in parts if
-                                 not p.strip().startswith("-")):
-        raise click.BadParameter(f"expected an integer or one per axis (at most 3) joined "
-                                 f"by commas; found {show(text)}", param_hint=name)
-    try:
-        values = tuple(int(v) for v in parts)
-    except ValueError:
-        raise click.BadParameter(f"expected an integer or integers joined by commas; found "
-                                 f"{show(text)}", param_hint=name) from None
-    if any(v < 0 for v in values):
-        raise click.BadParameter("must not be negative", param_hint=name)
-    if any(v > limits.MAX_AXIS for v in values):
-        raise click.BadParameter(f"must be at most {limits.MAX_AXIS:,}", param_hint=name)
-    return values
-
-
-@main.command("conv")
+@click.command("conv")
 @click.option("--input", "size", required=True, help="Input size N (or H,W).")
 @click.option("--kernel", required=True, help="Kernel size K (or per axis).")
 @click.option("--stride", default="1", show_default=True)
@@ -259,9 +143,9 @@ def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: st
     Example:
       cnncalc conv --input 224 --kernel 7 --stride 2 --padding 3
     """
-    from .quick import conv_table
+    from ..quick import conv_table
 
-    axes = [_ints(v, n) for v, n in ((size, "--input"), (kernel, "--kernel"),
+    axes = [parse_sizes(v, n) for v, n in ((size, "--input"), (kernel, "--kernel"),
                                      (stride, "--stride"), (padding, "--padding"),
                                      (dilation, "--dilation"))]
     try:
@@ -273,7 +157,7 @@ def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: st
 _SIZE = click.IntRange(min=1, max=limits.MAX_AXIS)
 
 
-@main.command("same")
+@click.command("same")
 @click.option("--kernel", required=True, type=_SIZE)
 @click.option("--stride", default=1, show_default=True, type=_SIZE)
 @click.option("--dilation", default=1, show_default=True, type=_SIZE)
@@ -290,12 +174,12 @@ def same_command(kernel: int, stride: int, dilation: int, size: int | None) -> N
       cnncalc same --kernel 5
       cnncalc same --kernel 3 --stride 2 --input 224
     """
-    from .quick import same_text
+    from ..quick import same_text
 
     click.echo(same_text(kernel, stride, dilation, size))
 
 
-@main.command("kinds")
+@click.command("kinds")
 def kinds_command() -> None:
     """List the layer kinds a spec may use, with their aliases.
 
@@ -303,13 +187,8 @@ def kinds_command() -> None:
     Example:
       cnncalc kinds
     """
-    from .quick import kinds_text
+    from ..quick import kinds_text
 
     click.echo(kinds_text())
 
 
-def entry_point() -> None:
-    """The `cnncalc` command. A short-lived process: cycle collections would only walk the
-    thousands of small objects a build makes, and everything is freed at exit."""
-    gc.disable()
-    main()

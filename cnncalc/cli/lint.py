@@ -15,10 +15,9 @@ import click
 
 from ..errors import Location, Problem, SpecError
 from ..files import inside, read_text, repository_root, write_atomic
-from ..text import one_line
-from .config import load_config
-from .diagnostic import SEVERITIES, Diagnostic, Severity
-from .docs import (
+from ..lint.config import load_config
+from ..lint.diagnostic import SEVERITIES, Diagnostic, Severity
+from ..lint.docs import (
     all_rules,
     rule_markdown,
     rule_text,
@@ -27,10 +26,12 @@ from .docs import (
     rules_table,
     rules_text,
 )
-from .markdown import check_document
-from .output import FORMATS, render, summary
-from .registry import RULES, selected, unknown_patterns
-from .sources import MARKDOWN, SpecFiles, gather
+from ..lint.markdown import check_document
+from ..lint.output import FORMATS, render, summary
+from ..lint.registry import RULES, selected, unknown_patterns
+from ..lint.sources import MARKDOWN, SpecFiles, gather
+from ..text import one_line
+from .problems import fail
 
 
 def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
@@ -58,10 +59,7 @@ def _settings(select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | N
         Severity(fail_on) if fail_on else config.fail_on
 
 
-def _fail(error: SpecError) -> None:
-    for problem in error.problems:
-        click.echo(one_line(str(problem)), err=True)
-    sys.exit(2)
+_fail = fail
 
 
 def _note(text: str) -> None:
