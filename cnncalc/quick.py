@@ -90,5 +90,6 @@ def kinds_text() -> str:
         doc = (inspect.getdoc(cls) or "").splitlines()[0]
         extra = f" (also {', '.join(aliases)})" if aliases else ""
         lines.append(f"{cls.family:<15}{cls.kind}{extra}: {doc}")
-    lines.append(f"{'merge':<15}{', '.join(MERGES)}: inside residual / branches")
+    lines.append(f"{'merge':<15}{', '.join(MERGES)}: as entries, {{from: [a, b]}}, or "
+                 f"joining residual / branches")
     return "\n".join(lines)

@@ -95,7 +95,8 @@ class _Run:
         text = render(found, fmt, version, repository_root())
         if text:
             click.echo(text)
-        click.echo(summary(found), err=True)
+        if found or not self.problems:  # "no findings" beside a problem would read as a pass
+            click.echo(summary(found), err=True)
         if self.problems:
             sys.exit(2)
         sys.exit(1 if any(d.severity.rank >= fail_on.rank for d in found) else 0)
