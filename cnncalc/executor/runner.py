@@ -20,6 +20,7 @@ from ..errors import Location, SpecError
 from ..graph import Network, Node, Ref
 from ..layers import Shape, shape_str
 from ..spec import NetSpec
+from ..units import format_bytes
 from . import gradcheck
 from .im2col import Scratch
 from .memory import MemoryEstimate, estimate
@@ -78,12 +79,12 @@ class MemoryRefused(Exception):
 
     def __init__(self, memory: MemoryEstimate, limit: int, batch: int, input_shape: Shape):
         self.memory, self.limit = memory, limit
-        gib = 2 ** 30
+        size = format_bytes
         super().__init__(
-            f"this run would need about {memory.total / gib:.1f} GiB (activations "
-            f"{memory.activations / gib:.1f} GiB, parameters {memory.parameters / gib:.2f} "
-            f"GiB, workspace {memory.workspace / gib:.1f} GiB) for batch {batch} of "
-            f"{shape_str(input_shape)}, above the limit of {limit / gib:.1f} GiB; use a "
+            f"this run would need about {size(memory.total)} (activations "
+            f"{size(memory.activations)}, parameters {size(memory.parameters)}, workspace "
+            f"{size(memory.workspace)}) for batch {batch} of {shape_str(input_shape)}, above "
+            f"the limit of {size(limit)}; use a "
             f"smaller --batch or --input-size (or raise --max-memory)")
 
 
