@@ -5,7 +5,6 @@ import gc
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ from .layers import Shape, numel, shape_str
 from .receptive import AxisField, Field
 from .spec import NetSpec, load_file, parse
 from .spec.yamlpos import Mapping
+from .values import Compared, Value
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Row:
+class Row(Value):
     """The figures of one layer, for one sample (no batch axis)."""
 
     node: Node
@@ -64,8 +63,7 @@ class Row:
         return self.buffers + (0 if self.node.trainable else self.weights)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Totals:
+class Totals(Value):
     """Whole-network figures, per sample."""
 
     params: int               # PyTorch's sum of parameters().numel()
@@ -81,8 +79,7 @@ class Totals:
     rf_layer: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Output:
+class Output(Value):
     """One of the network's outputs and what it depends on: the params and MACs of the
     layers it reads through, and its headline receptive field (see `_headline`)."""
 
@@ -95,8 +92,7 @@ class Output:
     rf_layer: str
 
 
-@dataclass(frozen=True)
-class Mismatch:
+class Mismatch(Compared):
     """A stated expectation that the calculation contradicts."""
 
     location: Location
@@ -106,16 +102,14 @@ class Mismatch:
         return f"{self.location}: {self.message}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Misalignment:
+class Misalignment(Value):
     """Branches meeting with different jumps or centers (Araujo et al., 2019)."""
 
     node: Node
     fields: tuple[Field, ...]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Analysis:
+class Analysis(Value):
     network: Network
     rows: tuple[Row, ...]
     totals: Totals

@@ -14,11 +14,12 @@ from typing import Any
 from . import limits
 from .errors import Location, Problems, SpecError, close_matches, show
 from .geometry import ROUNDINGS
-from .graph import Input, Network, Node, Ref
+from .graph import Network, Node, Ref
 from .layers import LAYERS, MERGES, Args, BuildContext, Merge, Shape, numel, shape_str
 from .spec import BlockDef, NetSpec, check_expectation
 from .spec.expressions import substitute
 from .spec.yamlpos import Mapping, Sequence
+from .values import Value
 
 META_KEYS = ("name", "from", "repeat", "expect", "rounding", "trainable", "lint", "when")
 STRUCTURES = ("residual", "branches")
@@ -69,8 +70,7 @@ class _Scope:
         return scopes
 
 
-@dataclass(frozen=True)
-class _Inherited:
+class _Inherited(Value):
     """Settings an entry passes to everything inside it (blocks, branches)."""
 
     rounding: str | None = None
@@ -105,8 +105,7 @@ def build(spec: NetSpec, max_layers: int | None = None) -> Network:
     last = builder.sequence(spec.layers, -1, scope, _Inherited(rounding=spec.rounding))
     outputs, names = builder.outputs(spec, last, scope)
     builder.problems.raise_if_any()
-    inputs = tuple(Input(i.name, i.shape, i.location) for i in spec.inputs)
-    return Network(spec, inputs, tuple(builder.nodes), outputs, names)
+    return Network(spec, spec.inputs, tuple(builder.nodes), outputs, names)
 
 
 class _Builder:

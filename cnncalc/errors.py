@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from .text import one_line
+from .values import Compared
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Compared):
     """A place in a file: 1-based line and column, as editors count them."""
 
     file: str
@@ -20,8 +19,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Compared):
     """One thing wrong with a spec, at one place."""
 
     location: Location

@@ -5,10 +5,11 @@ all ask here. Sizes are per spatial axis, in pixels.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from typing import Any
+
+from .values import Compared
 
 
 class Drop(Enum):
@@ -19,8 +20,7 @@ class Drop(Enum):
     IF_PADDED = "if_padded"  # Caffe: only when the layer has padding
 
 
-@dataclass(frozen=True)
-class SizeRule:
+class SizeRule(Compared):
     """How a window layer rounds its output size: n = round((N + pb + pa - F)/s) + 1."""
 
     ceil: bool
@@ -60,8 +60,7 @@ def rule_for(family: str, framework: str | None, rounding: str | None,
     return CEIL if wants_ceil else FLOOR
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(Compared):
     """One axis of a sliding-window layer: input size, kernel, stride, padding, dilation,
     and the size rule that counts its windows."""
 

@@ -10,12 +10,13 @@ A reference to a value is an int: a node's index (0, 1, ...), or a network input
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .errors import Location
 from .layers import Layer, Shape
+from .spec.schema import InputSpec as Input  # a network input: its name, shape, place
+from .values import Value
 
 if TYPE_CHECKING:
     from .spec import NetSpec
@@ -24,17 +25,7 @@ if TYPE_CHECKING:
 Ref = int
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Input:
-    """A network input: its name (`input` when the spec gives one unnamed shape)."""
-
-    name: str
-    shape: Shape
-    location: Location
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Node:
+class Node(Value):
     """One built layer and what the spec said about it.
 
     `inputs` are references to the values it reads (one, or several for a merge); `blocks`
@@ -67,8 +58,7 @@ class Node:
         return f"<node {self.index} {self.name} {self.layer!r} <- {list(self.inputs)}>"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Network:
+class Network(Value):
     """A spec, built: its inputs, its nodes in execution order, its outputs."""
 
     spec: NetSpec

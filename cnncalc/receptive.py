@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from .values import Compared
 
 if TYPE_CHECKING:  # fractions (and decimal) load only when upsampling needs them
     from fractions import Fraction
@@ -70,8 +71,7 @@ class _Figures:
                 "global": self.sees_all}
 
 
-@dataclass(frozen=True)
-class AxisField(_Figures):
+class AxisField(_Figures, Compared):
     """The receptive field along one spatial axis of the input (see the module docstring).
 
     A position whose high end lies below its low end reads no input.
@@ -261,7 +261,7 @@ class AxisField(_Figures):
         return len(self.lows) == 1 and self.highs[0] >= self.lows[0]
 
     def seeing_all(self) -> AxisField:
-        return self if self.sees_all else replace(self, sees_all=True)
+        return self if self.sees_all else self.replace(sees_all=True)
 
     def extent(self) -> tuple[int, int]:
         """The interval output 0 reads (empty: hi < lo)."""
@@ -323,8 +323,7 @@ class _Taps:
         return (n * (n - 1) + self.m * max(self.kernel - self.m, 0)) / n
 
 
-@dataclass(frozen=True)
-class WideField(_Figures):
+class WideField(_Figures, Compared):
     """A field whose period is too long to unroll (see the module docstring): outputs step
     by `jump` = advance/period input pixels; lo(i) - i*jump lies in `lo_band` and
     hi(i) - i*jump in `hi_band` for every output that reads input. `size`, `start` and
@@ -468,7 +467,7 @@ class WideField(_Figures):
                                   (size / out - 1, size / out - 1 + wobble))
 
     def seeing_all(self) -> WideField:
-        return self if self.sees_all else replace(self, sees_all=True)
+        return self if self.sees_all else self.replace(sees_all=True)
 
     def extent(self) -> tuple[int, int]:
         """Bounds on the interval output 0 reads."""

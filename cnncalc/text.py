@@ -29,6 +29,8 @@ def one_line(text: str) -> str:
     Printable text, including non-ASCII letters, is unchanged; the result holds no line
     break, no terminal escape and no bidirectional control.
     """
+    if text.isascii() and text.isprintable():  # the common case, in C: nothing to escape
+        return text
     return _UNSAFE.sub(_escape, text)
 
 

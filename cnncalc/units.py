@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 from typing import Any
 
 from .errors import show
@@ -62,6 +61,8 @@ def parse_bytes(value: Any) -> int:
 
 
 def _parse(value: Any, units: dict[str, int], forms: str, fold_case: bool) -> int:
+    from fractions import Fraction  # loaded only where a size is read (budgets, options)
+
     found = show(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):

@@ -2,7 +2,6 @@
 kinds): load, call one library function, render, exit."""
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable
 
@@ -26,11 +25,11 @@ def _analyze(path: str, framework: str | None, rounding: str | None,
         fail(error)
         raise  # unreachable: fail exits
     if framework or rounding:
-        spec = dataclasses.replace(
-            spec, framework=("tensorflow" if framework == "keras" else framework)
+        spec = spec.replace(
+            framework=("tensorflow" if framework == "keras" else framework)
             or spec.framework, rounding=rounding or spec.rounding)
     if dtype:
-        spec = dataclasses.replace(spec, dtype=dtype)
+        spec = spec.replace(dtype=dtype)
     if input_size:
         try:
             spec = spec.resized(input_size)
@@ -41,7 +40,7 @@ def _analyze(path: str, framework: str | None, rounding: str | None,
     except SpecError as error:
         if input_size:  # the spec was written for another size: say at which it failed
             size = ",".join(map(str, input_size))
-            error = SpecError([dataclasses.replace(p, message=f"{p.message} (at --input-size "
+            error = SpecError([p.replace(message=f"{p.message} (at --input-size "
                                                                f"{size})")
                                for p in error.problems])
         fail(error)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -17,6 +16,7 @@ from ..geometry import Window, same_padding
 from ..limits import MAX_AXIS
 from ..receptive import Field
 from ..spec.yamlpos import Mapping
+from ..values import Value
 
 Shape = tuple[int, ...]
 
@@ -29,8 +29,7 @@ def numel(shape: Shape) -> int:
     return math.prod(shape)
 
 
-@dataclass(frozen=True, eq=False)
-class ParamCount:
+class ParamCount(Value):
     """Parameters of one layer.
 
     weights: learnable tensors, what PyTorch's `parameters()` counts;
@@ -45,8 +44,7 @@ class ParamCount:
     filters: int | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class BuildContext:
+class BuildContext(Value):
     """What a layer needs to know beyond its arguments."""
 
     framework: str | None
@@ -208,8 +206,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-class Layer:
-    """Base of every layer kind. Subclasses are frozen dataclasses holding resolved values.
+class Layer(Value):
+    """Base of every layer kind. Subclasses are immutable values (`Value`) holding resolved
+    arguments.
 
     Subclasses set `kind` (its YAML name), `aliases`, `family` and override what differs:
     `build` reads the arguments, `output_shape`, `params`, `macs` (conv and dense
@@ -221,7 +220,6 @@ class Layer:
     kind: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""
-    fields: ClassVar[tuple[str, ...]] = ("input_shape",)
     input_shape: Shape
 
     # Traits: what a layer is, for the rules that judge a design. A rule asks these, never
@@ -238,37 +236,6 @@ class Layer:
     is_transposed: ClassVar[bool] = False        # scatters each input over a kernel's outputs
     acts_on_last_axis: ClassVar[bool] = False    # mixes the last axis only (dense)
     keeps_sign: ClassVar[bool] = False           # >= 0 in gives >= 0 out; nothing learned
-
-    # Layers are immutable values, like frozen dataclasses. The constructor is built from
-    # each kind's annotated fields here, once, instead of generating code for every kind at
-    # import: that generation was most of `cnncalc shapes`' start-up time.
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        own = tuple(name for name, hint in vars(cls).get("__annotations__", {}).items()
-                    if "ClassVar" not in str(hint) and name not in cls.fields)
-        cls.fields = cls.fields + own
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(self.fields):
-            raise TypeError(f"{type(self).__name__} takes {len(self.fields)} fields: "
-                            f"{', '.join(self.fields)}")
-        values = dict(zip(self.fields, args))
-        for name, value in kwargs.items():
-            if name not in self.fields or name in values:
-                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {name!r}")
-            values[name] = value
-        for name in self.fields:
-            if name not in values:
-                if not hasattr(type(self), name):
-                    raise TypeError(f"{type(self).__name__} needs the field {name!r}")
-                values[name] = getattr(type(self), name)  # the default in the class body
-            object.__setattr__(self, name, values[name])
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{self.kind} layers are immutable: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{self.kind} layers are immutable: cannot delete {name!r}")
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..receptive import Field
+from ..values import Compared
 from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ def _same(value: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class Sampling:
+class Sampling(Compared):
     """How one axis of an upsample reads its input: PyTorch's rule (ATen's UpSample.h and
     UpSampleKernel.cpp), checked position by position against torch 2.14 in
     tests/test_upsample.py.

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analysis import Analysis, Output, Row, convention_note
-from ..footprint import Footprint, footprint
 from ..layers import shape_str
 from ..receptive import Field
-from ..subtotals import BlockTotal, at_depth
 from ..units import format_bytes as human_bytes
 from ..units import format_count as human
 from .table import EMPTY, table
@@ -85,7 +83,11 @@ def _count(value: int | None, separators: bool) -> Any:
 
 # A table line is a layer (Row) or, cut at a depth, a block's subtotals (BlockTotal): both
 # carry the same figures under the same names; only their type and config are their own.
-Line = Row | BlockTotal
+if TYPE_CHECKING:  # blocks and memory load only where --depth or summary asks for them
+    from ..footprint import Footprint
+    from ..subtotals import BlockTotal
+
+    Line = Row | BlockTotal
 
 
 def _kind(line: Line) -> str:
@@ -247,7 +249,12 @@ def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
     columns = _columns(view, depth)
     pretty = fmt != "csv"
     width = analysis.spec.dtype_bytes
-    lines: list[Line] = list(analysis.rows) if depth is None else at_depth(analysis, depth)
+    if depth is None:
+        lines: list[Line] = list(analysis.rows)
+    else:
+        from ..subtotals import at_depth
+
+        lines = at_depth(analysis, depth)
     t = analysis.totals
     cells = {**_CELLS,
              Column.PARAMS_SHARE: lambda r, b, s: _share(r.weights, t.params, s),
@@ -263,7 +270,11 @@ def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
 
 
 def _footer(analysis: Analysis, view: str, batch: int) -> list[str]:
-    figures = footprint(analysis, batch) if batch > 1 or view == "summary" else None
+    figures = None
+    if batch > 1 or view == "summary":
+        from ..footprint import footprint
+
+        figures = footprint(analysis, batch)
     return footer(analysis) + footer_more(analysis, figures if view == "summary" else None,
                                           figures)
 

@@ -8,7 +8,6 @@ from .schema import (
     NET_EXPECT_KEYS,
     TOP_KEYS,
     BlockDef,
-    Budget,
     InputSpec,
     NetSpec,
     check_expectation,
@@ -17,5 +16,5 @@ from .schema import (
     parse,
 )
 
-__all__ = ["DTYPE_BYTES", "EXPECT_KEYS", "NET_EXPECT_KEYS", "TOP_KEYS", "BlockDef", "Budget",
+__all__ = ["DTYPE_BYTES", "EXPECT_KEYS", "NET_EXPECT_KEYS", "TOP_KEYS", "BlockDef",
            "InputSpec", "NetSpec", "check_expectation", "describe", "load_file", "parse"]

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, Problem, Problems, SpecError, close_matches, show
 from ..geometry import FRAMEWORKS, ROUNDINGS
 from ..limits import MAX_AXIS, MAX_ELEMENTS, MAX_OUTPUTS, MAX_PROBLEMS
-from ..units import LARGEST, UnitError, parse_bytes, parse_count
+from ..values import Value
 from . import yamlpos
 from .yamlpos import Mapping, Sequence
+
+if TYPE_CHECKING:
+    from .budget import Budget
 
 TOP_KEYS = ("name", "input", "outputs", "framework", "rounding", "dtype", "expect", "budget",
             "blocks", "layers", "lint", "description")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class BlockDef:
+class BlockDef(Value):
     """A reusable block: parameters (None = required) and a list of layer entries."""
 
     name: str
@@ -36,20 +37,7 @@ class BlockDef:
     location: Location
 
 
-@dataclass(frozen=True)
-class Budget:
-    """A checked `budget:`: each cap with the place it was written (None: no cap)."""
-
-    params: tuple[int, Location] | None = None
-    macs: tuple[int, Location] | None = None
-    activation_memory: tuple[int, Location] | None = None     # bytes per sample
-    rf_min: tuple[list[float], Location] | None = None        # one limit per spatial axis
-    rf_max: tuple[list[float], Location] | None = None
-    output_shape: tuple[tuple[int, ...], Location] | None = None
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class InputSpec:
+class InputSpec(Value):
     """One network input: its name and shape [C, *spatial] (no batch)."""
 
     name: str
@@ -57,8 +45,7 @@ class InputSpec:
     location: Location
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class NetSpec:
+class NetSpec(Value):
     """The parsed top level of a spec file."""
 
     file: str
@@ -70,7 +57,7 @@ class NetSpec:
     layers: Sequence
     blocks: dict[str, BlockDef]
     expect: Mapping | None      # checked: every key and figure well-formed
-    budget: Budget
+    budget: Budget | None  # None: the spec sets no budget
     lint_ignore: tuple[str, ...]  # codes the top-level `lint: {ignore: [...]}` silences
     root: Mapping
     outputs: Sequence | None = None  # names of the layers whose outputs the net returns
@@ -90,9 +77,9 @@ class NetSpec:
             raise ValueError(f"the input {'[' + ', '.join(map(str, self.input_shape)) + ']'}"
                              f" has {spatial} spatial axes; give one size or {spatial} "
                              f"sizes >= 1")
-        inputs = tuple(replace(i, shape=(i.shape[0], *sizes)) if len(i.shape) - 1 == spatial
+        inputs = tuple(i.replace(shape=(i.shape[0], *sizes)) if len(i.shape) - 1 == spatial
                        else i for i in self.inputs)
-        return replace(self, inputs=inputs)
+        return self.replace(inputs=inputs)
 
     @property
     def dtype_bytes(self) -> int:
@@ -404,73 +391,14 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-# --- budget: -------------------------------------------------------------------------------
+def _budget(root: Mapping, spatial: int | None, problems: Problems) -> Budget | None:
+    """The checked `budget:`, or None: its parser (and the units it reads) loads only for a
+    spec that has one."""
+    if root.get("budget") is None:
+        return None
+    from .budget import parse_budget
 
-BUDGET_KEYS = ("params", "macs", "activation_memory", "rf", "output_shape")
-
-
-def _budget(root: Mapping, spatial: int | None, problems: Problems) -> Budget:
-    """The spec's `budget:` (an empty Budget if none); every malformed entry is added to
-    `problems`. `spatial` is the input's number of spatial axes (None: unknown)."""
-    budget = root.get("budget")
-    if budget is None:
-        return Budget()
-    if not isinstance(budget, Mapping):
-        problems.add(SpecError.at(root.where("budget"), f"'budget' must be a mapping of "
-                                                        f"{', '.join(BUDGET_KEYS)}; found "
-                                                        f"{describe(budget)}"))
-        return Budget()
-    found: dict[str, Any] = {}
-    for key, value in budget.items():
-        try:
-            found.update(_budget_entry(budget, key, value, spatial))
-        except SpecError as error:
-            problems.add(error)
-    return Budget(**found)
-
-
-def _budget_entry(budget: Mapping, key: Any, value: Any, spatial: int | None
-                  ) -> dict[str, Any]:
-    where = budget.where(key)
-    if key not in BUDGET_KEYS:
-        raise SpecError.at(budget.where_key(key), f"unknown budget {show(key)}; "
-                                                  f"expected {', '.join(BUDGET_KEYS)}")
-    if key in ("params", "macs", "activation_memory"):
-        read = parse_bytes if key == "activation_memory" else parse_count
-        try:
-            return {key: (read(value), where)}
-        except UnitError as error:
-            raise SpecError.at(where, f"budget '{key}' must be {error.expected}; found "
-                                      f"{error.found}") from None
-    if key == "output_shape":
-        if not isinstance(value, list) or not value or not all(
-                isinstance(n, int) and not isinstance(n, bool) and 0 < n <= LARGEST
-                for n in value):
-            raise SpecError.at(where, f"budget 'output_shape' must be a list of whole "
-                                      f"numbers >= 1 like [1000]; found {show(value)}")
-        return {key: (tuple(value), where)}
-    return _rf_limits(value, where, spatial)
-
-
-def _rf_limits(value: Any, where: Location, spatial: int | None) -> dict[str, Any]:
-    def per_axis(limit: Any, at: Location) -> list[float]:
-        axes = spatial or 1
-        values = limit if isinstance(limit, list) else [limit] * axes
-        count = f"{spatial}" if spatial is not None else "one"
-        if (spatial is not None and len(values) != spatial) or not values or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= LARGEST
-                for v in values):
-            raise SpecError.at(at, f"budget 'rf' limits must be a positive number or a list "
-                                   f"of {count} (one per spatial axis); found {show(limit)}")
-        return [float(v) for v in values]
-    if not isinstance(value, Mapping) or not value or set(value) - {"min", "max"}:
-        raise SpecError.at(where, f"budget 'rf' must be {{min: N, max: N}} (either or both); "
-                                  f"found {show(value)}")
-    if spatial == 0:
-        raise SpecError.at(where, "budget 'rf' needs an input with spatial axes ([C, H, W]); "
-                                  "this input is flat")
-    return {f"rf_{part}": (per_axis(value[part], value.where(part)), value.where(part))
-            for part in ("min", "max") if part in value}
+    return parse_budget(root, spatial, problems)
 
 
 # --- lint: ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 from ...errors import Location
 from ...layers import shape_str
-from ...spec import Budget
+from ...spec.budget import Budget
 from ...units import format_bytes, format_count
 from ..diagnostic import Severity
 from ..registry import Finding, rule
@@ -29,7 +29,7 @@ from ..subject import Subject, axis_names, number
 
 def spec_budget(subject: Subject) -> Budget:
     """The analysed spec's checked budget."""
-    return subject.analysis.spec.budget
+    return subject.analysis.spec.budget or Budget()
 
 
 @rule("B101", "expectation-mismatch", Severity.ERROR)

@@ -2,7 +2,6 @@
 windows that read only padding, and pixels that no window reads."""
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterator
 
@@ -91,7 +90,7 @@ def ceil_window_in_padding(subject: Subject) -> Iterator[Finding]:
     """
     for row in subject.rows:
         for axes, window in grouped_windows(row.node.layer.windows()):
-            plain = dataclasses.replace(window, rule=CEIL)
+            plain = window.replace(rule=CEIL)
             if window.rule.ceil and plain.last_in_padding:
                 yield Finding(row.node.location,
                               f"{label(row.node)}: the last ceil-rounded window on {axes} "
