@@ -99,7 +99,7 @@ D101 fixed: the table between the markers is what cnncalc renders for the spec n
 | maxpool1 | maxpool | 2x2 s2   | [16, 32, 32]  | [16, 16, 16]   |
 
 - Input [3, 32, 32] -> output [16, 16, 16]   rounding: ceil
-- Params: 448 (448; PyTorch's parameters())   trainable 448   non-trainable 0 (Keras: frozen + running statistics 0)
+- Params: 448 (448; PyTorch's parameters() and Keras' total)   trainable 448   non-trainable 0
 - MACs: 442,368 (442.37 kMACs, conv + dense, bias excluded)   other ops: 32,768 (32.77 k)
 - Activations: 20,480 values = 80.00 KiB per sample at float32   params: 1.75 KiB
 - Receptive field: 4, jump 2, start 0.5 (at 'maxpool1')

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import Analysis, Output, Row, convention_note
+from ..analysis import Analysis, Output, Row, Totals, convention_note
 from ..layers import shape_str
 from ..receptive import Field
 from ..units import format_bytes as human_bytes
@@ -167,6 +167,20 @@ def nested_name(name: str, depth: int, fmt: str) -> str:
     return "  " * depth + name
 
 
+def _params_line(t: Totals) -> str:
+    """PyTorch's count, and Keras' whose parts add up: trainable + non-trainable (frozen
+    weights and running statistics), which is more than PyTorch's when there are either."""
+    keras = t.trainable_params + t.non_trainable_params
+    if keras == t.params:
+        return (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters() and Keras' "
+                f"total)   trainable {t.trainable_params:,}   non-trainable "
+                f"{t.non_trainable_params:,}")
+    return (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   Keras: "
+            f"{keras:,} = trainable {t.trainable_params:,} + non-trainable "
+            f"{t.non_trainable_params:,} (frozen weights + running statistics "
+            f"{t.buffers:,})")
+
+
 def footer(analysis: Analysis) -> list[str]:
     """The totals under a table, each figure with its convention."""
     t = analysis.totals
@@ -176,9 +190,7 @@ def footer(analysis: Analysis) -> list[str]:
         (f"Input {shape_str(analysis.input_shape)} -> output "
          f"{shape_str(analysis.output_shape)}   rounding: "
          f"{spec.framework or spec.rounding or 'ceil'}"),
-        (f"Params: {t.params:,} ({human(t.params)}; PyTorch's parameters())   trainable "
-         f"{t.trainable_params:,}   non-trainable {t.non_trainable_params:,} (Keras: frozen "
-         f"+ running statistics {t.buffers:,})"),
+        _params_line(t),
         (f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}, conv + dense, bias excluded)   "
          f"other ops: {t.ops:,} ({human(t.ops)})"),
         (f"Activations: {t.activations:,} values = {human_bytes(t.activation_bytes)} per "
