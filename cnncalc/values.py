@@ -8,11 +8,10 @@ its fields cannot be set after construction, and a value is equal only to itself
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from typing_extensions import Self
-
-V = TypeVar("V", bound="Value")
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; the type checker has typing_extensions
+    from typing_extensions import Self
 
 
 class Value:
