@@ -1,7 +1,17 @@
 """Every layer kind, registered by its YAML name (and aliases) in LAYERS; merges in MERGES."""
 from . import activation, conv, dense, norm, pool, reshape  # noqa: F401  (registration)
-from .base import LAYERS, Args, BuildContext, Layer, ParamCount, Shape, numel, shape_str
+from .base import (
+    LAYERS,
+    Args,
+    Argument,
+    BuildContext,
+    Layer,
+    ParamCount,
+    Shape,
+    numel,
+    shape_str,
+)
 from .merge import MERGES, Merge
 
-__all__ = ["LAYERS", "MERGES", "Args", "BuildContext", "Layer", "Merge", "ParamCount", "Shape",
+__all__ = ["LAYERS", "MERGES", "Args", "Argument", "BuildContext", "Layer", "Merge", "ParamCount", "Shape",
            "numel", "shape_str"]

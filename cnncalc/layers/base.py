@@ -206,6 +206,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+class Argument(Value):
+    """One argument of a layer kind, as `cnncalc kinds KIND` and docs/spec.md show it.
+
+    type: how it is written ('int', 'int or list per axis', 'number', 'bool',
+    'one of a, b', ...); default: as YAML would write it, or 'required'; meaning: one line,
+    naming the PyTorch or Keras argument it stands for when that name differs."""
+
+    name: str
+    type: str
+    default: str
+    meaning: str
+
+
 class Layer(Value):
     """Base of every layer kind. Subclasses are immutable values (`Value`) holding resolved
     arguments.
@@ -221,6 +234,13 @@ class Layer(Value):
     aliases: ClassVar[tuple[str, ...]] = ()
     family: ClassVar[str] = ""
     input_shape: Shape
+
+    # What `cnncalc kinds KIND` and docs/spec.md say of the kind (the docstring's first
+    # paragraph is its description): every argument `build` reads, and the equivalents in
+    # PyTorch and Keras ("" where the framework has none).
+    arguments: ClassVar[tuple[Argument, ...]] = ()
+    pytorch: ClassVar[str] = ""   # e.g. "nn.Conv2d(in_channels, out_channels, kernel_size, ...)"
+    keras: ClassVar[str] = ""     # e.g. "layers.Conv2D(filters, kernel_size, strides, ...)"
 
     # Traits: what a layer is, for the rules that judge a design. A rule asks these, never
     # the kind's name, so a new kind is judged by declaring its traits in its own class.
@@ -346,6 +366,7 @@ def check_output(args: Args, layer: Layer) -> Layer:
 __all__ = [
     "LAYERS",
     "Args",
+    "Argument",
     "BuildContext",
     "Layer",
     "ParamCount",
