@@ -106,7 +106,7 @@ class Misalignment(Value):
     """Branches meeting with different jumps or centers (Araujo et al., 2019)."""
 
     node: Node
-    fields: tuple[Field, ...]
+    branch_fields: tuple[Field, ...]
 
 
 class Analysis(Value):
@@ -177,7 +177,7 @@ def analyze(network: Network) -> Analysis:
         rf=main.rf,
         rf_layer=main.rf_layer,
     )
-    mismatches = [m for r in rows if r.node.expect for m in _row_mismatches(r)]
+    mismatches = [m for r in rows if r.node.expect for m in _row_mismatches(r, r.node.expect)]
     if spec.expect is not None:
         mismatches += _net_mismatches(spec.expect, network, totals, outputs)
     return Analysis(network, tuple(rows), totals, tuple(mismatches), tuple(misaligned),
@@ -298,9 +298,9 @@ def _row(node: Node, field: Field, shapes: tuple[Shape, ...]) -> Row:
                params.per_filter, params.filters, layer.macs(), layer.ops(), field)
 
 
-def _row_mismatches(row: Row) -> list[Mismatch]:
+def _row_mismatches(row: Row, expect: Mapping) -> list[Mismatch]:
     label = f"{row.kind} '{row.name}'"
-    return _compare(row.node.expect, label, row.output_shape, row.weights, row.macs,
+    return _compare(expect, label, row.output_shape, row.weights, row.macs,
                     row.field, None)
 
 

@@ -63,7 +63,8 @@ class _Scope:
         return self.prefix + name
 
     def chain(self) -> list[_Scope]:
-        scopes, at = [], self
+        scopes: list[_Scope] = []
+        at: _Scope | None = self
         while at is not None:
             scopes.append(at)
             at = at.outer

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from .text import one_line
@@ -117,7 +118,7 @@ def show(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def close_matches(word: str, candidates: list[str] | set[str]) -> list[str]:
+def close_matches(word: str, candidates: Iterable[str]) -> list[str]:
     """The best guess at what a misspelt word meant (difflib is loaded only on errors)."""
     import difflib
 

@@ -25,6 +25,9 @@ class Value:
         super().__init_subclass__(**kwargs)
         own = tuple(name for name, hint in vars(cls).get("__annotations__", {}).items()
                     if "ClassVar" not in str(hint) and name not in cls.fields)
+        taken = [name for name in own if name in ("fields", "replace", "astuple")]
+        if taken:
+            raise TypeError(f"{cls.__name__}: a field may not be named {taken[0]!r}")
         cls.fields = cls.fields + own
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -102,7 +102,7 @@ class _Run:
         sys.exit(1 if any(d.severity.rank >= fail_on.rank for d in found) else 0)
 
 
-def _options(command: click.Command) -> click.Command:
+def _options(command: Callable[..., None]) -> Callable[..., None]:
     for option in reversed((
         click.option("--select", multiple=True, metavar="CODES",
                      help="Only these codes or prefixes, comma-separated: ALL, DEFAULT (every "

@@ -3,6 +3,7 @@ command runs, so the calculator's commands never need it."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -77,7 +78,7 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
             click.echo(f"{spec}: the network could not be built{at}: {err}", err=True)
             sys.exit(2)
         steps = len(network.nodes) * (2 if backward else 1)
-        options = {"batch": batch, "input_size": sizes, "dtype": dtype, "seed": seed,
+        options: dict[str, Any] = {"batch": batch, "input_size": sizes, "dtype": dtype, "seed": seed,
                    "backward": backward, "train": not eval_mode,
                    "gradient_check": gradcheck, "max_memory": limit}
         if sys.stdout.isatty():

@@ -25,14 +25,16 @@ def worst_error(op: Op, inputs: Inputs, rng: np.random.Generator,
                 coordinates: int = 6) -> float:
     """The worst relative error over up to `coordinates` entries (the largest, and random
     others) of the input gradient(s) and of every parameter gradient."""
+    arrays = inputs if isinstance(inputs, list) else [inputs]
     merge = isinstance(inputs, list)
 
     def output() -> np.ndarray:
-        return op.forward([x.copy() for x in inputs] if merge else inputs.copy())
+        copies = [x.copy() for x in arrays]
+        return op.forward(copies if merge else copies[0])  # type: ignore[arg-type]
 
     g = rng.standard_normal(output().shape)
     dx = op.backward(g.copy())
-    checked = [(x, d) for x, d in zip(inputs, dx)] if merge else [(inputs, dx)]
+    checked = list(zip(arrays, dx if merge else [dx]))
     checked += [(op.params[name], op.grads[name]) for name in op.params]
     worst = 0.0
     for tensor, analytic in checked:

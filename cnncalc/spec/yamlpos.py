@@ -171,6 +171,7 @@ def _add(frame: _Frame, value: Any, size: int, where: Location) -> None:
 def _merge(frame: _Frame) -> None:
     """YAML's merge key '<<': keys written in the mapping win, then earlier merges."""
     result = frame.value
+    assert isinstance(result, Mapping)  # merges are collected for mappings only
     for merged, where in frame.merges:
         for part in merged if isinstance(merged, list) else [merged]:
             if not isinstance(part, Mapping):
@@ -221,8 +222,9 @@ def _compose(loader: Any, file: str) -> Any:
                 raise SpecError.at(where, f"the YAML tag '{_short_tag(event.tag)}' is not "
                                           f"supported; write a plain mapping or list")
             if kind is yaml.MappingStartEvent:
-                container: Mapping | Sequence = Mapping()
-                container.key_locations, container.value_locations = {}, {}
+                mapping = Mapping()
+                mapping.key_locations, mapping.value_locations = {}, {}
+                container: Mapping | Sequence = mapping
             else:
                 container = Sequence()
                 container.item_locations = []

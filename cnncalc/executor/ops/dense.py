@@ -27,7 +27,8 @@ class DenseOp(Op):
         return y.reshape(*x.shape[:-1], -1)
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        x, self.x = self.x, None
+        x = self.x
+        del self.x  # its only reader: free the input with this step
         dy2 = dy.reshape(-1, dy.shape[-1])
         self.grads["weight"] = (x.reshape(-1, x.shape[-1]).T @ dy2).T
         if "bias" in self.params:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ...receptive import AxisField
+from ...receptive import Field1
 from ..diagnostic import Severity
 from ..registry import Finding, rule
 from ..subject import Subject, axis_names, is_point, label, number, ratio
@@ -80,7 +80,7 @@ def rf_much_larger_than_input(subject: Subject) -> Iterator[Finding]:
                                          f"most of it lies in padding", row.node)
 
 
-def _axis_text(fields: tuple[AxisField, ...]) -> str:
+def _axis_text(fields: tuple[Field1, ...]) -> str:
     return (", ".join(f"branch {i + 1} jump {number(f.jump)} centre {number(f.start)}"
                       for i, f in enumerate(fields)))
 
@@ -108,10 +108,10 @@ def misaligned_branches(subject: Subject) -> Iterator[Finding]:
     """
     for misalignment in subject.analysis.misalignments:
         node = misalignment.node
-        names = axis_names(len(misalignment.fields[0]))
+        names = axis_names(len(misalignment.branch_fields[0]))
         parts = []
         for axis, name in enumerate(names):
-            per_branch = tuple(f[axis] for f in misalignment.fields)
+            per_branch = tuple(f[axis] for f in misalignment.branch_fields)
             if any(not math.isclose(f.jump, per_branch[0].jump) or
                    not math.isclose(f.start, per_branch[0].start) for f in per_branch):
                 parts.append(f"on {name}: {_axis_text(per_branch)}")

@@ -330,7 +330,7 @@ def transposed_conv_checkerboard(subject: Subject) -> Iterator[Finding]:
             continue
         names = grouped_windows(tuple(
             Window(n, k, s, 0, 0, 1, FLOOR) for n, k, s in
-            zip(row.input_shape[1:], layer.kernel, layer.stride)))
+            zip(row.input_shape[1:], layer.kernel, layer.stride)))  # type: ignore[attr-defined]
         for axes, window in names:
             if window.stride > 1 and window.kernel % window.stride:
                 yield Finding(row.node.location,
