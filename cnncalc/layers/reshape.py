@@ -221,9 +221,9 @@ class Upsample(Layer):
     kind = "upsample"
     aliases = ("interpolate", "upsampling2d")
     arguments = (
-        Argument("size", "int or list per axis", "none: size or scale",
+        Argument("size", "int or list per axis", "none (give size or scale)",
                  "the output's size per spatial axis"),
-        Argument("scale", "number or list per axis", "none: size or scale",
+        Argument("scale", "number or list per axis", "none (give size or scale)",
                  "the factor per spatial axis; the output is floor(N * scale) (PyTorch's "
                  "scale_factor, also accepted)"),
         Argument("mode", "one of nearest, linear, bilinear, trilinear", "nearest",
