@@ -182,7 +182,7 @@ class ConvTranspose(Filtered):
              "output_padding=None, dilation_rate=1, use_bias=True) (its padding is "
              "'same' or 'valid', not PyTorch's cropping)")
     examples = (("{filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1}",
-                 (2, 5, 5)),)
+                 (2, 5, 5)), ("{filters: 2, kernel: 2}", (4, 3, 3)))
 
     output_padding: tuple[int, ...] = ()
 
