@@ -69,7 +69,8 @@ class Concat(Merge):
                  "the layers merged, in order; one name merges the previous entry's output "
                  "with it (beside the kind or inside its arguments)"),
         Argument("axis", "int", "0",
-                 "the axis joined, without the batch: 0, the channels, is the one taken"),
+                 "the axis joined, counted without the batch; only 0 (the channels) is "
+                 "accepted"),
     )
     pytorch = "torch.cat([a, b], dim=1)"
     keras = "layers.Concatenate(axis=-1) (channels last)"

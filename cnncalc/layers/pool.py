@@ -238,7 +238,7 @@ class AdaptiveAvgPool(AdaptivePool):
                  "the output's size per spatial axis"),
     )
     pytorch = "nn.AdaptiveAvgPool2d(output_size)"
-    keras = ""
+    keras = "layers.AdaptiveAveragePooling2D(output_size) (recent Keras 3)"
     examples = (("{output_size: [2, 3]}", (4, 7, 7)),)
 
 
@@ -253,5 +253,5 @@ class AdaptiveMaxPool(AdaptivePool):
                  "the output's size per spatial axis"),
     )
     pytorch = "nn.AdaptiveMaxPool2d(output_size)"
-    keras = ""
+    keras = "layers.AdaptiveMaxPooling2D(output_size) (recent Keras 3)"
     examples = (("{output_size: 2}", (4, 7, 7)),)
