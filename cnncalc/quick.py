@@ -181,7 +181,9 @@ def _cell(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text.replace('|', chr(92) + '|')}`" if text else "none"
+    """An equivalent call as code in a table cell ("none" where there is none)."""
+    escaped = text.replace("|", "\\|")
+    return f"`{escaped}`" if text else "none"
 
 
 def kinds_markdown() -> str:
