@@ -179,15 +179,29 @@ def same_command(kernel: int, stride: int, dilation: int, size: int | None) -> N
 
 
 @click.command("kinds")
-def kinds_command() -> None:
-    """List the layer kinds a spec may use, with their aliases.
+@click.argument("kind", required=False)
+@click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")),
+              default="table", show_default=True,
+              help="json for tools; markdown as docs/spec.md shows it.")
+def kinds_command(kind: str | None, fmt: str) -> None:
+    """List the layer kinds a spec may use, with their aliases and descriptions; with KIND
+    (a kind or an alias), that kind's arguments (type, default, meaning) and its PyTorch and
+    Keras equivalents.
 
     \b
     Example:
       cnncalc kinds
+      cnncalc kinds conv
+      cnncalc kinds --format json
     """
-    from ..quick import kinds_text
+    from ..quick import kind_text, kinds_text
 
-    click.echo(kinds_text())
+    if kind is None:
+        click.echo(kinds_text(fmt))
+        return
+    try:
+        click.echo(kind_text(kind, fmt))
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="KIND") from None
 
 

@@ -11,7 +11,7 @@ import math
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
-from .base import Args, Layer, Shape, numel, register
+from .base import Args, Argument, Layer, Shape, numel, register
 
 if TYPE_CHECKING:
     from numpy import ndarray as Array
@@ -109,9 +109,11 @@ def normal_pdf(np: ModuleType, x: Array) -> Array:
 
 @register
 class Relu(Elementwise):
-    """max(x, 0)."""
+    """Rectified linear unit: max(x, 0), elementwise."""
 
     kind = "relu"
+    pytorch = "nn.ReLU()"
+    keras = "layers.ReLU()"
     is_rectifier = True
     is_non_negative = True
     derivative_reads = "output"
@@ -125,9 +127,11 @@ class Relu(Elementwise):
 
 @register
 class Relu6(Elementwise):
-    """min(max(x, 0), 6)."""
+    """ReLU capped at 6: min(max(x, 0), 6), elementwise."""
 
     kind = "relu6"
+    pytorch = "nn.ReLU6()"
+    keras = "layers.ReLU(max_value=6)"
     is_rectifier = True
     is_non_negative = True
     derivative_reads = "output"
@@ -141,9 +145,11 @@ class Relu6(Elementwise):
 
 @register
 class Sigmoid(Elementwise):
-    """1 / (1 + exp(-x))."""
+    """Logistic sigmoid: 1 / (1 + exp(-x)), elementwise."""
 
     kind = "sigmoid"
+    pytorch = "nn.Sigmoid()"
+    keras = "layers.Activation('sigmoid')"
     is_non_negative = True
     derivative_reads = "output"
 
@@ -156,9 +162,11 @@ class Sigmoid(Elementwise):
 
 @register
 class Tanh(Elementwise):
-    """tanh(x)."""
+    """Hyperbolic tangent: tanh(x), elementwise."""
 
     kind = "tanh"
+    pytorch = "nn.Tanh()"
+    keras = "layers.Activation('tanh')"
     derivative_reads = "output"
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -170,9 +178,12 @@ class Tanh(Elementwise):
 
 @register
 class Gelu(Elementwise):
-    """x Phi(x), Phi the standard normal CDF (exact, not the tanh approximation)."""
+    """Gaussian error linear unit: x Phi(x), Phi the standard normal CDF (exact, not the tanh
+    approximation)."""
 
     kind = "gelu"
+    pytorch = "nn.GELU()"
+    keras = "layers.Activation('gelu')"
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -184,10 +195,12 @@ class Gelu(Elementwise):
 
 @register
 class Silu(Elementwise):
-    """x sigmoid(x)."""
+    """Sigmoid linear unit (swish): x sigmoid(x), elementwise."""
 
     kind = "silu"
     aliases = ("swish",)
+    pytorch = "nn.SiLU()"
+    keras = "layers.Activation('swish')"
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -200,10 +213,12 @@ class Silu(Elementwise):
 
 @register
 class Hardswish(Elementwise):
-    """x min(max(x/6 + 1/2, 0), 1)."""
+    """Hard swish (MobileNetV3): x min(max(x/6 + 1/2, 0), 1), elementwise."""
 
     kind = "hardswish"
     aliases = ("hard_swish",)
+    pytorch = "nn.Hardswish()"
+    keras = "layers.Activation('hard_swish') (Keras 3)"
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -216,10 +231,12 @@ class Hardswish(Elementwise):
 
 @register
 class Hardsigmoid(Elementwise):
-    """min(max(x/6 + 1/2, 0), 1)."""
+    """Hard sigmoid (MobileNetV3): min(max(x/6 + 1/2, 0), 1), elementwise."""
 
     kind = "hardsigmoid"
     aliases = ("hard_sigmoid",)
+    pytorch = "nn.Hardsigmoid()"
+    keras = "layers.Activation('hard_sigmoid') (Keras 3; Keras 2's was 0.2x + 0.5)"
     is_non_negative = True
     derivative_reads = "output"
 
@@ -232,10 +249,17 @@ class Hardsigmoid(Elementwise):
 
 @register
 class LeakyRelu(Elementwise):
-    """max(x, 0) + negative_slope * min(x, 0)."""
+    """Leaky ReLU: max(x, 0) + negative_slope * min(x, 0), elementwise."""
 
     kind = "leaky_relu"
     aliases = ("leakyrelu",)
+    arguments = (
+        Argument("negative_slope", "number", "0.01",
+                 "the slope for x < 0 (PyTorch's default; Keras' is 0.3)"),
+    )
+    pytorch = "nn.LeakyReLU(negative_slope=0.01)"
+    keras = "layers.LeakyReLU(negative_slope=0.01) (Keras 3; Keras 2: alpha)"
+    examples = (("", (3, 4)),)
     is_rectifier = True
 
     negative_slope: float = 0.01
@@ -255,9 +279,15 @@ class LeakyRelu(Elementwise):
 
 @register
 class Elu(Elementwise):
-    """x for x > 0, else alpha (exp(x) - 1)."""
+    """Exponential linear unit: x for x > 0, else alpha (exp(x) - 1), elementwise."""
 
     kind = "elu"
+    arguments = (
+        Argument("alpha", "number", "1.0", "the value approached as x -> -inf is -alpha"),
+    )
+    pytorch = "nn.ELU(alpha=1.0)"
+    keras = "layers.ELU(alpha=1.0)"
+    examples = (("", (3, 4)),)
     is_rectifier = True
 
     alpha: float = 1.0
@@ -278,9 +308,18 @@ class Elu(Elementwise):
 
 @register
 class Softmax(Activation):
-    """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
+    """Softmax over one axis of the sample (0 = channels): exp, sum and divide, so the values
+    along that axis are positive and sum to 1."""
 
     kind = "softmax"
+    arguments = (
+        Argument("axis", "int", "0",
+                 "the axis of the sample, without the batch: 0 is the channels, -1 the last "
+                 "(also dim, counted the same way: PyTorch's dim is this + 1)"),
+    )
+    pytorch = "nn.Softmax(dim=1)"
+    keras = "layers.Softmax(axis=-1) (channels last)"
+    examples = (("", (5,)), ("{axis: -1}", (3, 4, 4)))
     is_activation = False  # it normalises over an axis: the head, not a nonlinearity
     is_non_negative = True
     makes_probabilities = True
@@ -301,10 +340,18 @@ class Softmax(Activation):
 
 @register
 class Dropout(Layer):
-    """Zero a fraction p of the elements in training (scaled by 1/(1-p)); shape unchanged."""
+    """Zero a fraction p of the elements in training (the rest scaled by 1/(1-p)); the
+    identity at inference. The shape is unchanged."""
 
     kind = "dropout"
     aliases = ("dropout1d", "dropout2d", "dropout3d")
+    arguments = (
+        Argument("p", "number", "0.5",
+                 "the fraction zeroed, from 0 up to (not including) 1 (Keras' rate)"),
+    )
+    pytorch = "nn.Dropout(p=0.5)"
+    keras = "layers.Dropout(rate=0.5)"
+    examples = (("", (3, 4, 4)),)
     family = "regularization"
     drops_in_training = True
     keeps_sign = True

@@ -241,6 +241,10 @@ class Layer(Value):
     arguments: ClassVar[tuple[Argument, ...]] = ()
     pytorch: ClassVar[str] = ""   # e.g. "nn.Conv2d(in_channels, out_channels, kernel_size, ...)"
     keras: ClassVar[str] = ""     # e.g. "layers.Conv2D(filters, kernel_size, strides, ...)"
+    # Small cases for the tests that hold `arguments` to what `build` reads: each is the
+    # kind's arguments as YAML flow text ("" for none) and an input shape; together they
+    # should read every argument (tests/test_kinds.py).
+    examples: ClassVar[tuple[tuple[str, Shape], ...]] = ()
 
     # Traits: what a layer is, for the rules that judge a design. A rule asks these, never
     # the kind's name, so a new kind is judged by declaring its traits in its own class.

@@ -7,6 +7,7 @@ from ..geometry import CEIL, SizeRule, rule_for, transposed_size
 from ..receptive import Field
 from .base import (
     Args,
+    Argument,
     Layer,
     ParamCount,
     Shape,
@@ -68,10 +69,37 @@ class Filtered(Layer):
 
 @register
 class Conv(Filtered, Windowed):
-    """Convolution. Input [C, *S] -> output [filters, *S'], S' from the layer's size rule."""
+    """Convolution: each of `filters` learned filters slides over the input, a weighted sum
+    of K x C/groups inputs (plus a bias) at each position. [C, *S] -> [filters, *S'], S'
+    from the layer's size rule."""
 
     kind = "conv"
     aliases = ("conv1d", "conv2d", "conv3d")
+    arguments = (
+        Argument("filters", "int", "required",
+                 "output channels (PyTorch's out_channels, also accepted); with depthwise "
+                 "it defaults to the input channels"),
+        Argument("kernel", "int or list per axis", "required",
+                 "the filter's size per spatial axis (also kernel_size)"),
+        Argument("stride", "int or list per axis", "1", "step between windows"),
+        Argument("padding", "int, list per axis, [before, after] per axis, same or valid", "0",
+                 "zeros around each spatial axis; same: ceil(N / stride) outputs, the "
+                 "extra pixel after (TensorFlow's rule); valid: none"),
+        Argument("dilation", "int or list per axis", "1",
+                 "spacing of the filter's taps (Keras' dilation_rate)"),
+        Argument("groups", "int", "1",
+                 "channel groups; each filter reads input channels / groups"),
+        Argument("depthwise", "bool", "false",
+                 "groups = input channels (Keras' DepthwiseConv2D with depth_multiplier "
+                 "filters / channels)"),
+        Argument("bias", "bool", "true", "add a learned bias per filter (Keras' use_bias)"),
+    )
+    pytorch = ("nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, "
+               "dilation=1, groups=1, bias=True) (Conv1d, Conv3d by the input)")
+    keras = ("layers.Conv2D(filters, kernel_size, strides=1, padding='valid', "
+             "dilation_rate=1, groups=1, use_bias=True); depthwise: layers.DepthwiseConv2D")
+    examples = (("{filters: 4, kernel: 3}", (2, 8, 8)),
+                ("{kernel: 3, depthwise: true, padding: 1, bias: false}", (4, 8, 8)))
 
     rule: SizeRule = CEIL
     padding_mode: str = "explicit"
@@ -124,12 +152,37 @@ class Conv(Filtered, Windowed):
 
 @register
 class ConvTranspose(Filtered):
-    """Transposed convolution: each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1."""
+    """Transposed convolution ("deconvolution", the gradient of a conv): each input value
+    adds its filters, scaled, into the output. Each axis: (N - 1)s - pb - pa + d(K - 1) +
+    output_padding + 1."""
 
     kind = "conv_transpose"
     is_transposed = True
     aliases = ("deconv", "transposed_conv", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d")
+    arguments = (
+        Argument("filters", "int", "required",
+                 "output channels (PyTorch's out_channels, also accepted)"),
+        Argument("kernel", "int or list per axis", "required",
+                 "the filter's size per spatial axis (also kernel_size)"),
+        Argument("stride", "int or list per axis", "1",
+                 "spacing of the inputs' copies in the output (the upsampling factor)"),
+        Argument("padding", "int, list per axis or [before, after] per axis", "0",
+                 "removed from each end of the output (PyTorch's meaning; not 'same' or "
+                 "'valid')"),
+        Argument("output_padding", "int or list per axis", "0",
+                 "added to the end of each axis, below the stride or the dilation"),
+        Argument("dilation", "int or list per axis", "1", "spacing of the filter's taps"),
+        Argument("groups", "int", "1", "channel groups"),
+        Argument("bias", "bool", "true", "add a learned bias per filter (Keras' use_bias)"),
+    )
+    pytorch = ("nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, "
+               "padding=0, output_padding=0, groups=1, bias=True, dilation=1)")
+    keras = ("layers.Conv2DTranspose(filters, kernel_size, strides=1, padding='valid', "
+             "output_padding=None, dilation_rate=1, use_bias=True) (its padding is "
+             "'same' or 'valid', not PyTorch's cropping)")
+    examples = (("{filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1}",
+                 (2, 5, 5)), ("{filters: 2, kernel: 2}", (4, 3, 3)))
 
     output_padding: tuple[int, ...] = ()
 

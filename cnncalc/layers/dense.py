@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 from ..receptive import Field
-from .base import Args, Layer, ParamCount, Shape, numel, register
+from .base import Args, Argument, Layer, ParamCount, Shape, numel, register
 
 
 @register
 class Dense(Layer):
-    """Linear map on the last axis: [..., F] -> [..., units] (PyTorch's and Keras' rule)."""
+    """Fully connected layer: a learned linear map on the last axis, [..., F] -> [..., units]
+    (PyTorch's and Keras' rule), plus a bias."""
 
     kind = "dense"
     aliases = ("linear", "fc")
+    arguments = (
+        Argument("units", "int", "required",
+                 "output features (PyTorch's out_features, also accepted)"),
+        Argument("bias", "bool", "true", "add a learned bias per unit (Keras' use_bias)"),
+    )
+    pytorch = "nn.Linear(in_features, out_features, bias=True)"
+    keras = "layers.Dense(units, use_bias=True)"
+    examples = (("{units: 5}", (7,)), ("{units: 3, bias: false}", (2, 4, 6)))
     family = "dense"
     is_affine_map = True
     acts_on_last_axis = True  # PyTorch's nn.Linear and Keras' Dense

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..errors import Location, SpecError
 from ..receptive import Field, merge_fields
-from .base import Layer, Shape, numel, shape_str
+from .base import Argument, Layer, Shape, numel, shape_str
 
 
 class Merge(Layer):
@@ -39,9 +39,17 @@ def _listing(shapes: list[Shape]) -> str:
 
 
 class Add(Merge):
-    """Elementwise sum; every branch must have the same shape."""
+    """Elementwise sum of the branches; every branch must have the same shape."""
 
     kind = "add"
+    arguments = (
+        Argument("from", "name or list of names", "required",
+                 "the layers merged, in order; one name merges the previous entry's output "
+                 "with it (beside the kind or inside its arguments)"),
+    )
+    pytorch = "a + b (torch.add)"
+    keras = "layers.Add()"
+    examples = (("{from: [a, b]}", (4, 5, 5)),)
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str) -> None:
@@ -52,9 +60,21 @@ class Add(Merge):
 
 
 class Concat(Merge):
-    """Join along channels; spatial sizes must agree. [C1, *S] + [C2, *S] -> [C1 + C2, *S]."""
+    """Join the branches along the channels; spatial sizes must agree.
+    [C1, *S] + [C2, *S] -> [C1 + C2, *S]."""
 
     kind = "concat"
+    arguments = (
+        Argument("from", "name or list of names", "required",
+                 "the layers merged, in order; one name merges the previous entry's output "
+                 "with it (beside the kind or inside its arguments)"),
+        Argument("axis", "int", "0",
+                 "the axis joined, counted without the batch; only 0 (the channels) is "
+                 "accepted"),
+    )
+    pytorch = "torch.cat([a, b], dim=1)"
+    keras = "layers.Concatenate(axis=-1) (channels last)"
+    examples = (("{from: [a, b], axis: 0}", (4, 5, 5)),)
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str) -> None:
@@ -71,9 +91,18 @@ class Concat(Merge):
 
 
 class Multiply(Merge):
-    """Elementwise product with broadcasting of size-1 axes: [C, 1, 1] x [C, H, W]."""
+    """Elementwise product of the branches, broadcasting size-1 axes: [C, 1, 1] x [C, H, W]
+    (squeeze-and-excitation's gate)."""
 
     kind = "multiply"
+    arguments = (
+        Argument("from", "name or list of names", "required",
+                 "the layers merged, in order; one name merges the previous entry's output "
+                 "with it (beside the kind or inside its arguments)"),
+    )
+    pytorch = "a * b (torch.mul, broadcasting)"
+    keras = "layers.Multiply()"
+    examples = (("{from: [a, b]}", (4, 5, 5)),)
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str) -> None:

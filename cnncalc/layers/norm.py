@@ -1,15 +1,31 @@
 """Normalisation layers: batch, layer and group norm."""
 from __future__ import annotations
 
-from .base import Args, Layer, ParamCount, Shape, numel, register
+from .base import Args, Argument, Layer, ParamCount, Shape, numel, register
 
 
 @register
 class BatchNorm(Layer):
-    """Per-channel normalisation; [C, ...] -> same. 2C weights (affine), 2C running stats."""
+    """Normalise each channel over the batch and the spatial positions; the shape is
+    unchanged. 2C weights (the affine scale and shift) and 2C running statistics."""
 
     kind = "batchnorm"
     aliases = ("batch_norm", "bn", "batchnorm1d", "batchnorm2d", "batchnorm3d")
+    arguments = (
+        Argument("affine", "bool", "true",
+                 "learn a scale and a shift per channel (Keras' scale and center)"),
+        Argument("track_running_stats", "bool", "true",
+                 "keep the running mean and variance (2C buffers)"),
+        Argument("eps", "number", "1.0e-5",
+                 "added to the variance (Keras' epsilon, default 1e-3 there)"),
+        Argument("momentum", "number", "0.1",
+                 "PyTorch's update weight of the running statistics; Keras' momentum is "
+                 "1 minus it (0.9 for 0.1)"),
+    )
+    pytorch = ("nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, "
+               "track_running_stats=True)")
+    keras = "layers.BatchNormalization(momentum=0.9, epsilon=1e-05)"
+    examples = (("", (4, 3, 3)),)
     family = "norm"
     normalises_channels = True  # per channel over the batch: a bias before it cancels
 
@@ -47,6 +63,21 @@ class LayerNorm(Layer):
 
     kind = "layernorm"
     aliases = ("layer_norm",)
+    arguments = (
+        Argument("over", "one of all, channels", "all",
+                 "all: every axis of the sample (nn.LayerNorm([C, H, W])); channels: the "
+                 "channels at each position (ConvNeXt's LayerNorm2d)"),
+        Argument("affine", "bool", "true",
+                 "learn a scale and a shift per normalised element (PyTorch's "
+                 "elementwise_affine)"),
+        Argument("eps", "number", "1.0e-5",
+                 "added to the variance (Keras' epsilon, default 1e-3 there)"),
+    )
+    pytorch = ("nn.LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True): "
+               "[C, H, W] for over: all")
+    keras = ("layers.LayerNormalization(axis=-1, epsilon=1e-05) for over: channels; "
+             "axis=[1, 2, 3] for over: all")
+    examples = (("", (4, 3, 3)), ("{over: channels}", (4, 3, 3)))
     family = "norm"
 
     input_shape: Shape
@@ -78,10 +109,22 @@ class LayerNorm(Layer):
 
 @register
 class GroupNorm(Layer):
-    """Normalise groups of channels per sample; 2C affine weights, no running stats."""
+    """Normalise each group of channels per sample over the group's channels and positions;
+    the shape is unchanged. 2C affine weights, no running statistics."""
 
     kind = "groupnorm"
     aliases = ("group_norm",)
+    arguments = (
+        Argument("groups", "int", "required",
+                 "channel groups, each normalised per sample (PyTorch's num_groups, also "
+                 "accepted); must divide the channels"),
+        Argument("affine", "bool", "true", "learn a scale and a shift per channel"),
+        Argument("eps", "number", "1.0e-5",
+                 "added to the variance (Keras' epsilon, default 1e-3 there)"),
+    )
+    pytorch = "nn.GroupNorm(num_groups, num_channels, eps=1e-05, affine=True)"
+    keras = "layers.GroupNormalization(groups, epsilon=1e-05)"
+    examples = (("{groups: 2}", (4, 3, 3)),)
     family = "norm"
 
     input_shape: Shape

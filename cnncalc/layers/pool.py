@@ -6,7 +6,17 @@ from typing import ClassVar
 
 from ..geometry import SizeRule, adaptive_window, rule_for
 from ..receptive import Field
-from .base import Args, Layer, Shape, Windowed, check_output, need_spatial, numel, register
+from .base import (
+    Args,
+    Argument,
+    Layer,
+    Shape,
+    Windowed,
+    check_output,
+    need_spatial,
+    numel,
+    register,
+)
 from .conv import _axes_text
 
 
@@ -62,6 +72,24 @@ class MaxPool(WindowPool):
 
     kind = "maxpool"
     aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
+    arguments = (
+        Argument("kernel", "int or list per axis", "required",
+                 "the window's size per spatial axis (also kernel_size, pool_size)"),
+        Argument("stride", "int or list per axis", "the kernel",
+                 "step between windows (also strides)"),
+        Argument("dilation", "int or list per axis", "1", "spacing of the window's taps"),
+        Argument("padding", "int, list per axis, [before, after] per axis, same or valid", "0",
+                 "around each spatial axis, as for conv; it reads as -inf, so it never "
+                 "wins"),
+        Argument("ceil_mode", "bool", "false",
+                 "PyTorch's ceil_mode: the ceil rule for the output size (under a "
+                 "framework, that framework's ceil variant)"),
+    )
+    pytorch = ("nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, "
+               "ceil_mode=False)")
+    keras = "layers.MaxPooling2D(pool_size, strides=None, padding='valid')"
+    examples = (("{kernel: 3, stride: 2, padding: 1, dilation: 1, ceil_mode: true}",
+                 (2, 9, 9)),)
     takes_dilation = True
 
 
@@ -71,6 +99,25 @@ class AvgPool(WindowPool):
 
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
+    arguments = (
+        Argument("kernel", "int or list per axis", "required",
+                 "the window's size per spatial axis (also kernel_size, pool_size)"),
+        Argument("stride", "int or list per axis", "the kernel",
+                 "step between windows (also strides)"),
+        Argument("padding", "int, list per axis, [before, after] per axis, same or valid", "0",
+                 "zeros around each spatial axis, as for conv"),
+        Argument("ceil_mode", "bool", "false",
+                 "PyTorch's ceil_mode: the ceil rule for the output size (under a "
+                 "framework, that framework's ceil variant)"),
+        Argument("count_include_pad", "bool", "true",
+                 "the padding counts in the divisor (Keras' 'same' pooling does not count "
+                 "it: false)"),
+    )
+    pytorch = ("nn.AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, "
+               "count_include_pad=True)")
+    keras = "layers.AveragePooling2D(pool_size, strides=None, padding='valid')"
+    examples = (("{kernel: 3, stride: 2, padding: 1, count_include_pad: false}",
+                 (2, 9, 9)),)
     takes_count_include_pad = True
 
 
@@ -109,6 +156,14 @@ class GlobalAvgPool(GlobalPool):
 
     kind = "global_avgpool"
     aliases = ("global_avg_pool", "global_average_pooling")
+    arguments = (
+        Argument("keepdims", "bool", "true",
+                 "keep the spatial axes as size 1 ([C, 1, 1], as PyTorch); false gives [C], "
+                 "as Keras"),
+    )
+    pytorch = "nn.AdaptiveAvgPool2d(1)"
+    keras = "layers.GlobalAveragePooling2D(keepdims=False)"
+    examples = (("", (4, 5, 5)),)
 
 
 @register
@@ -117,6 +172,14 @@ class GlobalMaxPool(GlobalPool):
 
     kind = "global_maxpool"
     aliases = ("global_max_pool", "global_max_pooling")
+    arguments = (
+        Argument("keepdims", "bool", "true",
+                 "keep the spatial axes as size 1 ([C, 1, 1], as PyTorch); false gives [C], "
+                 "as Keras"),
+    )
+    pytorch = "nn.AdaptiveMaxPool2d(1)"
+    keras = "layers.GlobalMaxPooling2D(keepdims=False)"
+    examples = (("", (4, 5, 5)),)
 
 
 class AdaptivePool(Layer):
@@ -170,6 +233,13 @@ class AdaptiveAvgPool(AdaptivePool):
 
     kind = "adaptive_avgpool"
     aliases = ("adaptive_avg_pool",)
+    arguments = (
+        Argument("output_size", "int or list per axis", "required",
+                 "the output's size per spatial axis"),
+    )
+    pytorch = "nn.AdaptiveAvgPool2d(output_size)"
+    keras = "layers.AdaptiveAveragePooling2D(output_size) (recent Keras 3)"
+    examples = (("{output_size: [2, 3]}", (4, 7, 7)),)
 
 
 @register
@@ -178,3 +248,10 @@ class AdaptiveMaxPool(AdaptivePool):
 
     kind = "adaptive_maxpool"
     aliases = ("adaptive_max_pool",)
+    arguments = (
+        Argument("output_size", "int or list per axis", "required",
+                 "the output's size per spatial axis"),
+    )
+    pytorch = "nn.AdaptiveMaxPool2d(output_size)"
+    keras = "layers.AdaptiveMaxPooling2D(output_size) (recent Keras 3)"
+    examples = (("{output_size: 2}", (4, 7, 7)),)

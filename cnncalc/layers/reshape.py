@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..receptive import Field
 from ..values import Compared
-from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
+from .base import Args, Argument, Layer, Shape, need_spatial, numel, parse_padding, register
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 
 @register
 class Flatten(Layer):
-    """[C, *S] -> [C * prod(S)]. Everything after it sees the whole input."""
+    """Flatten the sample to one axis, channels first: [C, *S] -> [C * prod(S)]. Everything
+    after it sees the whole input."""
 
     kind = "flatten"
+    pytorch = "nn.Flatten()"
+    keras = "layers.Flatten() (channels last: the order H, W, C differs from PyTorch's)"
     family = "reshape"
     keeps_sign = True
     input_shape: Shape
@@ -38,9 +41,11 @@ class Flatten(Layer):
 
 @register
 class Identity(Layer):
-    """Passes its input on unchanged."""
+    """Passes its input on unchanged: no weights, no operations."""
 
     kind = "identity"
+    pytorch = "nn.Identity()"
+    keras = "layers.Identity()"
     family = "reshape"
     keeps_sign = True
     input_shape: Shape
@@ -55,6 +60,14 @@ class ZeroPad(Layer):
 
     kind = "zeropad"
     aliases = ("zero_padding", "pad", "zeropad2d")
+    arguments = (
+        Argument("padding", "int, list per axis or [before, after] per axis", "required",
+                 "zeros added at each end of each spatial axis, first axis first (PyTorch's "
+                 "ZeroPad2d takes left, right, top, bottom)"),
+    )
+    pytorch = "nn.ZeroPad2d(padding)"
+    keras = "layers.ZeroPadding2D(padding)"
+    examples = (("{padding: [[1, 2], [0, 3]]}", (2, 4, 4)),)
     family = "reshape"
     keeps_sign = True
 
@@ -207,6 +220,26 @@ class Upsample(Layer):
 
     kind = "upsample"
     aliases = ("interpolate", "upsampling2d")
+    arguments = (
+        Argument("size", "int or list per axis", "none (give size or scale)",
+                 "the output's size per spatial axis"),
+        Argument("scale", "number or list per axis", "none (give size or scale)",
+                 "the factor per spatial axis; the output is floor(N * scale) (PyTorch's "
+                 "scale_factor, also accepted)"),
+        Argument("mode", "one of nearest, linear, bilinear, trilinear", "nearest",
+                 "linear takes the input's dimension: bilinear in 2-D, trilinear in 3-D"),
+        Argument("align_corners", "bool", "false",
+                 "linear modes: the corner pixels' centres map onto each other"),
+        Argument("recompute_scale_factor", "bool", "false",
+                 "with scale: sample by the size ratio instead of the given scale"),
+    )
+    pytorch = ("nn.Upsample(size=None, scale_factor=None, mode='nearest', "
+               "align_corners=None, recompute_scale_factor=None)")
+    keras = ("layers.UpSampling2D(size, interpolation='nearest') (integer factors); "
+             "layers.Resizing(height, width, interpolation)")
+    examples = (("{scale: 2, mode: linear, align_corners: true}", (2, 4, 4)),
+                ("{scale: 1.5, recompute_scale_factor: true}", (2, 4, 4)),
+                ("{size: [6, 7]}", (2, 4, 4)))
     family = "reshape"
     keeps_sign = True  # nearest copies; linear takes convex combinations
 

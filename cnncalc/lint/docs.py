@@ -1,5 +1,7 @@
 """The rules' documentation as text, Markdown or JSON: `cnncalc rules`, docs/rules.md and
-the README's rules table all come from here, so they cannot drift from the code."""
+the README's rules table all come from here, so they cannot drift from the code. The layer
+kinds' table and reference in docs/spec.md come from the kinds' declarations the same way
+(cnncalc/quick.py renders them)."""
 from __future__ import annotations
 
 import json
@@ -95,3 +97,17 @@ def rules_json(rules: Iterable[Rule]) -> str:
 
 def all_rules() -> list[Rule]:
     return ordered()
+
+
+def kinds_table() -> str:
+    """`<!-- cnncalc:kinds -->`: every kind with aliases, arguments, PyTorch and Keras."""
+    from ..quick import kinds_markdown
+
+    return kinds_markdown()
+
+
+def kinds_doc() -> str:
+    """`<!-- cnncalc:kinds-doc -->`: every kind's description and arguments' meanings."""
+    from ..quick import kinds_reference
+
+    return kinds_reference()

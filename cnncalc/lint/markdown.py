@@ -10,7 +10,9 @@ Two constructs are recognised:
 - a region between `<!-- cnncalc:VIEW PATH -->` and `<!-- /cnncalc -->`, VIEW one of
   shapes, params, rf, summary (the table of the spec at PATH, relative to the document),
   or `<!-- cnncalc:rules -->` (the rules table) and `<!-- cnncalc:rules-doc -->` (every
-  rule's documentation). Its content must be a blank line, the rendering, a blank line.
+  rule's documentation), `<!-- cnncalc:kinds -->` (the layer kinds table) and
+  `<!-- cnncalc:kinds-doc -->` (every kind's arguments and equivalents). Its content must
+  be a blank line, the rendering, a blank line.
 
 Markers that are examples are not regions and are never rewritten: those inside another
 fenced block (``` or ~~~), an indented code block (four columns in, after a blank line, as
@@ -29,7 +31,7 @@ from ..files import repository_root
 from ..report import VIEWS, render
 from ..spec import parse
 from .diagnostic import Diagnostic
-from .docs import all_rules, rules_markdown, rules_table
+from .docs import all_rules, kinds_doc, kinds_table, rules_markdown, rules_table
 from .engine import lint_spec
 from .registry import DEFAULT, matches
 from .rules.documents import stale_table
@@ -42,7 +44,9 @@ _COMMENT = re.compile(r"<!--.*?-->")
 _COMMENT_START = re.compile(r"^ {0,3}<!--")
 _HEADING = re.compile(r"^ {0,3}(#{1,6}(\s|$)|([-*_])(\s*\3){2,}\s*$)")
 GENERATED = {"rules": lambda: rules_table(all_rules()),
-             "rules-doc": lambda: rules_markdown(all_rules())}
+             "rules-doc": lambda: rules_markdown(all_rules()),
+             "kinds": lambda: kinds_table(),
+             "kinds-doc": lambda: kinds_doc()}
 
 
 @dataclass(frozen=True)
