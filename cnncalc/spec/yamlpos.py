@@ -11,6 +11,7 @@ alias bomb stops at `MAX_YAML_VALUES`, and nesting stops at `MAX_YAML_DEPTH`.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
@@ -66,6 +67,9 @@ _FLOAT = "tag:yaml.org,2002:float"
 _PLAIN_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _VALUE_TYPES = (str, int, float, bool, type(None))
 _LARGEST_INT = 2**63
+# YAML 1.1 (PyYAML) reads 1e-5 as text, as its floats need a dot; YAML 1.2, JSON and every
+# framework's docs write it so: an unquoted plain scalar of this form is a float
+_EXPONENT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
 
 
 def _short_tag(tag: str) -> str:
@@ -80,6 +84,9 @@ def _scalar(loader: Any, event: Any, file: str) -> Any:
     value = event.value
     # fast paths for the two commonest scalars; everything else through PyYAML's rules
     if tag == _STR:
+        if event.implicit[0] and _EXPONENT.fullmatch(value):  # 1e-5: YAML 1.2's float
+            number = float(value)
+            return number if math.isfinite(number) else value  # 1e400: the reader says why
         return value
     if tag == _INT and value.isascii() and value.isdigit() and value[0] != "0" and \
             len(value) < 19:
