@@ -109,9 +109,12 @@ def normal_pdf(np: ModuleType, x: Array) -> Array:
 
 @register
 class Relu(Elementwise):
-    """max(x, 0)."""
+    """The rectified linear unit, max(x, 0): negatives become 0, the rest pass unchanged. No
+    arguments, no weights."""
 
     kind = "relu"
+    pytorch = "nn.ReLU()"
+    keras = "layers.ReLU() (or activation='relu')"
     is_rectifier = True
     is_non_negative = True
     derivative_reads = "output"
@@ -125,9 +128,12 @@ class Relu(Elementwise):
 
 @register
 class Relu6(Elementwise):
-    """min(max(x, 0), 6)."""
+    """ReLU capped at 6, min(max(x, 0), 6), as MobileNet uses it; PyTorch's nn.ReLU6 is
+    nn.Hardtanh(0, 6). No arguments, no weights."""
 
     kind = "relu6"
+    pytorch = "nn.ReLU6()"
+    keras = "layers.ReLU(max_value=6)"
     is_rectifier = True
     is_non_negative = True
     derivative_reads = "output"
@@ -141,9 +147,12 @@ class Relu6(Elementwise):
 
 @register
 class Sigmoid(Elementwise):
-    """1 / (1 + exp(-x))."""
+    """The logistic function 1 / (1 + exp(-x)), squashing every value into (0, 1). No
+    arguments, no weights."""
 
     kind = "sigmoid"
+    pytorch = "nn.Sigmoid()"
+    keras = "layers.Activation('sigmoid')"
     is_non_negative = True
     derivative_reads = "output"
 
@@ -156,9 +165,12 @@ class Sigmoid(Elementwise):
 
 @register
 class Tanh(Elementwise):
-    """tanh(x)."""
+    """The hyperbolic tangent tanh(x), squashing every value into (-1, 1). No arguments, no
+    weights."""
 
     kind = "tanh"
+    pytorch = "nn.Tanh()"
+    keras = "layers.Activation('tanh')"
     derivative_reads = "output"
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -170,9 +182,12 @@ class Tanh(Elementwise):
 
 @register
 class Gelu(Elementwise):
-    """x Phi(x), Phi the standard normal CDF (exact, not the tanh approximation)."""
+    """The Gaussian error linear unit x Phi(x), Phi the standard normal CDF, computed
+    exactly (not the tanh approximation), as PyTorch's default. No arguments, no weights."""
 
     kind = "gelu"
+    pytorch = "nn.GELU()"
+    keras = "layers.Activation('gelu') (keras.activations.gelu(approximate=False))"
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -184,9 +199,12 @@ class Gelu(Elementwise):
 
 @register
 class Silu(Elementwise):
-    """x sigmoid(x)."""
+    """The sigmoid linear unit (swish) x sigmoid(x), smooth and dipping to about -0.28. No
+    arguments, no weights."""
 
     kind = "silu"
+    pytorch = "nn.SiLU()"
+    keras = "layers.Activation('silu') (or 'swish')"
     aliases = ("swish",)
     is_rectifier = True
 
@@ -200,9 +218,12 @@ class Silu(Elementwise):
 
 @register
 class Hardswish(Elementwise):
-    """x min(max(x/6 + 1/2, 0), 1)."""
+    """The piecewise-linear swish of MobileNetV3, x min(max(x/6 + 1/2, 0), 1). No arguments,
+    no weights."""
 
     kind = "hardswish"
+    pytorch = "nn.Hardswish()"
+    keras = "layers.Activation('hard_swish') (Keras 3)"
     aliases = ("hard_swish",)
     is_rectifier = True
 
@@ -216,9 +237,12 @@ class Hardswish(Elementwise):
 
 @register
 class Hardsigmoid(Elementwise):
-    """min(max(x/6 + 1/2, 0), 1)."""
+    """The piecewise-linear sigmoid min(max(x/6 + 1/2, 0), 1), as PyTorch defines it (Keras
+    2 used x/5). No arguments, no weights."""
 
     kind = "hardsigmoid"
+    pytorch = "nn.Hardsigmoid()"
+    keras = "layers.Activation('hard_sigmoid') (Keras 3: x/6 + 1/2)"
     aliases = ("hard_sigmoid",)
     is_non_negative = True
     derivative_reads = "output"
@@ -232,9 +256,15 @@ class Hardsigmoid(Elementwise):
 
 @register
 class LeakyRelu(Elementwise):
-    """max(x, 0) + negative_slope * min(x, 0)."""
+    """ReLU with a small fixed slope for negatives: max(x, 0) + negative_slope min(x, 0).
+    No weights."""
 
     kind = "leaky_relu"
+    arguments = (Argument("negative_slope", "number", "0.01",
+                          "the slope below 0; Keras' `negative_slope` (Keras 2 `alpha`, "
+                          "default 0.3)"),)
+    pytorch = "nn.LeakyReLU(negative_slope=0.01)"
+    keras = "layers.LeakyReLU(negative_slope=0.01)"
     aliases = ("leakyrelu",)
     is_rectifier = True
 
@@ -255,9 +285,14 @@ class LeakyRelu(Elementwise):
 
 @register
 class Elu(Elementwise):
-    """x for x > 0, else alpha (exp(x) - 1)."""
+    """The exponential linear unit: x for x > 0, else alpha (exp(x) - 1), saturating at
+    -alpha. No weights."""
 
     kind = "elu"
+    arguments = (Argument("alpha", "number", "1.0", "the negative saturation value is "
+                                                     "-alpha"),)
+    pytorch = "nn.ELU(alpha=1.0)"
+    keras = "layers.ELU(alpha=1.0)"
     is_rectifier = True
 
     alpha: float = 1.0
@@ -467,9 +502,15 @@ class Prelu(Activation):
 
 @register
 class Softmax(Activation):
-    """Softmax over one axis of the sample (0 = channels): exp, sum and divide."""
+    """Softmax over one axis of the sample (0 = channels): exp(x - max) divided by its sum,
+    a probability distribution along that axis. No weights."""
 
     kind = "softmax"
+    arguments = (Argument("axis", "int", "0", "the sample's axis it normalises over (0 = "
+                                              "channels; alias `dim`, also without the batch: "
+                                              "PyTorch's dim is axis + 1)"),)
+    pytorch = "nn.Softmax(dim=1)"
+    keras = "layers.Softmax(axis=-1) (channels-last: its axis -1 is the channels)"
     is_activation = False  # it normalises over an axis: the head, not a nonlinearity
     is_non_negative = True
     makes_probabilities = True
@@ -513,9 +554,14 @@ class LogSoftmax(Softmax):
 
 @register
 class Dropout(Layer):
-    """Zero a fraction p of the elements in training (scaled by 1/(1-p)); shape unchanged."""
+    """Zero each element with probability p in training and scale the rest by 1/(1-p);
+    the identity at inference. Shape unchanged, no weights."""
 
     kind = "dropout"
+    arguments = (Argument("p", "number in [0, 1)", "0.5",
+                          "the probability of dropping an element; Keras' `rate`"),)
+    pytorch = "nn.Dropout(p=0.5)"
+    keras = "layers.Dropout(rate=0.5)"
     family = "regularization"
     drops_in_training = True
     keeps_sign = True

@@ -9,11 +9,24 @@ from .base import Args, Argument, Layer, ParamCount, Shape, need_spatial, numel,
 
 @register
 class BatchNorm(Layer):
-    """Per-channel normalisation; [C, ...] -> same. 2C weights (affine), 2C running stats."""
+    """Normalise each channel over the batch and positions, then scale and shift it: 2C
+    weights (affine) and 2C running statistics (mean and variance, used in eval mode)."""
 
     kind = "batchnorm"
     aliases = ("batch_norm", "bn", "batchnorm1d", "batchnorm2d", "batchnorm3d")
     family = "norm"
+    arguments = (
+        Argument("affine", "bool", "true", "learn a scale and shift per channel"),
+        Argument("track_running_stats", "bool", "true",
+                 "keep running mean and variance, used in eval mode"),
+        Argument("eps", "number", "1e-5", "added to the variance (Keras' epsilon, default "
+                                          "1e-3)"),
+        Argument("momentum", "number in [0, 1]", "0.1",
+                 "the running statistics' update (Keras' momentum is 1 - this)"),
+    )
+    pytorch = "nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True, " \
+              "track_running_stats=True) (1d, 3d by the spatial axes)"
+    keras = "layers.BatchNormalization(momentum=0.9, epsilon=1e-5)"
     normalises_channels = True  # per channel over the batch: a bias before it cancels
 
     input_shape: Shape
@@ -132,11 +145,20 @@ def _trailing_axes(args: Args, value: Any, input_shape: Shape) -> int:
 
 @register
 class GroupNorm(Layer):
-    """Normalise groups of channels per sample; 2C affine weights, no running stats."""
+    """Normalise each sample over groups of C/groups channels and all positions (Wu & He
+    2018), then scale and shift per channel: 2C weights (affine), no running statistics."""
 
     kind = "groupnorm"
     aliases = ("group_norm",)
     family = "norm"
+    arguments = (
+        Argument("groups", "int dividing the channels", "required",
+                 "how many groups; alias num_groups"),
+        Argument("affine", "bool", "true", "learn a scale and shift per channel"),
+        Argument("eps", "number", "1e-5", "added to the variance"),
+    )
+    pytorch = "nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True)"
+    keras = "layers.GroupNormalization(groups, epsilon=1e-5)"
 
     input_shape: Shape
     groups: int
