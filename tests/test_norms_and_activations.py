@@ -310,3 +310,19 @@ def test_each_kind_declares_every_argument_it_reads_and_its_equivalents(kind: st
     description = cls.__doc__.split("\n\n")[0]
     assert description.rstrip().endswith(".") and len(description) > 40
     assert f"`{kind}`" in (Path(__file__).parent.parent / "docs" / "spec.md").read_text()
+
+
+# --- lint reads the traits ----------------------------------------------------------------
+
+@pytest.mark.parametrize("layers, code", [
+    ("conv: {filters: 4, kernel: 3}\n  - instancenorm", "P101"),      # the bias cancels
+    ("spatial_dropout: {p: 0.2}\n  - batchnorm", "O101"),              # variance shift
+    ("conv: {filters: 4, kernel: 3}\n  - prelu\n  - selu", "O102"),   # two activations
+])
+def test_lint_judges_the_new_kinds_by_their_traits(tmp_path: Path, layers: str,
+                                                   code: str) -> None:
+    from cnncalc.lint.engine import lint_file
+
+    path = tmp_path / "net.yaml"
+    path.write_text(f"input: [3, 8, 8]\nlayers:\n  - {layers}\n")
+    assert code in {finding.code for finding in lint_file(path)}

@@ -357,6 +357,9 @@ class Celu(Elementwise):
         args.finish(())
         return cls(input_shape, alpha)
 
+    def describe(self) -> str:
+        return f"alpha {self.alpha:g}"
+
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0) / self.alpha))
 
@@ -394,6 +397,9 @@ class Softplus(Elementwise):
         threshold = args.number("threshold", 20.0, maximum=1e9)
         args.finish(())
         return cls(input_shape, beta, threshold)
+
+    def describe(self) -> str:
+        return f"beta {self.beta:g}, threshold {self.threshold:g}"
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
         scaled = x * self.beta
@@ -452,6 +458,9 @@ class Hardtanh(Elementwise):
                                        f"PyTorch refuses it too); found {high:g}")
         args.finish(())
         return cls(input_shape, low, high)
+
+    def describe(self) -> str:
+        return f"[{self.min_val:g}, {self.max_val:g}]"
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
         return np.clip(x, self.min_val, self.max_val, out=out)

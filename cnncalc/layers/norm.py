@@ -240,6 +240,11 @@ class InstanceNorm(Layer):
     def ops(self) -> int:
         return 2 * numel(self.input_shape)  # normalise, then scale and shift, as batch norm
 
+    def describe(self) -> str:
+        return ", ".join(name for name, on in (("affine", self.affine),
+                                               ("running stats", self.track_running_stats))
+                         if on)
+
 
 @register
 class LocalResponseNorm(Layer):
