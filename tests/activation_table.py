@@ -10,8 +10,9 @@ and that no registered activation lacks a row.
 from __future__ import annotations
 
 # Traits, worked by hand (every other trait of `Layer` false): a rectifier clips or bends
-# the negative half; relu(x) >= 0 and sigmoid's (0, 1) are non-negative, while gelu, silu
-# and hardswish dip below 0 (minima about -0.17, -0.28, -0.375).
+# the negative half; relu(x) >= 0, sigmoid's (0, 1) and softplus' (0, inf) are
+# non-negative, while gelu, silu, hardswish and mish dip below 0 (minima about -0.17,
+# -0.28, -0.375, -0.31) and elu, selu, celu and hardtanh saturate below 0.
 RECTIFIER = {"is_activation", "is_rectifier"}
 NON_NEGATIVE = {"is_activation", "is_non_negative"}
 
@@ -27,6 +28,14 @@ ACTIVATIONS: list[tuple[str, str, set[str]]] = [
     ("hardsigmoid", "nn.Hardsigmoid()", NON_NEGATIVE),
     ("leaky_relu: {negative_slope: 0.1}", "nn.LeakyReLU(0.1)", RECTIFIER),
     ("elu: {alpha: 0.5}", "nn.ELU(alpha=0.5)", RECTIFIER),
+    ("selu", "nn.SELU()", RECTIFIER),
+    ("celu: {alpha: 0.7}", "nn.CELU(alpha=0.7)", RECTIFIER),
+    # beta x crosses the threshold at x = 2.5 (inputs are scaled by 4): both pieces run
+    ("softplus: {beta: 2, threshold: 5}", "nn.Softplus(beta=2, threshold=5)",
+     RECTIFIER | NON_NEGATIVE),
+    ("mish", "nn.Mish()", RECTIFIER),
+    # clips the negative half at min_val; its output is negative down to min_val
+    ("hardtanh: {min_val: -2, max_val: 3}", "nn.Hardtanh(min_val=-2, max_val=3)", RECTIFIER),
 ]
 
 

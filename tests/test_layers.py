@@ -82,6 +82,21 @@ ROWS = [
     ({"upsample": {"size": [5, 6]}}, [3, 7, 9], [3, 5, 6], 0, 0, None, 0),
     ({"zeropad": {"padding": [[1, 2], [0, 3]]}}, [3, 7, 9], [3, 10, 12], 0, 0, None, 0),
     ("identity", [3, 7, 9], [3, 7, 9], 0, 0, None, 0),
+    # PReLU: one learned slope shared, or one per channel (16)
+    ("prelu", [16, 8, 8], [16, 8, 8], 1, 0, None, 0),
+    ({"prelu": {"num_parameters": 16}}, [16, 8, 8], [16, 8, 8], 16, 0, None, 0),
+    ("log_softmax", [10], [10], 0, 0, None, 0),
+    # instance norm: PyTorch's defaults learn nothing and keep nothing; affine 2C = 32,
+    # running mean and variance 2C = 32
+    ("instancenorm", [16, 8, 8], [16, 8, 8], 0, 0, None, 0),
+    ({"instancenorm": {"affine": True, "track_running_stats": True}}, [16, 8, 8],
+     [16, 8, 8], 32, 32, None, 0),
+    ({"lrn": {"size": 5}}, [96, 55, 55], [96, 55, 55], 0, 0, None, 0),
+    # layer norm over the last two axes: scale and shift of 4 x 4 each = 32; without the
+    # shift over [8, 4, 4]: 128
+    ({"layernorm": {"normalized_shape": [4, 4]}}, [8, 4, 4], [8, 4, 4], 32, 0, None, 0),
+    ({"layernorm": {"bias": False}}, [8, 4, 4], [8, 4, 4], 128, 0, None, 0),
+    ({"spatial_dropout": {"p": 0.2}}, [8, 4, 4], [8, 4, 4], 0, 0, None, 0),
 ]
 
 

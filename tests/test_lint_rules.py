@@ -408,7 +408,7 @@ def test_a_5000_layer_net_lints_with_the_right_findings() -> None:
 
 TRAITS = ("is_activation", "is_rectifier", "is_non_negative", "makes_probabilities",
           "normalises_channels", "drops_in_training", "is_pool", "is_global", "is_affine_map",
-          "is_transposed", "acts_on_last_axis", "keeps_sign")
+          "is_transposed", "acts_on_last_axis", "keeps_sign", "makes_log_probabilities")
 # kind: its traits (every other trait False). relu(x) >= 0, sigmoid in (0, 1); gelu, silu
 # and hardswish dip below 0 (minima about -0.17, -0.28, -0.375); batch norm subtracts each
 # channel's batch mean, group and layer norm do not (a per-channel bias survives them).
@@ -426,6 +426,15 @@ KIND_TRAITS = {
     "dense": {"is_affine_map", "acts_on_last_axis"},
     "flatten": {"keeps_sign"}, "identity": {"keeps_sign"}, "zeropad": {"keeps_sign"},
     "upsample": {"keeps_sign"},
+    # PReLU's learned slopes bend the negative half (nothing bounds them to keep it >= 0);
+    # log_softmax gives log-probabilities (<= 0), not probabilities; instance norm subtracts
+    # each channel's mean per sample, so a bias before it cancels as before batch norm; LRN
+    # keeps the sign only for k > 0 and alpha >= 0, which it does not require
+    "prelu": {"is_activation", "is_rectifier"},
+    "log_softmax": {"makes_log_probabilities"},
+    "instancenorm": {"normalises_channels"},
+    "local_response_norm": set(),
+    "spatial_dropout": {"drops_in_training", "keeps_sign"},
 }
 
 

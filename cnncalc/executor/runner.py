@@ -309,11 +309,17 @@ def _backward(network: Network, units: list[_Unit], dys: list[np.ndarray],
 def _loss(y: np.ndarray, head: Node | None, rng: np.random.Generator
           ) -> tuple[str, float, np.ndarray]:
     """Cross-entropy against random labels when the head is a classifier (a flat output of
-    several classes), else the sum of the outputs. Returns (name, value, dL/dy)."""
+    several classes): the log of a softmax head's probabilities, a log_softmax head's own
+    log-probabilities (PyTorch's NLLLoss), else computed from logits; otherwise the sum of
+    the outputs. Returns (name, value, dL/dy)."""
     n = y.shape[0]
     if y.ndim == 2 and y.shape[1] > 1:
         labels = rng.integers(0, y.shape[1], size=n)
         rows = np.arange(n)
+        if head is not None and head.layer.makes_log_probabilities:  # log_softmax: NLL
+            dy = np.zeros_like(y)
+            dy[rows, labels] = -1.0 / n
+            return "cross-entropy", float(-y[rows, labels].mean()), dy
         if head is not None and head.layer.makes_probabilities:  # already probabilities
             picked = np.maximum(y[rows, labels], np.finfo(y.dtype).tiny)
             dy = np.zeros_like(y)

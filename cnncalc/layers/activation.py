@@ -11,7 +11,7 @@ import math
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
-from .base import Args, Argument, Layer, Shape, numel, register
+from .base import Args, Argument, Layer, ParamCount, Shape, need_spatial, numel, register
 
 if TYPE_CHECKING:
     from numpy import ndarray as Array
@@ -109,11 +109,12 @@ def normal_pdf(np: ModuleType, x: Array) -> Array:
 
 @register
 class Relu(Elementwise):
-    """Rectified linear unit: max(x, 0), elementwise."""
+    """The rectified linear unit, max(x, 0): negatives become 0, the rest pass unchanged. No
+    arguments, no weights."""
 
     kind = "relu"
     pytorch = "nn.ReLU()"
-    keras = "layers.ReLU()"
+    keras = "layers.ReLU() (or activation='relu')"
     is_rectifier = True
     is_non_negative = True
     derivative_reads = "output"
@@ -127,7 +128,8 @@ class Relu(Elementwise):
 
 @register
 class Relu6(Elementwise):
-    """ReLU capped at 6: min(max(x, 0), 6), elementwise."""
+    """ReLU capped at 6, min(max(x, 0), 6), as MobileNet uses it; PyTorch's nn.ReLU6 is
+    nn.Hardtanh(0, 6). No arguments, no weights."""
 
     kind = "relu6"
     pytorch = "nn.ReLU6()"
@@ -145,7 +147,8 @@ class Relu6(Elementwise):
 
 @register
 class Sigmoid(Elementwise):
-    """Logistic sigmoid: 1 / (1 + exp(-x)), elementwise."""
+    """The logistic function 1 / (1 + exp(-x)), squashing every value into (0, 1). No
+    arguments, no weights."""
 
     kind = "sigmoid"
     pytorch = "nn.Sigmoid()"
@@ -162,7 +165,8 @@ class Sigmoid(Elementwise):
 
 @register
 class Tanh(Elementwise):
-    """Hyperbolic tangent: tanh(x), elementwise."""
+    """The hyperbolic tangent tanh(x), squashing every value into (-1, 1). No arguments, no
+    weights."""
 
     kind = "tanh"
     pytorch = "nn.Tanh()"
@@ -178,12 +182,12 @@ class Tanh(Elementwise):
 
 @register
 class Gelu(Elementwise):
-    """Gaussian error linear unit: x Phi(x), Phi the standard normal CDF (exact, not the tanh
-    approximation)."""
+    """The Gaussian error linear unit x Phi(x), Phi the standard normal CDF, computed
+    exactly (not the tanh approximation), as PyTorch's default. No arguments, no weights."""
 
     kind = "gelu"
     pytorch = "nn.GELU()"
-    keras = "layers.Activation('gelu')"
+    keras = "layers.Activation('gelu') (keras.activations.gelu(approximate=False))"
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -195,12 +199,13 @@ class Gelu(Elementwise):
 
 @register
 class Silu(Elementwise):
-    """Sigmoid linear unit (swish): x sigmoid(x), elementwise."""
+    """The sigmoid linear unit (swish) x sigmoid(x), smooth and dipping to about -0.28. No
+    arguments, no weights."""
 
     kind = "silu"
-    aliases = ("swish",)
     pytorch = "nn.SiLU()"
-    keras = "layers.Activation('swish')"
+    keras = "layers.Activation('silu') (or 'swish')"
+    aliases = ("swish",)
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -213,12 +218,13 @@ class Silu(Elementwise):
 
 @register
 class Hardswish(Elementwise):
-    """Hard swish (MobileNetV3): x min(max(x/6 + 1/2, 0), 1), elementwise."""
+    """The piecewise-linear swish of MobileNetV3, x min(max(x/6 + 1/2, 0), 1). No arguments,
+    no weights."""
 
     kind = "hardswish"
-    aliases = ("hard_swish",)
     pytorch = "nn.Hardswish()"
     keras = "layers.Activation('hard_swish') (Keras 3)"
+    aliases = ("hard_swish",)
     is_rectifier = True
 
     def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
@@ -231,12 +237,13 @@ class Hardswish(Elementwise):
 
 @register
 class Hardsigmoid(Elementwise):
-    """Hard sigmoid (MobileNetV3): min(max(x/6 + 1/2, 0), 1), elementwise."""
+    """The piecewise-linear sigmoid min(max(x/6 + 1/2, 0), 1), as PyTorch defines it (Keras
+    2 used x/5). No arguments, no weights."""
 
     kind = "hardsigmoid"
-    aliases = ("hard_sigmoid",)
     pytorch = "nn.Hardsigmoid()"
-    keras = "layers.Activation('hard_sigmoid') (Keras 3; Keras 2's was 0.2x + 0.5)"
+    keras = "layers.Activation('hard_sigmoid') (Keras 3: x/6 + 1/2)"
+    aliases = ("hard_sigmoid",)
     is_non_negative = True
     derivative_reads = "output"
 
@@ -249,17 +256,17 @@ class Hardsigmoid(Elementwise):
 
 @register
 class LeakyRelu(Elementwise):
-    """Leaky ReLU: max(x, 0) + negative_slope * min(x, 0), elementwise."""
+    """ReLU with a small fixed slope for negatives: max(x, 0) + negative_slope min(x, 0).
+    No weights."""
 
     kind = "leaky_relu"
-    aliases = ("leakyrelu",)
-    arguments = (
-        Argument("negative_slope", "number", "0.01",
-                 "the slope for x < 0 (PyTorch's default; Keras' is 0.3)"),
-    )
-    pytorch = "nn.LeakyReLU(negative_slope=0.01)"
-    keras = "layers.LeakyReLU(negative_slope=0.01) (Keras 3; Keras 2: alpha)"
     examples = (("", (3, 4)),)
+    arguments = (Argument("negative_slope", "number", "0.01",
+                          "the slope below 0; Keras' `negative_slope` (Keras 2 `alpha`, "
+                          "default 0.3)"),)
+    pytorch = "nn.LeakyReLU(negative_slope=0.01)"
+    keras = "layers.LeakyReLU(negative_slope=0.01)"
+    aliases = ("leakyrelu",)
     is_rectifier = True
 
     negative_slope: float = 0.01
@@ -279,15 +286,15 @@ class LeakyRelu(Elementwise):
 
 @register
 class Elu(Elementwise):
-    """Exponential linear unit: x for x > 0, else alpha (exp(x) - 1), elementwise."""
+    """The exponential linear unit: x for x > 0, else alpha (exp(x) - 1), saturating at
+    -alpha. No weights."""
 
     kind = "elu"
-    arguments = (
-        Argument("alpha", "number", "1.0", "the value approached as x -> -inf is -alpha"),
-    )
+    examples = (("", (3, 4)),)
+    arguments = (Argument("alpha", "number", "1.0", "the negative saturation value is "
+                                                     "-alpha"),)
     pytorch = "nn.ELU(alpha=1.0)"
     keras = "layers.ELU(alpha=1.0)"
-    examples = (("", (3, 4)),)
     is_rectifier = True
 
     alpha: float = 1.0
@@ -306,20 +313,216 @@ class Elu(Elementwise):
             saved.dtype)
 
 
+# SELU's constants, as PyTorch writes them (Klambauer et al. 2017, eq. 14)
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@register
+class Selu(Elementwise):
+    """Scaled ELU, self-normalising: scale x for x > 0, else scale alpha (exp(x) - 1), with
+    PyTorch's fixed alpha 1.6733 and scale 1.0507. No arguments, no weights."""
+
+    kind = "selu"
+    is_rectifier = True  # bends the negative half towards -scale alpha (about -1.76)
+    pytorch = "nn.SELU()"
+    keras = "layers.Activation('selu')"
+
+    def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
+        return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+    def derivative(self, np: ModuleType, saved: Array) -> Array:
+        return (SELU_SCALE * np.where(saved > 0, 1.0, SELU_ALPHA * np.exp(
+            np.minimum(saved, 0)))).astype(saved.dtype)
+
+
+@register
+class Celu(Elementwise):
+    """Continuously differentiable ELU: x for x > 0, else alpha (exp(x / alpha) - 1), as
+    PyTorch's nn.CELU. No weights; alpha 0 is refused (PyTorch refuses it too)."""
+
+    kind = "celu"
+    is_rectifier = True
+    arguments = (Argument("alpha", "number, not 0", "1.0",
+                          "the negative saturation value is -alpha"),)
+    pytorch = "nn.CELU(alpha=1.0)"
+    keras = "layers.Activation('celu') (alpha 1 only; Keras 3)"
+
+    alpha: float = 1.0
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        alpha = args.number("alpha", 1.0, minimum=-1e9, maximum=1e9)
+        if alpha == 0:  # PyTorch: "ZeroDivisionError: alpha cannot be 0 for CELU"
+            raise args.fail("alpha", "'alpha' must not be 0 (CELU divides by it; PyTorch "
+                                     "refuses it too); found 0")
+        args.finish(())
+        return cls(input_shape, alpha)
+
+    def describe(self) -> str:
+        return f"alpha {self.alpha:g}"
+
+    def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0) / self.alpha))
+
+    def derivative(self, np: ModuleType, saved: Array) -> Array:
+        return np.where(saved > 0, 1.0, np.exp(np.minimum(saved, 0) / self.alpha)).astype(
+            saved.dtype)
+
+
+@register
+class Softplus(Elementwise):
+    """A smooth ReLU: log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+    (PyTorch's nn.Softplus, for numerical stability). Always positive; no weights."""
+
+    kind = "softplus"
+    is_rectifier = True      # bends the negative half towards 0
+    is_non_negative = True   # > 0 everywhere: beta > 0 and threshold >= 0 are required
+    arguments = (Argument("beta", "number > 0", "1.0", "sharpness: log(1 + exp(beta x)) / "
+                                                        "beta"),
+                 Argument("threshold", "number >= 0", "20.0",
+                          "above beta x > threshold the output is x itself"))
+    pytorch = "nn.Softplus(beta=1.0, threshold=20.0)"
+    keras = "layers.Activation('softplus') (beta 1, no threshold)"
+
+    beta: float = 1.0
+    threshold: float = 20.0
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        beta = args.number("beta", 1.0, maximum=1e9)
+        if beta == 0:  # PyTorch divides by it: inf and NaN
+            raise args.fail("beta", "'beta' must be a number > 0 (softplus divides by it); "
+                                    "found 0")
+        # PyTorch takes a negative threshold, but then returns x itself (negative) for
+        # every x above it: no longer a softplus, and no longer non-negative
+        threshold = args.number("threshold", 20.0, maximum=1e9)
+        args.finish(())
+        return cls(input_shape, beta, threshold)
+
+    def describe(self) -> str:
+        return f"beta {self.beta:g}, threshold {self.threshold:g}"
+
+    def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
+        scaled = x * self.beta
+        return np.where(scaled > self.threshold, x, np.logaddexp(0, scaled) / self.beta
+                        ).astype(x.dtype, copy=False)
+
+    def derivative(self, np: ModuleType, saved: Array) -> Array:
+        scaled = saved * self.beta
+        return np.where(scaled > self.threshold, 1.0, sigmoid(np, scaled)).astype(
+            saved.dtype, copy=False)
+
+
+@register
+class Mish(Elementwise):
+    """x tanh(softplus(x)) (Misra 2019): smooth, non-monotonic, dipping to about -0.31 near
+    x = -1.19. No arguments, no weights."""
+
+    kind = "mish"
+    is_rectifier = True
+    pytorch = "nn.Mish()"
+    keras = "layers.Activation('mish') (Keras 3)"
+
+    def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
+        return x * np.tanh(np.logaddexp(0, x))
+
+    def derivative(self, np: ModuleType, saved: Array) -> Array:
+        # d/dx = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2), sp = softplus(x), as PyTorch
+        t = np.tanh(np.logaddexp(0, saved))
+        return t + saved * sigmoid(np, saved) * (1 - t * t)
+
+
+@register
+class Hardtanh(Elementwise):
+    """Clip to [min_val, max_val] (default [-1, 1]); the slope is 1 strictly inside and 0
+    outside. `relu6` is hardtanh with min_val 0 and max_val 6. No weights."""
+
+    kind = "hardtanh"
+    aliases = ("hard_tanh",)
+    # clips the negative half at min_val; with the default -1 its output can be negative
+    is_rectifier = True
+    derivative_reads = "output"  # strictly inside the bounds iff the input was
+    arguments = (Argument("min_val", "number", "-1.0", "the lower bound"),
+                 Argument("max_val", "number > min_val", "1.0", "the upper bound"))
+    pytorch = "nn.Hardtanh(min_val=-1.0, max_val=1.0)"
+    keras = "layers.Activation('hard_tanh') (bounds -1 and 1 only; Keras 3)"
+
+    min_val: float = -1.0
+    max_val: float = 1.0
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        low = args.number("min_val", -1.0, minimum=-1e9, maximum=1e9)
+        high = args.number("max_val", 1.0, minimum=-1e9, maximum=1e9)
+        if high <= low:  # PyTorch: "max_val (..) must be greater than min_val (..)"
+            raise args.fail("max_val", f"'max_val' must be greater than 'min_val' ({low:g}; "
+                                       f"PyTorch refuses it too); found {high:g}")
+        args.finish(())
+        return cls(input_shape, low, high)
+
+    def describe(self) -> str:
+        return f"[{self.min_val:g}, {self.max_val:g}]"
+
+    def forward(self, np: ModuleType, x: Array, out: Array | None = None) -> Array:
+        return np.clip(x, self.min_val, self.max_val, out=out)
+
+    def derivative(self, np: ModuleType, saved: Array) -> Array:
+        return (saved > self.min_val) & (saved < self.max_val)
+
+
+@register
+class Prelu(Activation):
+    """Leaky ReLU with learned slopes: x for x > 0, else a x, with one slope a for every
+    channel (`num_parameters` = C) or one for all (1), as PyTorch's nn.PReLU; the slopes are
+    trainable weights, initialised to `init`."""
+
+    kind = "prelu"
+    is_rectifier = True  # learned slopes: nothing guarantees non-negative outputs
+    arguments = (Argument("num_parameters", "int: 1 or the channels", "1",
+                          "how many slopes: one shared, or one per channel"),
+                 Argument("init", "number", "0.25", "the slopes' initial value"))
+    pytorch = "nn.PReLU(num_parameters=1, init=0.25)"
+    keras = "layers.PReLU(shared_axes=[1, 2]) (one slope per channel; Keras' default " \
+            "learns one per element)"
+
+    num_parameters: int = 1
+    init: float = 0.25
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        count = args.integer("num_parameters", 1)
+        channels = input_shape[0]
+        if count not in (1, channels):  # PyTorch: "Mismatch of parameter numbers and
+            raise args.fail("num_parameters",  # input channel size"
+                            f"'num_parameters' must be 1 or the input's channels "
+                            f"({channels}), as PyTorch requires; found {count}")
+        init = args.number("init", 0.25, minimum=-1e9, maximum=1e9)
+        args.finish(())
+        return cls(input_shape, count, init)
+
+    def params(self) -> ParamCount:
+        return ParamCount(self.num_parameters)
+
+    def param_shapes(self) -> dict[str, Shape]:
+        return {"weight": (self.num_parameters,)}
+
+    def describe(self) -> str:
+        return "per channel" if self.num_parameters > 1 else ""
+
+
 @register
 class Softmax(Activation):
-    """Softmax over one axis of the sample (0 = channels): exp, sum and divide, so the values
-    along that axis are positive and sum to 1."""
+    """Softmax over one axis of the sample (0 = channels): exp(x - max) divided by its sum,
+    a probability distribution along that axis. No weights."""
 
     kind = "softmax"
-    arguments = (
-        Argument("axis", "int", "0",
-                 "the axis of the sample, without the batch: 0 is the channels, -1 the last "
-                 "(also dim, counted the same way: PyTorch's dim is this + 1)"),
-    )
-    pytorch = "nn.Softmax(dim=1)"
-    keras = "layers.Softmax(axis=-1) (channels last)"
     examples = (("", (5,)), ("{axis: -1}", (3, 4, 4)))
+    arguments = (Argument("axis", "int", "0", "the sample's axis it normalises over (0 = "
+                                              "channels; alias `dim`, also without the batch: "
+                                              "PyTorch's dim is axis + 1)"),)
+    pytorch = "nn.Softmax(dim=1)"
+    keras = "layers.Softmax(axis=-1) (channels-last: its axis -1 is the channels)"
     is_activation = False  # it normalises over an axis: the head, not a nonlinearity
     is_non_negative = True
     makes_probabilities = True
@@ -339,19 +542,39 @@ class Softmax(Activation):
 
 
 @register
+class LogSoftmax(Softmax):
+    """The log of softmax over one axis of the sample (0 = channels): x - max - log(sum(exp(
+    x - max))), a log-distribution, as PyTorch's nn.LogSoftmax before nn.NLLLoss."""
+
+    kind = "log_softmax"
+    aliases = ("logsoftmax",)
+    # Like softmax it normalises over an axis: the head, not a nonlinearity. Its values are
+    # log-probabilities, all <= 0: not probabilities (makes_probabilities stays false, so
+    # nothing treats them as values in [0, 1]) and not non-negative. It ends a classifier
+    # as softmax does, so it has its own trait: the executor's loss takes the negative
+    # log-likelihood of such a head where it takes the log of a softmax's output.
+    is_non_negative = False
+    makes_probabilities = False
+    makes_log_probabilities = True
+    arguments = (Argument("axis", "int", "0", "the sample's axis it normalises over (0 = "
+                                              "channels; alias `dim`, also without the batch: "
+                                              "PyTorch's dim is axis + 1)"),)
+    pytorch = "nn.LogSoftmax(dim=1)"
+    keras = "layers.Activation('log_softmax') (last axis)"
+    # ops: as softmax's, 3 per element (exp, sum, subtract)
+
+
+@register
 class Dropout(Layer):
-    """Zero a fraction p of the elements in training (the rest scaled by 1/(1-p)); the
-    identity at inference. The shape is unchanged."""
+    """Zero each element with probability p in training and scale the rest by 1/(1-p);
+    the identity at inference. Shape unchanged, no weights."""
 
     kind = "dropout"
-    aliases = ("dropout1d", "dropout2d", "dropout3d")
-    arguments = (
-        Argument("p", "number", "0.5",
-                 "the fraction zeroed, from 0 up to (not including) 1 (Keras' rate)"),
-    )
+    examples = (("", (3, 4, 4)),)
+    arguments = (Argument("p", "number in [0, 1)", "0.5",
+                          "the probability of dropping an element; Keras' `rate`"),)
     pytorch = "nn.Dropout(p=0.5)"
     keras = "layers.Dropout(rate=0.5)"
-    examples = (("", (3, 4, 4)),)
     family = "regularization"
     drops_in_training = True
     keeps_sign = True
@@ -370,3 +593,25 @@ class Dropout(Layer):
     def ops(self) -> int:
         return 0  # free at inference
 
+
+
+@register
+class SpatialDropout(Dropout):
+    """Zero whole channels in training: each sample's channel is dropped with probability p
+    at every position at once, the kept ones scaled by 1/(1-p) (PyTorch's nn.Dropout2d,
+    Keras' SpatialDropout2D); eval is the identity. Needs a spatial input [C, *S]."""
+
+    kind = "spatial_dropout"
+    aliases = ("dropout1d", "dropout2d", "dropout3d", "spatial_dropout1d",
+               "spatial_dropout2d", "spatial_dropout3d")
+    arguments = (Argument("p", "number in [0, 1)", "0.5",
+                          "the probability of dropping a channel; Keras' `rate`"),)
+    pytorch = "nn.Dropout2d(p=0.5) (nn.Dropout1d, nn.Dropout3d by the spatial axes)"
+    keras = "layers.SpatialDropout2D(rate=0.5) (1D, 3D by the spatial axes)"
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        # a flat [C] would be (N, C), which PyTorch's Dropout1d reads as one unbatched
+        # sample of C positions: refused, as Keras' SpatialDropout1D refuses it
+        need_spatial(args, input_shape)
+        return super().build(args, input_shape)

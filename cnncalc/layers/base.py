@@ -252,6 +252,7 @@ class Layer(Value):
     is_rectifier: ClassVar[bool] = False         # an activation that clips or bends negatives
     is_non_negative: ClassVar[bool] = False      # its output is never negative (relu, sigmoid)
     makes_probabilities: ClassVar[bool] = False  # scores -> a distribution (softmax)
+    makes_log_probabilities: ClassVar[bool] = False  # scores -> log-distribution (log_softmax)
     normalises_channels: ClassVar[bool] = False  # subtracts each channel's batch mean
     drops_in_training: ClassVar[bool] = False    # zeroes values in training only (dropout)
     is_pool: ClassVar[bool] = False              # pools windows of its input, learns nothing

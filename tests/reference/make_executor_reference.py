@@ -169,12 +169,59 @@ CASES = [
     Case("layernorm_channels", [4, 3, 5], one("layernorm: {over: channels}"),
          lambda: ChannelsLayerNorm(4)),
     Case("groupnorm", [6, 4, 3], one("groupnorm: {groups: 3}"), lambda: nn.GroupNorm(3, 6)),
+    Case("layernorm_trailing", [3, 4, 5], one("layernorm: {normalized_shape: [4, 5]}"),
+         lambda: nn.LayerNorm([4, 5])),
+    Case("layernorm_last_nobias", [3, 4, 5], one("layernorm: {normalized_shape: 5, bias: false}"),
+         lambda: nn.LayerNorm(5, bias=False)),
+    Case("layernorm_all_nobias", [3, 4, 5], one("layernorm: {bias: false}"),
+         lambda: nn.LayerNorm([3, 4, 5], bias=False)),
+    Case("instancenorm_train", [3, 4, 5], one("instancenorm"), lambda: nn.InstanceNorm2d(3)),
+    Case("instancenorm_untracked_eval", [3, 4, 5], one("instancenorm: {affine: true}"),
+         lambda: nn.InstanceNorm2d(3, affine=True), train=False),
+    Case("instancenorm_tracked_train", [3, 4, 5],
+         one("instancenorm: {affine: true, track_running_stats: true, momentum: 0.3}"),
+         lambda: nn.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=0.3)),
+    Case("instancenorm_tracked_eval", [3, 4, 5],
+         one("instancenorm: {affine: true, track_running_stats: true}"),
+         lambda: nn.InstanceNorm2d(3, affine=True, track_running_stats=True), train=False),
+    Case("instancenorm1d_affine", [3, 7], one("instancenorm1d: {affine: true}"),
+         lambda: nn.InstanceNorm1d(3, affine=True)),
+    Case("instancenorm3d_tracked_train", [2, 3, 4, 5],
+         one("instancenorm3d: {track_running_stats: true}"),
+         lambda: nn.InstanceNorm3d(2, track_running_stats=True)),
+    # AlexNet's LRN (k 2); inputs scaled by 10 so that the sum of squares counts
+    Case("lrn_alexnet", [7, 4, 5], one("lrn: {size: 5, alpha: 0.0001, beta: 0.75, k: 2}"),
+         lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0), scale=10.0),
+    Case("lrn_even_size", [7, 4, 5], one("lrn: {size: 4, alpha: 0.5, beta: 0.6, k: 2}"),
+         lambda: nn.LocalResponseNorm(4, alpha=0.5, beta=0.6, k=2.0)),
+    Case("local_response_norm_1d", [6, 5], one("local_response_norm: {size: 3, alpha: 0.5}"),
+         lambda: nn.LocalResponseNorm(3, alpha=0.5)),
+    Case("local_response_norm_3d_wide", [4, 2, 3, 2],
+         one("local_response_norm: {size: 9, alpha: 0.5}"),
+         lambda: nn.LocalResponseNorm(9, alpha=0.5)),
     # softmax, dropout (the elementwise activations follow, from tests/activation_table.py)
     Case("softmax_channels", [4, 3, 3], one("softmax"), lambda: nn.Softmax(dim=1)),
     Case("softmax_flat", [7], one("softmax"), lambda: nn.Softmax(dim=1)),
     Case("dropout_p0_train", [3, 4, 4], one("dropout: {p: 0.0}"), lambda: nn.Dropout(0.0)),
     Case("dropout_eval", [3, 4, 4], one("dropout: {p: 0.5}"), lambda: nn.Dropout(0.5),
          train=False),
+    Case("log_softmax_channels", [4, 3, 3], one("log_softmax"), lambda: nn.LogSoftmax(dim=1)),
+    Case("log_softmax_axis1", [4, 3, 3], one("log_softmax: {axis: 1}"),
+         lambda: nn.LogSoftmax(dim=2)),
+    Case("log_softmax_flat", [7], one("log_softmax"), lambda: nn.LogSoftmax(dim=1)),
+    Case("prelu_shared", [3, 4, 5], one("prelu"), lambda: nn.PReLU()),
+    Case("prelu_per_channel", [3, 4, 5], one("prelu: {num_parameters: 3}"),
+         lambda: nn.PReLU(3)),
+    Case("prelu_flat", [5], one("prelu: {num_parameters: 5, init: 0.1}"),
+         lambda: nn.PReLU(5, init=0.1)),
+    Case("spatial_dropout_p0_train", [3, 4, 4], one("spatial_dropout: {p: 0.0}"),
+         lambda: nn.Dropout2d(0.0)),
+    Case("dropout2d_eval", [3, 4, 4], one("dropout2d: {p: 0.5}"), lambda: nn.Dropout2d(0.5),
+         train=False),
+    Case("dropout1d_eval", [3, 6], one("dropout1d: {p: 0.5}"), lambda: nn.Dropout1d(0.5),
+         train=False),
+    Case("dropout3d_eval", [2, 3, 4, 4], one("dropout3d: {p: 0.5}"),
+         lambda: nn.Dropout3d(0.5), train=False),
     # resampling and reshaping
     Case("upsample_nearest_x2", [2, 3, 4], one("upsample: {scale: 2}"),
          lambda: nn.Upsample(scale_factor=2)),
@@ -350,6 +397,50 @@ def record_refusals(arrays: dict[str, np.ndarray]) -> None:
     arrays["__refusals__"] = np.array(json.dumps({"maxpool": pools, "batchnorm": norms}))
 
 
+def record_spatial_dropout(arrays: dict[str, np.ndarray]) -> None:
+    """nn.Dropout2d/1d/3d(p=0.5) in training: its random mask cannot be matched, so the test
+    (tests/test_norms_and_activations.py) reads from PyTorch's output that whole channels are
+    dropped and the rest scaled by 2, and checks that the executor does the same."""
+    for name, module, shape in (("2d", nn.Dropout2d(0.5), [2, 8, 3, 4]),
+                                ("1d", nn.Dropout1d(0.5), [2, 8, 5]),
+                                ("3d", nn.Dropout3d(0.5), [2, 8, 2, 3, 2])):
+        torch.manual_seed(0)
+        x = (torch.rand(*shape) + 0.5).requires_grad_()  # no zeros: a zero means dropped
+        y = module.train()(x)
+        g = torch.randn_like(y)
+        (y * g).sum().backward()
+        for key, value in (("input", x), ("output", y), ("g", g), ("dinput", x.grad)):
+            arrays[f"spatial_dropout_train/{name}/{key}"] = value.detach().numpy().copy()
+
+
+def record_norm_activation_refusals(arrays: dict[str, np.ndarray]) -> None:
+    """PyTorch's error (or none) for the configurations of the new activations and norms
+    that cnncalc refuses: instance statistics of one position, CELU's alpha 0, hardtanh's
+    max_val <= min_val, PReLU's slope count, LRN on a flat input, a layer norm's shape."""
+    found = {}
+
+    def attempt(name: str, make: Callable[[], torch.Tensor]) -> None:
+        try:
+            make()
+            found[name] = None
+        except (ValueError, RuntimeError, AssertionError) as refused:
+            found[name] = str(refused)
+
+    attempt("instancenorm_1_position_train",
+            lambda: nn.InstanceNorm2d(3).train()(torch.ones(2, 3, 1, 1)))
+    attempt("instancenorm_1_position_eval_untracked",
+            lambda: nn.InstanceNorm2d(3).eval()(torch.ones(2, 3, 1, 1)))
+    attempt("instancenorm_1_position_eval_tracked",
+            lambda: nn.InstanceNorm2d(3, track_running_stats=True).eval()(
+                torch.ones(2, 3, 1, 1)))
+    attempt("celu_alpha_0", lambda: nn.CELU(0.0)(torch.ones(2, 3)))
+    attempt("hardtanh_max_equals_min", lambda: nn.Hardtanh(1.0, 1.0))
+    attempt("prelu_2_slopes_3_channels", lambda: nn.PReLU(2)(torch.ones(2, 3, 4, 4)))
+    attempt("lrn_flat", lambda: nn.LocalResponseNorm(3)(torch.ones(2, 6)))
+    attempt("layernorm_wrong_shape", lambda: nn.LayerNorm([4, 4])(torch.ones(2, 3, 4, 5)))
+    arrays["__norm_activation_refusals__"] = np.array(json.dumps(found))
+
+
 # The sizes tests/test_executor.py runs each example at (None: its own input size).
 EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
                  "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32, "two_input": 32}
@@ -405,6 +496,8 @@ def main() -> None:
     record_upsample_grid(arrays)
     record_example_shapes(arrays)
     record_refusals(arrays)
+    record_spatial_dropout(arrays)
+    record_norm_activation_refusals(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)

@@ -214,9 +214,13 @@ def to_torch(entry, in_shape):
         affine = args.get("affine", True)
         if args.get("over", "all") == "channels":
             return ChannelLayerNorm(c, affine)
-        return nn.LayerNorm(list(in_shape), elementwise_affine=affine)
+        return nn.LayerNorm(args.get("normalized_shape", list(in_shape)),
+                            elementwise_affine=affine, bias=args.get("bias", True))
     if kind == "groupnorm":
         return nn.GroupNorm(args["groups"], c, affine=args.get("affine", True))
+    module = norm_activation_module(kind, args, c, dim)
+    if module is not None:
+        return module
     if kind in ACTIVATIONS:
         return ACTIVATIONS[kind]()
     table = table_activations()
@@ -246,6 +250,68 @@ def to_torch(entry, in_shape):
             flat += [before, after]
         return getattr(nn, "ZeroPad" + dim)(tuple(flat))
     raise ValueError(f"unknown kind {kind}")
+
+
+def norm_activation_module(kind, args, c, dim):
+    """PReLU, log-softmax, instance norm, local response norm and spatial dropout (their
+    spec names and aliases) as torch modules; None for any other kind."""
+    kind = {"logsoftmax": "log_softmax", "instance_norm": "instancenorm",
+            "lrn": "local_response_norm"}.get(kind, kind)
+    if kind.startswith("instancenorm") and kind[-2:] in ("1d", "2d", "3d"):
+        kind = "instancenorm"
+    if kind in ("dropout1d", "dropout2d", "dropout3d") or kind.startswith("spatial_dropout"):
+        kind = "spatial_dropout"
+    if kind == "prelu":
+        return nn.PReLU(args.get("num_parameters", 1), init=args.get("init", 0.25))
+    if kind == "log_softmax":
+        return nn.LogSoftmax(dim=args.get("axis", 0) + 1)
+    if kind == "instancenorm":
+        return getattr(nn, "InstanceNorm" + dim)(
+            c, affine=args.get("affine", False),
+            track_running_stats=args.get("track_running_stats", False))
+    if kind == "local_response_norm":
+        return nn.LocalResponseNorm(args["size"], alpha=args.get("alpha", 1e-4),
+                                    beta=args.get("beta", 0.75), k=args.get("k", 1.0))
+    if kind == "spatial_dropout":
+        return getattr(nn, "Dropout" + dim)(args.get("p", 0.5))
+    return None
+
+
+def norm_activation_cases():
+    """PReLU, log-softmax, instance norm, LRN, layer norm's trailing axes and bias, spatial
+    dropout (the new elementwise activations get theirs from activation_cases)."""
+    return [
+        ("prelu-shared", [8, 7, 9], "prelu"),
+        ("prelu-per-channel", [8, 7, 9], {"prelu": {"num_parameters": 8}}),
+        ("prelu-flat", [10], {"prelu": {"num_parameters": 10, "init": 0.1}}),
+        ("prelu-1d", [4, 15], {"prelu": {"num_parameters": 4}}),
+        ("log-softmax", [10, 3, 3], "log_softmax"),
+        ("log-softmax-axis1", [10, 3, 3], {"log_softmax": {"axis": 1}}),
+        ("log-softmax-vec", [10], "logsoftmax"),
+        ("in2d", [16, 8, 8], "instancenorm"),
+        ("in2d-affine", [16, 8, 8], {"instancenorm": {"affine": True}}),
+        ("in2d-track", [16, 8, 8], {"instancenorm": {"track_running_stats": True}}),
+        ("in2d-affine-track", [16, 8, 8],
+         {"instancenorm2d": {"affine": True, "track_running_stats": True}}),
+        ("in1d-affine", [16, 20], {"instancenorm1d": {"affine": True}}),
+        ("in3d-track", [16, 3, 4, 5], {"instance_norm": {"track_running_stats": True}}),
+        ("lrn-alexnet", [96, 55, 55], {"lrn": {"size": 5, "alpha": 0.0001, "beta": 0.75,
+                                               "k": 2}}),
+        ("lrn-1d", [16, 20], {"local_response_norm": {"size": 3}}),
+        ("lrn-3d", [16, 3, 4, 5], {"local_response_norm": {"size": 4}}),
+        ("ln-trailing-2", [16, 8, 8], {"layernorm": {"normalized_shape": [8, 8]}}),
+        ("ln-trailing-1", [16, 8, 6], {"layernorm": {"normalized_shape": 6}}),
+        ("ln-trailing-all", [16, 8, 6], {"layernorm": {"normalized_shape": [16, 8, 6]}}),
+        ("ln-nobias", [16, 8, 8], {"layernorm": {"bias": False}}),
+        ("ln-trailing-nobias", [16, 8, 6], {"layernorm": {"normalized_shape": 6,
+                                                          "bias": False}}),
+        ("ln-vec-nobias", [32], {"layernorm": {"normalized_shape": 32, "bias": False}}),
+        ("spatial-dropout-2d", [8, 7, 9], {"spatial_dropout": {"p": 0.2}}),
+        ("spatial-dropout-1d", [8, 15], "spatial_dropout"),
+        ("dropout2d-alias", [8, 7, 9], {"dropout2d": {"p": 0.3}}),
+        ("dropout1d-alias", [8, 15], "dropout1d"),
+        ("dropout3d-alias", [4, 3, 5, 6], "dropout3d"),
+    ]
 
 
 def conv_cases():
@@ -580,7 +646,8 @@ def run_layer_case(case_id, in_shape, entry):
 
 def make_layers():
     cases = (conv_cases() + conv_transpose_cases() + pool_cases() + dense_and_flatten_cases()
-             + norm_cases() + activation_cases() + upsample_cases() + pad_cases())
+             + norm_cases() + activation_cases() + upsample_cases() + pad_cases()
+             + norm_activation_cases())
     ids = [c[0] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return [run_layer_case(*c) for c in cases]

@@ -1,4 +1,5 @@
-"""Activations, element by element, and softmax and dropout (as in `layers.activation`).
+"""Activations, element by element, softmax, log-softmax, PReLU and dropout (as in
+`layers.activation`).
 
 The elementwise math lives in each activation's layer class (`forward`, `derivative`); the
 op here runs any layer that declares it, whatever its kind.
@@ -89,3 +90,68 @@ class DropoutOp(Op):
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         return dy if self.mask is None else dy * self.mask
+
+
+@register("log_softmax")
+class LogSoftmaxOp(Op):
+    """y = x - max - log(sum(exp(x - max))) over one axis of the sample;
+    dx = dy - exp(y) sum(dy)."""
+
+    keeps_output = True
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        axis = 1 + self.layer.axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.y = shifted
+        return shifted
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        y, self.y = self.y, None
+        return dy - np.exp(y) * np.sum(dy, axis=1 + self.layer.axis, keepdims=True)
+
+
+@register("prelu")
+class PreluOp(Op):
+    """y = x where x > 0, else a x, a per channel (or one for all); dx = dy (1 or a),
+    da = the sum of dy x over the batch and positions where x <= 0 (per channel)."""
+
+    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
+                dtype: np.dtype) -> Array:
+        return np.full(shape, self.layer.init, dtype)
+
+    def slopes(self, ndim: int) -> Array:
+        weight = self.params["weight"]
+        return weight.reshape((1, -1) + (1,) * (ndim - 2)) if weight.size > 1 else weight
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.x = x
+        return np.where(x > 0, x, x * self.slopes(x.ndim))
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        x, self.x = self.x, None
+        positive = x > 0
+        weight = self.params["weight"]
+        negative_part = np.where(positive, 0, dy * x)
+        if weight.size > 1:
+            axes = (0, *range(2, x.ndim))
+            self.grads = {"weight": negative_part.sum(axis=axes).astype(weight.dtype)}
+        else:
+            self.grads = {"weight": np.array([negative_part.sum()], dtype=weight.dtype)}
+        return np.where(positive, dy, dy * self.slopes(dy.ndim))
+
+
+@register("spatial_dropout")
+class SpatialDropoutOp(DropoutOp):
+    """Training: each sample's channel is kept with probability 1 - p, the same at every
+    position, and scaled by 1/(1 - p) (PyTorch's Dropout2d); eval, or p = 0: the identity.
+    Seeded per op as dropout is."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        p = self.layer.p
+        if not train or p == 0:
+            self.mask = None
+            return x
+        keep = np.random.default_rng(self.seed).random(x.shape[:2]) >= p
+        self.mask = (keep / (1 - p)).astype(x.dtype).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
+        return x * self.mask

@@ -1,4 +1,5 @@
-"""Normalisation: batch norm, and layer and group norm's per-sample statistics."""
+"""Normalisation: batch norm; layer, group and instance norm's per-sample statistics; local
+response norm across neighbouring channels."""
 from __future__ import annotations
 
 import math
@@ -163,8 +164,10 @@ class GroupedNormOp(Op):
         xhat = xhat.reshape(x.shape)
         if not self.layer.affine:
             return xhat.copy()
-        return xhat * self.affine_view(self.params["weight"], x.ndim) + self.affine_view(
-            self.params["bias"], x.ndim)
+        y = xhat * self.affine_view(self.params["weight"], x.ndim)
+        if "bias" in self.params:  # layer norm's bias: false keeps the scale only
+            y += self.affine_view(self.params["bias"], x.ndim)
+        return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         xhat = self.xhat.reshape(self.shape)
@@ -172,8 +175,9 @@ class GroupedNormOp(Op):
             weight = self.params["weight"]
             summed = tuple(a for a in range(dy.ndim)
                            if self.affine_view(weight, dy.ndim).shape[a] == 1)
-            self.grads = {"weight": np.sum(dy * xhat, axis=summed).reshape(weight.shape),
-                          "bias": dy.sum(axis=summed).reshape(weight.shape)}
+            self.grads = {"weight": np.sum(dy * xhat, axis=summed).reshape(weight.shape)}
+            if "bias" in self.params:
+                self.grads["bias"] = dy.sum(axis=summed).reshape(weight.shape)
             dy = dy * self.affine_view(weight, dy.ndim)
         dgrouped = normalize_backward(dy.reshape(self.xhat.shape), self.xhat, self.inv_std,
                                       self.axes)
@@ -183,18 +187,20 @@ class GroupedNormOp(Op):
 
 @register("layernorm")
 class LayerNormOp(GroupedNormOp):
-    """`over: all` normalises each sample over (C, *S) with element-wise affine weights;
-    `over: channels` normalises over C at each position, affine per channel."""
+    """`over: all` normalises each sample over (C, *S) and `normalized_shape` over its last
+    axes, with element-wise affine weights; `over: channels` normalises over C at each
+    position, affine per channel."""
 
     def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
-        if self.layer.over == "all":
-            return x, tuple(range(1, x.ndim))
-        return x, (1,)
+        if self.layer.over == "channels":
+            return x, (1,)
+        count = len(self.layer.normalized_shape())
+        return x, tuple(range(x.ndim - count, x.ndim))
 
     def affine_view(self, values: Array, ndim: int) -> Array:
-        if self.layer.over == "all":
-            return values[None]
-        return channel_view(values, ndim)
+        if self.layer.over == "channels":
+            return channel_view(values, ndim)
+        return values.reshape((1,) * (ndim - values.ndim) + values.shape)
 
 
 @register("groupnorm")
@@ -206,3 +212,106 @@ class GroupNormOp(GroupedNormOp):
 
     def affine_view(self, values: Array, ndim: int) -> Array:
         return channel_view(values, ndim)
+
+
+@register("instancenorm")
+class InstanceNormOp(Op):
+    """Per sample and channel over the positions. Training, or without running statistics:
+    the instance's statistics, and (tracked) the running ones updated as PyTorch does, with
+    the mean over the batch of each instance's mean and unbiased variance; eval with running
+    statistics: those."""
+
+    def init(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        super().init(rng, dtype)
+        c = self.layer.input_shape[0]
+        if self.layer.track_running_stats:
+            self.buffers = {"running_mean": np.zeros(c, dtype), "running_var": np.ones(c, dtype)}
+
+    def refusal(self, batch: int, train: bool) -> str | None:
+        """One position per channel normalises every value to 0: PyTorch refuses it."""
+        if math.prod(self.layer.input_shape[1:]) > 1 or not (
+                train or not self.layer.track_running_stats):
+            return None
+        return ("instance statistics need more than one position per channel; the input "
+                "has 1 and would output zeros (PyTorch refuses it: \"Expected more than 1 "
+                "spatial element when training\"); use --eval with track_running_stats")
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        layer = self.layer
+        axes = tuple(range(2, x.ndim))
+        self.instance = train or not layer.track_running_stats
+        if self.instance:
+            xhat, inv_std, mean, var = normalize(x, axes, layer.eps)
+            if train and layer.track_running_stats:
+                count = math.prod(x.shape[2:])
+                m = layer.momentum
+                for name, value in (("running_mean", mean),
+                                    ("running_var", var * count / max(count - 1, 1))):
+                    running = self.buffers[name]
+                    running *= 1 - m
+                    running += m * value.reshape(x.shape[:2]).mean(axis=0)
+        else:
+            mean = channel_view(self.buffers["running_mean"], x.ndim)
+            inv_std = 1.0 / np.sqrt(channel_view(self.buffers["running_var"], x.ndim)
+                                    + layer.eps)
+            xhat = (x - mean) * inv_std
+        self.xhat, self.inv_std, self.axes = xhat, inv_std, axes
+        if not layer.affine:
+            return xhat.copy()
+        return xhat * channel_view(self.params["weight"], x.ndim) + channel_view(
+            self.params["bias"], x.ndim)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        xhat, self.xhat = self.xhat, None
+        if self.layer.affine:
+            summed = (0, *self.axes)
+            self.grads = {"weight": np.sum(dy * xhat, axis=summed),
+                          "bias": dy.sum(axis=summed)}
+            dy = dy * channel_view(self.params["weight"], dy.ndim)
+        if not self.instance:
+            return dy * self.inv_std
+        return normalize_backward(dy, xhat, self.inv_std, self.axes)
+
+
+def _channel_window(values: Array, before: int, after: int) -> Array:
+    """out[:, c] = the sum of values[:, c - before .. c + after], zero beyond the edges."""
+    out = np.zeros_like(values)
+    c = values.shape[1]
+    for offset in range(-before, after + 1):
+        if abs(offset) >= c:
+            continue
+        if offset < 0:
+            out[:, -offset:] += values[:, :c + offset]
+        elif offset > 0:
+            out[:, :c - offset] += values[:, offset:]
+        else:
+            out += values
+    return out
+
+
+@register("local_response_norm")
+class LocalResponseNormOp(Op):
+    """y = x / d**beta, d = k + alpha/size * the sum of x^2 over channels c - size//2 ..
+    c + (size-1)//2 (PyTorch's window and its alpha/size); backward sends each term's
+    share back through the mirrored window."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        layer = self.layer
+        before, after = layer.size // 2, (layer.size - 1) // 2
+        d = _channel_window(x * x, before, after)
+        d *= layer.alpha / layer.size
+        d += layer.k
+        self.x, self.d = x, d
+        return x * d ** -layer.beta
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        layer = self.layer
+        x, d = self.x, self.d
+        self.x = self.d = None
+        before, after = layer.size // 2, (layer.size - 1) // 2
+        scaled = d ** -layer.beta
+        # d y_j / d x_c = [j = c] d_c^-beta - beta x_j d_j^(-beta-1) alpha/size 2 x_c for
+        # every j whose window holds c: j in c - after .. c + before
+        share = dy * x * scaled / d
+        back = _channel_window(share, after, before)
+        return dy * scaled - (2 * layer.beta * layer.alpha / layer.size) * x * back
