@@ -39,17 +39,17 @@ CASES = [
     (HEAD + "  - relu: 3\n", ":3:5:", "arguments must be a mapping"),
     (HEAD + "  - relu:\n    repeat: 0\n", ":4:13:", "'repeat' must be an integer >= 1"),
     (HEAD + "  - {relu: {}, tanh: {}}\n", ":3:5:", "exactly one kind key"),
-    ("input: [3, 8, 8]\nblocks:\n  b: {params: {c: null}, layers: [{conv: {filters: $c, "
-     "kernel: 1}}]}\nlayers:\n  - b: {}\n", ":5:5:", "missing parameter 'c'"),
-    ("input: [3, 8, 8]\nblocks:\n  b: {params: {c: 2}, layers: [{conv: {filters: '${c * d}', "
-     "kernel: 1}}]}\nlayers:\n  - b\n", ":3:", "unknown name 'd'"),
+    (("input: [3, 8, 8]\nblocks:\n  b: {params: {c: null}, layers: [{conv: {filters: $c, "
+     "kernel: 1}}]}\nlayers:\n  - b: {}\n"), ":5:5:", "missing parameter 'c'"),
+    (("input: [3, 8, 8]\nblocks:\n  b: {params: {c: 2}, layers: [{conv: {filters: '${c * d}', "
+     "kernel: 1}}]}\nlayers:\n  - b\n"), ":3:", "unknown name 'd'"),
     ("input: [3, 8, 8]\nblocks:\n  b: {layers: [b]}\nlayers:\n  - b\n", ":3:", "uses itself"),
     ("input: [3, 8, 8]\nexpect: {params: -1}\nlayers: [relu]\n", ":2:18:",
      "must be a whole number"),
     ("input: [3, 8, 8]\nlayers:\n  - upsample: {scale: 2, size: 4}\n", ":3:", "exactly one of"),
     ("input: [3, 8, 8]\nlayers:\n  - dropout: {p: 1.0}\n", ":3:", "'p' must be below 1"),
-    ("input: [3, 8, 8]\nlayers:\n  - conv_transpose: {filters: 2, kernel: 2, stride: 2, "
-     "output_padding: 2}\n", ":3:", "output_padding (2) must be smaller"),
+    (("input: [3, 8, 8]\nlayers:\n  - conv_transpose: {filters: 2, kernel: 2, stride: 2, "
+     "output_padding: 2}\n"), ":3:", "output_padding (2) must be smaller"),
     ("input: [3, 8, 8]\nframework: torch\nlayers: [relu]\n", ":2:12:",
      "'framework' must be one of pytorch"),
 ]

@@ -49,8 +49,8 @@ FAILING = [
                                     "mixes the last axis only (1 feature): the output is "
                                     "[8, 1, 10]; add flatten before it (or keepdims: false on "
                                     "global_avgpool 'global_avgpool1')")),
-    ("G101", "G101_fail", [(8, 5)], "the 3 layers leading only here hold 330 params and "
-                                    "320 MACs"),
+    ("G101", "G101_fail", [(8, 5)], ("the 3 layers leading only here hold 330 params and "
+                                    "320 MACs")),
     ("R101", "R101_fail", [(6, 5)], "sees 30 of 32 pixels on H"),
     ("R102", "R102_fail", [(4, 5)], "143 on H (4.5x the 32-pixel input)"),
     ("R103", "R103_fail", [(5, 5)], "branch 1 jump 2 centre 0, branch 2 jump 2 centre 0.5"),

@@ -56,7 +56,7 @@ def main_path(analysis):
 
 
 def test_totals(model):
-    name, ref, analysis = model
+    _name, ref, analysis = model
     rows = main_path(analysis)
     assert sum(r.weights for r in rows) == ref["params"]
     assert sum(r.buffers for r in rows) == ref["buffers"]
@@ -70,7 +70,7 @@ def test_totals(model):
 
 
 def test_every_weighted_layer_in_order(model):
-    name, ref, analysis = model
+    _name, ref, analysis = model
     torch_layers = [(COMPARED[m["type"]], m["output_shape"], m["params"])
                     for m in ref["layers"] if m["type"] in COMPARED]
     ours = [(r.kind, list(r.output_shape), r.weights) for r in main_path(analysis)
@@ -79,7 +79,7 @@ def test_every_weighted_layer_in_order(model):
 
 
 def test_receptive_field_measured_in_pytorch(model):
-    name, ref, analysis = model
+    _name, ref, analysis = model
     field = analysis.totals.rf
     rf = ref["rf"]
     if "per_position" in rf:  # upsampling: the field differs from one output to the next
