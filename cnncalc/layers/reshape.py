@@ -6,34 +6,207 @@ import math
 import struct
 from typing import TYPE_CHECKING
 
+from ..errors import show
+from ..limits import MAX_AXIS
 from ..receptive import Field
 from ..values import Compared
-from .base import Args, Layer, Shape, need_spatial, numel, parse_padding, register
+from .base import (
+    Args,
+    Argument,
+    Layer,
+    Shape,
+    need_spatial,
+    numel,
+    parse_padding,
+    register,
+    shape_str,
+)
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
 
+def _whole(field: Field, spatial: Shape) -> Field:
+    """The field after a layer that mixes the spatial positions into one another (flatten,
+    and a reshape or permute that does not keep the spatial axes in place): every output
+    is taken to read the whole extent of its input along every axis, a window of the full
+    size. Exact for flatten (each flat output's neighbours are no longer spatial); for a
+    reshape or permute it is a bound: which position an output reads depends on the mixed
+    axes, which the per-axis field cannot say."""
+    return tuple(f.through_window(n, n, 0) for f, n in zip(field, spatial))
+
+
 @register
 class Flatten(Layer):
-    """[C, *S] -> [C * prod(S)]. Everything after it sees the whole input."""
+    """Merges the axes from `start_dim` to `end_dim` into one, numbered as PyTorch's
+    nn.Flatten does (the batch is axis 0, so the default start_dim 1 gives [C, *S] ->
+    [C * prod(S)]). Values only move; everything after a flattened spatial axis sees its
+    whole extent."""
 
     kind = "flatten"
     family = "reshape"
     keeps_sign = True
+    arguments = (
+        Argument("start_dim", "int", "1", "the first axis merged, counting the batch as 0 "
+                                          "(as nn.Flatten); 0 is refused"),
+        Argument("end_dim", "int", "-1", "the last axis merged, counting the batch as 0; "
+                                         "negative counts from the end"),
+    )
+    pytorch = "nn.Flatten(start_dim=1, end_dim=-1)"
+    keras = "layers.Flatten() (start_dim 1 only; Keras flattens channels-last)"
+
     input_shape: Shape
+    start_dim: int = 1
+    end_dim: int = -1   # resolved by build: 1 <= start_dim <= end_dim <= len(input_shape)
+
+    @property
+    def last(self) -> int:
+        """end_dim counted from the front (-1: the last axis)."""
+        return self.end_dim if self.end_dim > 0 else len(self.input_shape) + 1 + self.end_dim
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        rank = len(input_shape)  # without the batch; axes 1 ... rank
+        start = args.raw("start_dim", 1)
+        end = args.raw("end_dim", -1)
+        resolved = []
+        for key, value in (("start_dim", start), ("end_dim", end)):
+            if not isinstance(value, int) or isinstance(value, bool) or \
+                    not -rank - 1 <= value <= rank:
+                raise args.fail(key, f"'{key}' must be an integer from {-rank - 1} to {rank}"
+                                     f" (the batch is axis 0); found {show(value)}")
+            resolved.append(value + rank + 1 if value < 0 else value)
+        if resolved[0] == 0 or resolved[1] == 0:
+            raise args.fail("start_dim", "flatten never merges the batch axis (0); "
+                                         "start_dim counts it, so the channels are 1")
+        if resolved[0] > resolved[1]:
+            raise args.fail("start_dim", f"start_dim ({resolved[0]}) comes after end_dim "
+                                         f"({resolved[1]}) once resolved")
+        args.finish(())
+        return cls(input_shape, resolved[0], resolved[1])
 
     def output_shape(self) -> Shape:
-        return (numel(self.input_shape),)
+        s = self.input_shape
+        a, b = self.start_dim - 1, self.last
+        return (*s[:a], numel(s[a:b]), *s[b:])
 
     def ops(self) -> int:
         return 0
 
     def receptive_field(self, field: Field) -> Field:
-        spatial = self.input_shape[1:]
-        if not spatial:
+        if self.start_dim == self.last:  # nothing merged
             return field
-        return tuple(f.through_window(n, n, 0) for f, n in zip(field, spatial))
+        return _whole(field, self.input_shape[1:])
+
+    def describe(self) -> str:
+        if self.start_dim == 1 and self.last == len(self.input_shape):
+            return ""
+        return f"dims {self.start_dim}..{self.end_dim}"
+
+
+@register
+class Reshape(Layer):
+    """Gives the values a new shape (without the batch), read and written in row-major
+    order as PyTorch's reshape; one size may be -1, found from the rest. Values only move;
+    a reshape that changes the spatial sizes mixes positions, and the receptive field is
+    then taken as the whole extent of every axis (a bound)."""
+
+    kind = "reshape"
+    aliases = ("view", "unflatten")
+    family = "reshape"
+    keeps_sign = True
+    arguments = (Argument("shape", "list of ints", "required",
+                          "the new shape without the batch; one entry may be -1 "
+                          "(Keras' target_shape)"),)
+    pytorch = "x.reshape(x.shape[0], *shape) (nn.Unflatten(1, shape) from flat)"
+    keras = "layers.Reshape(target_shape) (same numbers, but Keras orders channels last)"
+
+    input_shape: Shape
+    shape: Shape
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        value = args.raw("shape", aliases=("target_shape",))
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, int) and not isinstance(v, bool) and (v >= 1 or v == -1)
+                for v in value) or value.count(-1) > 1:
+            raise args.fail("shape", "'shape' must be a list of integers >= 1 (the batch left "
+                                     f"out), one of them -1 at most; found {show(value)}")
+        total = numel(input_shape)
+        known = numel(tuple(v for v in value if v != -1))
+        if -1 in value:
+            if total % known:
+                raise args.fail("shape", f"{shape_str(input_shape)} holds {total:,} values, "
+                                         f"which do not divide by {known:,}")
+            value = [total // known if v == -1 else v for v in value]
+        elif known != total:
+            raise args.fail("shape", f"{shape_str(tuple(value))} holds {known:,} values; "
+                                     f"the input {shape_str(input_shape)} holds {total:,}")
+        if max(value) > MAX_AXIS:
+            raise args.fail("shape", f"an axis of {max(value):,}; the limit is {MAX_AXIS:,}")
+        args.finish(())
+        return cls(input_shape, tuple(value))
+
+    def output_shape(self) -> Shape:
+        return self.shape
+
+    def ops(self) -> int:
+        return 0
+
+    def receptive_field(self, field: Field) -> Field:
+        if self.shape == self.input_shape:
+            return field
+        return _whole(field, self.input_shape[1:])
+
+    def describe(self) -> str:
+        return "to " + shape_str(self.shape)
+
+
+@register
+class Permute(Layer):
+    """Reorders the axes (without the batch): output axis k is input axis dims[k], with the
+    channels as axis 0, as PyTorch's permute with the batch kept first. Values only move;
+    a permute that moves a spatial axis mixes what the per-axis receptive field means, so
+    it is then taken as the whole extent of every axis (a bound)."""
+
+    kind = "permute"
+    aliases = ("transpose",)
+    family = "reshape"
+    keeps_sign = True
+    arguments = (Argument("dims", "list of ints", "required",
+                          "a permutation of 0 ... rank - 1, the channels being 0 (Keras "
+                          "numbers the same axes from 1)"),)
+    pytorch = "x.permute(0, *(d + 1 for d in dims))"
+    keras = "layers.Permute([d + 1 for d in dims]) (on Keras' own, channels-last, axes)"
+
+    input_shape: Shape
+    dims: tuple[int, ...]
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        value = args.raw("dims")
+        rank = len(input_shape)
+        if not isinstance(value, list) or sorted(
+                v if isinstance(v, int) and not isinstance(v, bool) else -1
+                for v in value) != list(range(rank)):
+            raise args.fail("dims", f"'dims' must list 0 ... {rank - 1} once each (axes "
+                                    f"without the batch, channels 0); found {show(value)}")
+        args.finish(())
+        return cls(input_shape, tuple(value))
+
+    def output_shape(self) -> Shape:
+        return tuple(self.input_shape[d] for d in self.dims)
+
+    def ops(self) -> int:
+        return 0
+
+    def receptive_field(self, field: Field) -> Field:
+        if self.dims[1:] == tuple(range(1, len(self.dims))):  # spatial axes stay in place
+            return field
+        return _whole(field, self.input_shape[1:])
+
+    def describe(self) -> str:
+        return "dims " + ",".join(str(d) for d in self.dims)
 
 
 @register

@@ -1,4 +1,5 @@
-"""Reshaping and resampling: identity, flatten, zero padding, upsampling."""
+"""Reshaping and resampling: identity, flatten, reshape, permute, zero padding, upsampling,
+pixel shuffle and unshuffle."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,16 +16,30 @@ class IdentityOp(Op):
         return dy
 
 
-@register("flatten")
+@register("flatten", "reshape")
 class FlattenOp(Op):
-    """(N, C, *S) -> (N, C * prod(S)), PyTorch's channel-major order."""
+    """Flatten and reshape: (N, C, *S) -> (N, *output shape) in PyTorch's row-major order
+    (a view where NumPy can give one); backward reshapes back."""
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], *self.layer.output_shape())
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         return dy.reshape(self.shape)
+
+
+@register("permute")
+class PermuteOp(Op):
+    """Axes reordered after the batch; backward applies the inverse permutation."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        dims = self.layer.dims
+        return np.ascontiguousarray(x.transpose(0, *(d + 1 for d in dims)))
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        inverse = np.argsort(self.layer.dims)
+        return np.ascontiguousarray(dy.transpose(0, *(int(d) + 1 for d in inverse)))
 
 
 @register("zeropad")
@@ -62,3 +77,38 @@ class UpsampleOp(SeparableOp):
             maps.append(m.astype(dtype))
         self._maps = maps
         return maps
+
+
+@register("pixel_shuffle")
+class PixelShuffleOp(Op):
+    """(N, C r², H, W) -> (N, C, H r, W r), PyTorch's channel order; backward is the
+    inverse rearrangement."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        n, c, h, w = x.shape
+        r = self.layer.factor
+        y = x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
+        return np.ascontiguousarray(y).reshape(n, c // (r * r), h * r, w * r)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        n, c, h, w = dy.shape
+        r = self.layer.factor
+        dx = dy.reshape(n, c, h // r, r, w // r, r).transpose(0, 1, 3, 5, 2, 4)
+        return np.ascontiguousarray(dx).reshape(n, c * r * r, h // r, w // r)
+
+
+@register("pixel_unshuffle")
+class PixelUnshuffleOp(Op):
+    """(N, C, H r, W r) -> (N, C r², H, W), the inverse of pixel shuffle."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        n, c, h, w = x.shape
+        r = self.layer.factor
+        y = x.reshape(n, c, h // r, r, w // r, r).transpose(0, 1, 3, 5, 2, 4)
+        return np.ascontiguousarray(y).reshape(n, c * r * r, h // r, w // r)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        n, c, h, w = dy.shape
+        r = self.layer.factor
+        dx = dy.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
+        return np.ascontiguousarray(dx).reshape(n, c // (r * r), h * r, w * r)
