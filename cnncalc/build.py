@@ -378,12 +378,14 @@ class _Builder:
                 raise SpecError.at(args.where_key(key), f"{label}: unknown argument '{key}'; "
                                                         f"expected from" +
                                    (", axis" if kind == "concat" else ""))
+        axis = 0
         if isinstance(args, Mapping) and "axis" in args:
             axis = args["axis"]
-            if kind != "concat" or not _is_int(axis) or axis != 0:
-                raise SpecError.at(args.where("axis"), f"{label}: 'axis' must be 0 (the "
-                                                       f"channels; shapes here have no batch "
-                                                       f"axis) for a concat; found "
+            if kind != "concat" or not _is_int(axis) or axis < 0:
+                raise SpecError.at(args.where("axis"), f"{label}: 'axis' must be an integer "
+                                                       f">= 0 (0: the channels, 1: the first "
+                                                       f"spatial axis; shapes here have no "
+                                                       f"batch axis) for a concat; found "
                                                        f"{show(axis)}")
         refs = self.names(holder, scope)
         if len(refs) == 1:
@@ -391,11 +393,11 @@ class _Builder:
         if any(ref is None for ref in refs):
             return UNKNOWN
         return self.join(MERGES[kind], [r for r in refs if r is not None], full, label,
-                         location, meta, inherited)
+                         location, meta, inherited, axis)
 
     def join(self, merge_cls: type[Merge], refs: list[Ref], full: str, label: str,
-             location: Location, meta: Mapping, inherited: _Inherited) -> Ref:
-        merge = merge_cls.merge([self.shape(r) for r in refs], location, label)
+             location: Location, meta: Mapping, inherited: _Inherited, axis: int = 0) -> Ref:
+        merge = merge_cls.merge([self.shape(r) for r in refs], location, label, axis)
         return self.add(full, merge, tuple(refs), location, meta, inherited)
 
     def block(self, block: BlockDef, args: Any, location: Location, source: Ref | None,

@@ -82,6 +82,13 @@ ROWS = [
     ({"upsample": {"size": [5, 6]}}, [3, 7, 9], [3, 5, 6], 0, 0, None, 0),
     ({"zeropad": {"padding": [[1, 2], [0, 3]]}}, [3, 7, 9], [3, 10, 12], 0, 0, None, 0),
     ("identity", [3, 7, 9], [3, 7, 9], 0, 0, None, 0),
+    # layers that move values (issue 9): shapes worked by hand
+    ({"pixel_shuffle": {"factor": 3}}, [18, 4, 5], [2, 12, 15], 0, 0, None, 0),
+    ({"pixel_unshuffle": {"factor": 2}}, [3, 8, 6], [12, 4, 3], 0, 0, None, 0),
+    ({"flatten": {"start_dim": 2}}, [3, 4, 5], [3, 20], 0, 0, None, 0),
+    ({"flatten": {"start_dim": 1, "end_dim": 2}}, [3, 4, 5], [12, 5], 0, 0, None, 0),
+    ({"reshape": {"shape": [2, -1, 5]}}, [3, 4, 5], [2, 6, 5], 0, 0, None, 0),
+    ({"permute": {"dims": [1, 2, 0]}}, [3, 4, 5], [4, 5, 3], 0, 0, None, 0),
 ]
 
 

@@ -426,6 +426,8 @@ KIND_TRAITS = {
     "dense": {"is_affine_map", "acts_on_last_axis"},
     "flatten": {"keeps_sign"}, "identity": {"keeps_sign"}, "zeropad": {"keeps_sign"},
     "upsample": {"keeps_sign"},
+    "pixel_shuffle": {"keeps_sign"}, "pixel_unshuffle": {"keeps_sign"},
+    "reshape": {"keeps_sign"}, "permute": {"keeps_sign"},
 }
 
 

@@ -202,7 +202,10 @@ def to_torch(entry, in_shape):
         cls = getattr(nn, ("AdaptiveAvgPool" if "avg" in kind else "AdaptiveMaxPool") + dim)
         return cls(tup(args["output_size"]))
     if kind == "flatten":
-        return nn.Flatten()
+        return nn.Flatten(args.get("start_dim", 1), args.get("end_dim", -1))
+    moved = moving_module(kind, args)
+    if moved is not None:
+        return moved
     if kind == "dense":
         units = args.get("units", args.get("out_features"))
         return nn.Linear(in_shape[-1], units, bias=args.get("bias", True))  # last axis
@@ -553,6 +556,52 @@ def pad_cases():
     ]
 
 
+class Moved(nn.Module):
+    """A tensor method as a module: reshape and permute, the batch kept first."""
+
+    def __init__(self, how, *arguments):
+        super().__init__()
+        self.how, self.arguments = how, arguments
+
+    def forward(self, x):
+        return getattr(x, self.how)(0 if self.how == "permute" else x.shape[0],
+                                    *self.arguments)
+
+
+def moving_module(kind, args):
+    """The torch module of a layer that moves values (issue 9), or None."""
+    if kind == "pixel_shuffle":
+        return nn.PixelShuffle(args["factor"])
+    if kind == "pixel_unshuffle":
+        return nn.PixelUnshuffle(args["factor"])
+    if kind == "reshape":
+        return Moved("reshape", *args["shape"])
+    if kind == "permute":
+        return Moved("permute", *(d + 1 for d in args["dims"]))
+    return None
+
+
+def moving_cases():
+    return [
+        ("pixel-shuffle-2", [16, 5, 7], {"pixel_shuffle": {"factor": 2}}),
+        ("pixel-shuffle-3", [27, 4, 4], {"pixel_shuffle": {"factor": 3}}),
+        ("pixel-shuffle-espcn", [48, 17, 17], {"pixel_shuffle": {"factor": 4}}),
+        ("pixel-unshuffle-2", [3, 8, 6], {"pixel_unshuffle": {"factor": 2}}),
+        ("pixel-unshuffle-4", [2, 16, 12], {"pixel_unshuffle": {"factor": 4}}),
+        ("flatten-start-2", [8, 5, 7], {"flatten": {"start_dim": 2}}),
+        ("flatten-1-2", [4, 3, 5, 7], {"flatten": {"start_dim": 1, "end_dim": 2}}),
+        ("flatten-2-3", [4, 3, 5, 7], {"flatten": {"start_dim": 2, "end_dim": 3}}),
+        ("flatten-end-minus-2", [4, 3, 5, 7], {"flatten": {"end_dim": -2}}),
+        ("flatten-same-axis", [4, 6, 6], {"flatten": {"start_dim": 3}}),
+        ("reshape-unflatten", [512], {"reshape": {"shape": [32, 4, 4]}}),
+        ("reshape-minus-one", [8, 6, 6], {"reshape": {"shape": [-1, 36]}}),
+        ("reshape-split-channels", [8, 6, 6], {"reshape": {"shape": [2, 4, 6, 6]}}),
+        ("permute-channels-last", [3, 5, 7], {"permute": {"dims": [1, 2, 0]}}),
+        ("permute-swap-hw", [3, 5, 7], {"permute": {"dims": [0, 2, 1]}}),
+        ("permute-1d", [4, 9], {"permute": {"dims": [1, 0]}}),
+    ]
+
+
 MAC_KINDS = {"conv", "conv_transpose", "dense"}
 
 
@@ -580,7 +629,8 @@ def run_layer_case(case_id, in_shape, entry):
 
 def make_layers():
     cases = (conv_cases() + conv_transpose_cases() + pool_cases() + dense_and_flatten_cases()
-             + norm_cases() + activation_cases() + upsample_cases() + pad_cases())
+             + norm_cases() + activation_cases() + upsample_cases() + pad_cases()
+             + moving_cases())
     ids = [c[0] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return [run_layer_case(*c) for c in cases]

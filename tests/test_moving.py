@@ -1,0 +1,125 @@
+"""Layers that move values (issue 9): pixel shuffle and unshuffle, flatten's dims, reshape,
+permute, concat along a spatial axis, broadcasting add. Shapes and executor outputs are
+checked against PyTorch in test_reference.py and test_executor_reference.py; here the
+receptive field per position against PyTorch's gradients (moving_fields.json, recorded by
+make_moving_rf_reference.py), gradient checks, and the refusals."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import REFERENCE, analyze_layers
+
+from cnncalc.build import build
+from cnncalc.errors import SpecError
+from cnncalc.executor import gradcheck
+from cnncalc.executor.ops import op_for
+from cnncalc.spec import parse
+
+CHAINS = json.loads((REFERENCE / "moving_fields.json").read_text())
+
+
+@pytest.mark.parametrize("case", CHAINS, ids=[c["id"] for c in CHAINS])
+def test_field_per_position_matches_pytorch_gradients(case):
+    """Every output row's and column's field against the input gradient PyTorch measured.
+    Positions whose field reaches the border are clipped in PyTorch (padding has no
+    gradient) and are compared where they stay inside."""
+    fields = analyze_layers(case["layers"], case["input"], framework="pytorch").rows[-1].field
+    for axis, measured in enumerate((case["rows"], case["cols"])):
+        field, n = fields[axis], case["input"][1 + axis]
+        compared = 0
+        for i, got in enumerate(measured):
+            lo, hi = field.lo(i), field.hi(i)
+            if 0 <= lo and hi <= n - 1 and got is not None:
+                assert [lo, hi] == got, (axis, i)
+                compared += 1
+            elif got is not None:  # clipped by the border: the measured part lies within
+                assert lo <= got[0] and got[1] <= hi, (axis, i)
+        assert compared >= len(measured) // 2
+
+
+def test_pixel_shuffle_field_hand_worked():
+    """Output j of a shuffle by 2 reads input j // 2: period 2, jump 1/2, size 1."""
+    field = analyze_layers([{"pixel_shuffle": {"factor": 2}}], [8, 5, 6]).rows[0].field[0]
+    assert [(field.lo(j), field.hi(j)) for j in range(4)] == [(0, 0), (0, 0), (1, 1), (1, 1)]
+    assert (field.size, field.jump) == (1, 0.5)
+    back = analyze_layers([{"pixel_shuffle": {"factor": 2}},
+                           {"pixel_unshuffle": {"factor": 2}}], [8, 5, 6]).rows[1].field[0]
+    assert (back.size, back.jump, back.start) == (1, 1, 0)  # the round trip is the identity
+
+
+def _op(text: str):
+    node = build(parse(text, "t.yaml")).nodes[-1]
+    return node, op_for(node.layer)
+
+
+@pytest.mark.parametrize("entry, shape", [
+    ("pixel_shuffle: {factor: 2}", [8, 3, 2]),
+    ("pixel_unshuffle: {factor: 3}", [2, 6, 3]),
+    ("flatten: {start_dim: 2}", [2, 3, 4]),
+    ("reshape: {shape: [3, -1]}", [2, 3, 4]),
+    ("permute: {dims: [2, 0, 1]}", [2, 3, 4]),
+])
+def test_gradcheck(entry, shape):
+    _, op = _op(f"input: {shape}\nlayers:\n  - {entry}\n")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, *shape))
+    assert gradcheck.worst_error(op, x, rng) < 1e-6
+
+
+@pytest.mark.parametrize("layers, inputs", [
+    ("  - branches: [[], [global_avgpool]]\n    merge: add", [[3, 4, 4], [3, 1, 1]]),
+    ("  - branches: [[], [conv: {filters: 1, kernel: 1}]]\n    merge: add",
+     [[3, 4, 4], [1, 4, 4]]),
+    (("  - identity: {}\n    name: a\n  - conv: {filters: 3, kernel: [3, 1]}\n"
+      "  - concat: {from: [a], axis: 1}"), [[3, 4, 4], [3, 6, 4]]),
+])
+def test_merge_gradcheck(layers, inputs):
+    _, op = _op(f"input: {inputs[-1]}\nlayers:\n{layers}\n")
+    rng = np.random.default_rng(1)
+    xs = [rng.standard_normal((2, *s)) for s in inputs]
+    assert gradcheck.worst_error(op, xs, rng) < 1e-6
+
+
+def test_spatial_concat_shape_and_bounded_field():
+    """Along the concat axis the widest branch's field is kept; the other axis merges."""
+    analysis = analyze_layers(["identity", {"conv": {"filters": 3, "kernel": [5, 1]}},
+                               {"concat": {"from": ["identity1"], "axis": 1}}], [3, 9, 4])
+    row = analysis.rows[-1]
+    assert row.output_shape == (3, 14, 4)
+    assert [f.size for f in row.field] == [5, 1]
+    assert not analysis.misalignments
+
+
+def test_broadcast_add_is_a_gate_like_multiply():
+    analysis = analyze_layers([{"branches": [[], ["global_avgpool"]], "merge": "add"}],
+                              [3, 5, 5])
+    row = analysis.rows[-1]
+    assert row.output_shape == (3, 5, 5) and row.ops == 75
+    assert [f.size for f in row.field] == [1, 1] and all(f.sees_all for f in row.field)
+
+
+def test_reshape_that_mixes_axes_reads_the_whole_extent():
+    rows = analyze_layers([{"permute": {"dims": [0, 2, 1]}}, {"reshape": {"shape": [3, 35]}}],
+                          [3, 5, 7]).rows
+    assert [f.size for f in rows[0].field] == [5, 7]
+    kept = analyze_layers([{"permute": {"dims": [0, 1, 2]}}], [3, 5, 7]).rows[0].field
+    assert [f.size for f in kept] == [1, 1]
+
+
+@pytest.mark.parametrize("entry, shape, message", [
+    ({"pixel_shuffle": {"factor": 2}}, [6, 4, 4], "6 channels do not divide by factor² = 4"),
+    ({"pixel_shuffle": {"factor": 2}}, [8, 4], "needs a [C, H, W] input"),
+    ({"pixel_unshuffle": {"factor": 2}}, [2, 5, 4], "do not divide by factor 2"),
+    ({"flatten": {"start_dim": 0}}, [2, 3, 4], "never merges the batch"),
+    ({"flatten": {"start_dim": 3, "end_dim": 2}}, [2, 3, 4], "comes after end_dim"),
+    ({"flatten": {"end_dim": 4}}, [2, 3, 4], "from -4 to 3"),
+    ({"reshape": {"shape": [5, -1]}}, [2, 3, 4], "do not divide by 5"),
+    ({"reshape": {"shape": [5, 5]}}, [2, 3, 4], "holds 25 values"),
+    ({"reshape": {"shape": [-1, -1]}}, [2, 3, 4], "-1 at most"),
+    ({"permute": {"dims": [0, 1, 1]}}, [2, 3, 4], "must list 0 ... 2 once each"),
+])
+def test_refusals(entry, shape, message):
+    with pytest.raises(SpecError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        analyze_layers([entry], shape)
