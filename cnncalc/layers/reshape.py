@@ -281,31 +281,44 @@ class Sampling(Compared):
     - nearest, 1-D and 3-D (`HelperInterpNearest`): floor(j * ratio) in the input's
       precision, rounded to float32 before the floor (`floorf`); no copy or doubling
       shortcut, so scale 1.1 on 7 reads 0, 0, 1, ..., 5.
+    - nearest-exact (`nearest_neighbor_exact_compute_source_index`): floor((j + 0.5) *
+      ratio), the ratio and the product's precision as for nearest (float32 in 2-D), never
+      a shortcut: scale 1.1 on 7 reads 0, 1, 2, 3, 4, 5, 5 (checked against torch 2.14 on
+      sizes 1..39, 1-D to 3-D, both precisions, in tests/test_upsample_modes.py).
+    - area: adaptive average pooling (F.interpolate calls adaptive_avg_pool): output j
+      averages input floor(j N / M) ... ceil((j + 1) N / M) - 1.
     In every case the index is capped at N - 1. `scale` is the user's scale factor (PyTorch
     uses it, not M/N, unless recompute_scale_factor is set); None when a size was given.
     """
 
     size: int
     out: int
-    mode: str               # "nearest" or "linear"
+    mode: str               # "nearest", "nearest-exact", "linear" or "area"
     scale: float | None
     align_corners: bool
-    shortcuts: bool         # nearest_idx's copy and doubling (2-D nearest)
+    shortcuts: bool         # the 2-D kernel: a float32 ratio for both nearest modes, and
+                            # nearest_idx's copy and doubling (nearest only)
 
     @property
     def copies(self) -> bool:
         """Output j reads input j alone."""
-        return self.out == self.size and (self.mode == "linear" or self.shortcuts)
+        return self.out == self.size and (self.mode in ("linear", "area") or (
+            self.mode == "nearest" and self.shortcuts))
+
+    @property
+    def doubles(self) -> bool:
+        """2-D nearest's shortcut: an axis grown to twice its size reads j >> 1."""
+        return self.mode == "nearest" and self.shortcuts and self.out == 2 * self.size
 
     def ratio(self, precision: str = "float32") -> float:
         """Input positions per output position, as the rule multiplies by (1 for a copy,
         1/2 for 2-D nearest's doubling, whatever scale was given)."""
         if self.copies:
             return 1.0
-        if self.shortcuts and self.out == 2 * self.size:
+        if self.doubles:
             return 0.5
         real = _f32 if precision == "float32" or (
-            self.mode == "nearest" and self.shortcuts) else _same
+            self.mode != "linear" and self.shortcuts) else _same
         n, m = self.size, self.out
         if self.mode == "linear" and self.align_corners:
             return real((n - 1) / (m - 1)) if m > 1 else 0.0
@@ -322,8 +335,10 @@ class Sampling(Compared):
         if self.copies:
             return Fraction(1)
         n, m = self.size, self.out
-        if self.shortcuts and m == 2 * n:
+        if self.doubles:
             return Fraction(1, 2)
+        if self.mode == "area":
+            return Fraction(n, m)
         if self.mode == "linear" and self.align_corners:
             return Fraction(n - 1, m - 1) if m > 1 else Fraction(0)
         if self.scale:
@@ -339,11 +354,14 @@ class Sampling(Compared):
         n = self.size
         if self.copies:
             return j, j, 0.0
-        if self.mode == "nearest":
-            if self.shortcuts and self.out == 2 * n:
+        if self.mode == "area":
+            raise ValueError("area sampling averages a window: see `rows`")
+        if self.mode in ("nearest", "nearest-exact"):
+            if self.doubles:
                 return j >> 1, j >> 1, 0.0
             real = _f32 if precision == "float32" or self.shortcuts else _same
-            index = math.floor(_f32(real(j * self.ratio(precision))))
+            at = j + 0.5 if self.mode == "nearest-exact" else j
+            index = math.floor(_f32(real(at * self.ratio(precision))))
             index = min(index, n - 1) if edges else index
             return index, index, 0.0
         real = _f32 if precision == "float32" else _same
@@ -371,17 +389,47 @@ class Sampling(Compared):
         rows = [self.source(j, precision) for j in range(self.out)]
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
+    def taps(self, precision: str = "float32") -> list[list[tuple[int, float]]]:
+        """Per output, the (input index, weight) pairs it sums: what the executor's matrix
+        holds. Area averages its adaptive window; every other mode mixes two pixels."""
+        if self.mode == "area" and not self.copies:
+            from ..geometry import adaptive_window
+
+            rows = []
+            for j in range(self.out):
+                start, stop = adaptive_window(j, self.size, self.out)
+                rows.append([(k, 1.0 / (stop - start)) for k in range(start, stop)])
+            return rows
+        return [[(first, 1.0 - weight), (second, weight)]
+                for first, second, weight in zip(*self.table(precision))]
+
 
 @register
 class Upsample(Layer):
-    """Resize each spatial axis to `size`, or floor(N * scale), by nearest or linear
-    interpolation (PyTorch's nn.Upsample and F.interpolate). PyTorch samples by the given
-    scale, not by the size ratio, unless `recompute_scale_factor` is true."""
+    """Resize each spatial axis to `size`, or floor(N * scale), by nearest, nearest-exact or
+    linear interpolation, or by averaging (area), as PyTorch's nn.Upsample and
+    F.interpolate. PyTorch samples by the given scale, not by the size ratio, unless
+    `recompute_scale_factor` is true."""
 
     kind = "upsample"
     aliases = ("interpolate", "upsampling2d")
     family = "reshape"
-    keeps_sign = True  # nearest copies; linear takes convex combinations
+    keeps_sign = True  # nearest copies; linear and area take convex combinations
+    arguments = (
+        Argument("scale", "number or list per axis", "required unless size",
+                 "the factor per spatial axis (PyTorch's scale_factor); output floor(N * s)"),
+        Argument("size", "int or list per axis", "required unless scale",
+                 "the output's spatial size"),
+        Argument("mode", "one of nearest, nearest-exact, area, linear, bilinear, trilinear",
+                 "nearest", "linear follows the input's axes (bilinear in 2-D); area is "
+                            "adaptive average pooling"),
+        Argument("align_corners", "bool", "false", "linear modes only: the corner pixels' "
+                                                   "centers line up"),
+        Argument("recompute_scale_factor", "bool", "false",
+                 "with scale: sample by the size ratio N / M instead of 1/scale"),
+    )
+    pytorch = "nn.Upsample(size, scale_factor, mode, align_corners, recompute_scale_factor)"
+    keras = "layers.UpSampling2D(size, interpolation) (integer factors, nearest/bilinear)"
 
     input_shape: Shape
     size: tuple[int, ...]
@@ -410,15 +458,16 @@ class Upsample(Layer):
                                          f"list of {ndim}; found {value!r}")
             scale = tuple(values)
             size = tuple(math.floor(n * s) for n, s in zip(input_shape[1:], scale))
-        modes = ("nearest", "linear", "bilinear", "trilinear")
+        modes = ("nearest", "nearest-exact", "area", "linear", "bilinear", "trilinear")
         mode = args.choice("mode", modes, "nearest")
-        if mode != "nearest" and mode != "linear" and mode != _LINEAR_MODES[ndim]:
-            raise args.fail("mode", f"mode '{mode}' needs {modes.index(mode)} spatial axes; "
-                                    f"this input has {ndim} (use '{_LINEAR_MODES[ndim]}')")
+        if mode in ("bilinear", "trilinear") and mode != _LINEAR_MODES[ndim]:
+            raise args.fail("mode", f"mode '{mode}' needs {modes.index(mode) - 2} spatial "
+                                    f"axes; this input has {ndim} (use "
+                                    f"'{_LINEAR_MODES[ndim]}')")
         if mode == "linear":
             mode = _LINEAR_MODES[ndim]
         align = args.boolean("align_corners", False)
-        if align and mode == "nearest":
+        if align and mode in ("nearest", "nearest-exact", "area"):
             raise args.fail("align_corners", "align_corners applies to linear modes only")
         recompute = args.boolean("recompute_scale_factor", False)
         if recompute and scale is None:
@@ -434,15 +483,18 @@ class Upsample(Layer):
         return (self.input_shape[0], *self.size)
 
     def ops(self) -> int:
-        taps = 1 if self.mode == "nearest" else 2 ** (len(self.input_shape) - 1)
+        if self.mode == "area":  # as adaptive average pooling: every window's pixels
+            return self.input_shape[0] * math.prod(
+                n + o - math.gcd(n, o) for n, o in zip(self.input_shape[1:], self.size))
+        taps = 1 if self.mode.startswith("nearest") else 2 ** (len(self.input_shape) - 1)
         return numel(self.output_shape()) * taps
 
     def sampling(self, axis: int) -> Sampling:
         """The sampling rule of spatial axis `axis`: the one source for the executor's
         matrices and the receptive field."""
-        linear = self.mode != "nearest"
+        linear = self.mode in _LINEAR_MODES.values()
         return Sampling(self.input_shape[1 + axis], self.size[axis],
-                        "linear" if linear else "nearest",
+                        "linear" if linear else self.mode,
                         self.scale[axis] if self.scale and not self.recompute_scale_factor
                         else None, self.align_corners,
                         not linear and len(self.size) == 2)
@@ -458,10 +510,18 @@ class Upsample(Layer):
             if rule.copies:
                 result.append(f)
                 continue
+            if rule.mode == "area":  # adaptive average pooling's windows
+                result.append(f.through_adaptive(rule.size, rule.out))
+                continue
             ratio = rule.exact_ratio()
             if ratio.denominator > receptive.PERIOD_CAP:
                 # too long a period to unroll: the closed forms of the exact ratio
-                if rule.mode == "nearest":
+                if rule.mode == "nearest-exact":
+                    # floor((j + 0.5) r) - j r lies in (r/2 - 1, r/2]: bounded, not unrolled
+                    half = float(ratio) / 2
+                    result.append(f.through(rule.reads, ratio.denominator, ratio.numerator,
+                                            (half - 1, half), (half - 1, half)))
+                elif rule.mode == "nearest":
                     result.append(f.through_nearest(1 / ratio))
                 else:
                     offset = Fraction(0) if rule.align_corners else (ratio - 1) / 2

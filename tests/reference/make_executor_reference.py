@@ -197,6 +197,15 @@ CASES = [
          lambda: nn.ZeroPad2d((0, 1, 1, 2))),
     Case("flatten", [2, 3, 4], one("flatten"), lambda: nn.Flatten()),
     Case("identity", [2, 3, 4], one("identity"), lambda: nn.Identity()),
+    # upsample modes (issue 9): nearest-exact, area (= adaptive average pooling)
+    Case("upsample_nearest_exact", [2, 5, 6], one("upsample: {scale: 1.7, mode: nearest-exact}"),
+         lambda: nn.Upsample(scale_factor=1.7, mode="nearest-exact")),
+    Case("upsample_nearest_exact_1d", [2, 7], one("upsample: {size: 10, mode: nearest-exact}"),
+         lambda: nn.Upsample(size=10, mode="nearest-exact")),
+    Case("upsample_area_down", [2, 9, 7], one("upsample: {size: [4, 3], mode: area}"),
+         lambda: nn.Upsample(size=(4, 3), mode="area")),
+    Case("upsample_area_up", [2, 3, 4], one("upsample: {scale: [1.7, 2], mode: area}"),
+         lambda: nn.Upsample(scale_factor=(1.7, 2.0), mode="area")),
     # layers that move values (issue 9): pixel shuffle, reshape, permute, partial flatten
     Case("pixel_shuffle", [18, 3, 4], one("pixel_shuffle: {factor: 3}"),
          lambda: nn.PixelShuffle(3)),
@@ -354,6 +363,33 @@ def record_upsample_grid(arrays: dict[str, np.ndarray]) -> None:
     arrays["__upsample__"] = np.array(json.dumps(meta))
 
 
+def record_nearest_exact(arrays: dict[str, np.ndarray]) -> None:
+    """``__nearest_exact__``: the input index each output of F.interpolate(mode=
+    "nearest-exact") copies, along the first spatial axis, for input sizes 1..16, scales and
+    sizes, recompute_scale_factor unset and true, 1-D to 3-D, float32 and float64."""
+    cases = []
+    for dtype in (torch.float32, torch.float64):
+        for nd in (1, 2, 3):
+            for n in range(1, 17):
+                given = [(s, None, r) for s in SCALES + (0.29, 1.3, 1 / 3)
+                         for r in (False, True) if math.floor(n * s) >= 1]
+                given += [(None, m, False) for m in sorted({1, n - 1, n + 1, 2 * n,
+                                                            2 * n + 1, 3 * n - 1} - {0})]
+                for scale, size, recompute in given:
+                    shape = (1, 1, n) + (2,) * (nd - 1)
+                    x = torch.arange(n, dtype=dtype).reshape(1, 1, n, *[1] * (nd - 1))
+                    y = F.interpolate(x.expand(shape).contiguous(),
+                                      size=(size,) + (2,) * (nd - 1) if size else None,
+                                      scale_factor=(scale,) + (1.0,) * (nd - 1) if scale
+                                      else None, mode="nearest-exact",
+                                      recompute_scale_factor=recompute or None)
+                    sources = y[0, 0].reshape(y.shape[2], -1)[:, 0].long().tolist()
+                    cases.append({"dtype": str(dtype).removeprefix("torch."), "ndim": nd,
+                                  "n": n, "scale": scale, "size": size,
+                                  "recompute": recompute, "sources": sources})
+    arrays["__nearest_exact__"] = np.array(json.dumps(cases))
+
+
 def record_refusals(arrays: dict[str, np.ndarray]) -> None:
     """What PyTorch does in the cases `cnncalc run` refuses: max-pool windows of padding only
     that it accepts (padding <= kernel / 2), and batch statistics of one value per channel."""
@@ -434,6 +470,7 @@ def main() -> None:
     record_upsample_grid(arrays)
     record_example_shapes(arrays)
     record_refusals(arrays)
+    record_nearest_exact(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)

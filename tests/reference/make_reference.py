@@ -233,7 +233,7 @@ def to_torch(entry, in_shape):
         return nn.Dropout(args.get("p", 0.5))
     if kind == "upsample":
         mode = args.get("mode", "nearest")
-        if mode != "nearest":  # linear / bilinear / trilinear follow the input
+        if mode in ("linear", "bilinear", "trilinear"):  # follow the input
             mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[nd]
         scale = args.get("scale")
         if isinstance(scale, list):
@@ -241,7 +241,8 @@ def to_torch(entry, in_shape):
         elif scale is not None:
             scale = float(scale)
         return nn.Upsample(size=tup(args.get("size")), scale_factor=scale, mode=mode,
-                           align_corners=args.get("align_corners") if mode != "nearest" else None)
+                           align_corners=args.get("align_corners") if "linear" in mode else None,
+                           recompute_scale_factor=args.get("recompute_scale_factor"))
     if kind == "zeropad":
         pairs = pad_pairs(args["padding"], nd)
         flat = []
@@ -599,6 +600,12 @@ def moving_cases():
         ("permute-channels-last", [3, 5, 7], {"permute": {"dims": [1, 2, 0]}}),
         ("permute-swap-hw", [3, 5, 7], {"permute": {"dims": [0, 2, 1]}}),
         ("permute-1d", [4, 9], {"permute": {"dims": [1, 0]}}),
+        ("up-nearest-exact-1.7", [4, 9, 11], {"upsample": {"scale": 1.7, "mode": "nearest-exact"}}),
+        ("up-nearest-exact-size", [4, 9], {"upsample": {"size": 14, "mode": "nearest-exact"}}),
+        ("up-area-down", [4, 17, 19], {"upsample": {"size": [5, 6], "mode": "area"}}),
+        ("up-area-scale", [4, 10, 9], {"upsample": {"scale": 0.4, "mode": "area"}}),
+        ("up-area-3d", [2, 5, 6, 7], {"upsample": {"scale": [1, 0.5, 1.5], "mode": "area"}}),
+        ("up-recompute", [4, 7, 9], {"upsample": {"scale": 1.1, "recompute_scale_factor": True}}),
     ]
 
 

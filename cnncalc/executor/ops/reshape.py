@@ -69,11 +69,10 @@ class UpsampleOp(SeparableOp):
         maps = []
         for axis, size in enumerate(self.layer.input_shape[1:]):
             rule = self.layer.sampling(axis)
-            first, second, weight = (np.asarray(v) for v in rule.table(precision))
             m = np.zeros((rule.out, size))
-            rows = np.arange(rule.out)
-            np.add.at(m, (rows, first), 1 - weight)
-            np.add.at(m, (rows, second), weight)
+            for j, taps in enumerate(rule.taps(precision)):
+                for index, weight in taps:
+                    m[j, index] += weight
             maps.append(m.astype(dtype))
         self._maps = maps
         return maps
