@@ -348,13 +348,40 @@ class _Builder:
             return UNKNOWN
         label = f"{cls.kind} '{full}'"
         ctx = BuildContext(self.spec.framework, inherited.rounding, kind, label, location)
+        inputs: tuple[Ref, ...] = (source,)
+        reads = getattr(cls, "reads_layer", "")
+        if reads:  # a second input named by an argument (maxunpool's `indices: pool1`)
+            other = self.layer_named(reads, args, scope, location, label)
+            if other is None:
+                return UNKNOWN
+            inputs = (source, other)
         try:
-            layer = cls.build(Args(args, ctx), self.shape(source))
+            if reads:
+                layer = cls.build_reading(Args(args, ctx), self.shape(source),  # type: ignore[attr-defined]
+                                          self.nodes[inputs[1]].layer)
+            else:
+                layer = cls.build(Args(args, ctx), self.shape(source))
             layer.output_shape()
         except (OverflowError, ValueError):  # sizes beyond what arithmetic can hold
             raise SpecError.at(location, f"{label}: its sizes are too large to "
                                          f"compute") from None
-        return self.add(full, layer, (source,), location, meta, inherited)
+        return self.add(full, layer, inputs, location, meta, inherited)
+
+    def layer_named(self, key: str, args: Any, scope: _Scope, location: Location,
+                    label: str) -> Ref | None:
+        """The earlier layer an argument names (UNKNOWN if that layer failed to build)."""
+        if not isinstance(args, Mapping) or key not in args:
+            raise SpecError.at(location, f"{label}: needs '{key}', the name of an earlier "
+                                         f"layer, like {{{key}: pool1}}")
+        name = args[key]
+        if not isinstance(name, str) or not name:
+            raise SpecError.at(args.where(key), f"{label}: '{key}' must be a layer name; "
+                                                f"found {show(name)}")
+        ref = self.resolve(name, scope, args.where(key))
+        if ref is not None and ref < 0:
+            raise SpecError.at(args.where(key), f"{label}: '{key}' names the input "
+                                                f"'{name}'; it must name a layer")
+        return ref
 
     def merge(self, kind: str, args: Any, meta: Mapping, location: Location,
               source: Ref | None, scope: _Scope, inherited: _Inherited, name: str | None

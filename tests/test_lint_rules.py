@@ -427,7 +427,7 @@ KIND_TRAITS = {
     "flatten": {"keeps_sign"}, "identity": {"keeps_sign"}, "zeropad": {"keeps_sign"},
     "upsample": {"keeps_sign"},
     "pixel_shuffle": {"keeps_sign"}, "pixel_unshuffle": {"keeps_sign"},
-    "reshape": {"keeps_sign"}, "permute": {"keeps_sign"},
+    "reshape": {"keeps_sign"}, "permute": {"keeps_sign"}, "maxunpool": {"keeps_sign"},
 }
 
 

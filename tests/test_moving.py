@@ -123,3 +123,60 @@ def test_reshape_that_mixes_axes_reads_the_whole_extent():
 def test_refusals(entry, shape, message):
     with pytest.raises(SpecError, match=message.replace("[", r"\[").replace(".", r"\.")):
         analyze_layers([entry], shape)
+
+
+# --- max unpooling ----------------------------------------------------------------------
+
+UNPOOL = [{"maxpool": {"kernel": 2}, "name": "p"}, {"conv": {"filters": 3, "kernel": 1}},
+          {"maxunpool": {"indices": "p"}}]
+
+
+def test_unpool_reads_the_values_and_the_pool_and_restores_its_size():
+    analysis = analyze_layers(UNPOOL, [3, 9, 8], framework="pytorch")
+    node = analysis.network.nodes[-1]
+    assert node.inputs == (1, 0)  # [values, the pool]
+    row = analysis.rows[-1]
+    assert row.output_shape == (3, 9, 8) and row.weights == 0 and row.ops == 0
+
+
+def test_unpool_field_is_the_transposed_window_hand_worked():
+    """Unpool output p receives from pooled window p // 2 (kernel 2, stride 2): after
+    pool -> unpool, p reads pixels 2 (p // 2) ... 2 (p // 2) + 1."""
+    field = analyze_layers([{"maxpool": {"kernel": 2}, "name": "p"},
+                            {"maxunpool": {"indices": "p"}}], [1, 8, 8]).rows[-1].field[0]
+    assert [(field.lo(p), field.hi(p)) for p in range(4)] == [(0, 1), (0, 1), (2, 3), (2, 3)]
+    overlap = analyze_layers([{"maxpool": {"kernel": 3, "stride": 2, "padding": 1},
+                               "name": "p"}, {"maxunpool": {"indices": "p"}}],
+                             [1, 9, 9]).rows[-1].field[0]
+    # p = 2 lies in windows 1 (1..3) and 2 (3..5) only if 2 = 2i - 1 + t: windows 1 (t=1);
+    # p = 3 in windows 1 (t=2) and 2 (t=0): pixels 1 ... 5
+    assert (overlap.lo(2), overlap.hi(2)) == (1, 3) and (overlap.lo(3), overlap.hi(3)) == (1, 5)
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([{"avgpool": {"kernel": 2}, "name": "p"}, {"maxunpool": {"indices": "p"}}],
+     "must name a maxpool; it names a avgpool"),
+    ([{"maxpool": {"kernel": 2}, "name": "p"}, {"conv": {"filters": 2, "kernel": 1}},
+      {"maxunpool": {"indices": "p"}}], "differs from this input"),
+    ([{"maxpool": {"kernel": 2}, "name": "p"}, {"maxunpool": {"indices": "p",
+                                                             "output_size": 9}}],
+     "is not the pool's input size"),
+    ([{"maxpool": {"kernel": 2}, "name": "p"}, "maxunpool"], "needs 'indices'"),
+    ([{"maxpool": {"kernel": 2}, "name": "p"}, {"maxunpool": {"indices": "q"}}],
+     "no layer or input named 'q'"),
+])
+def test_unpool_refusals(layers, message):
+    with pytest.raises(SpecError, match=message):
+        analyze_layers(layers, [3, 8, 8])
+
+
+def test_unpool_runs_and_passes_the_gradient_check():
+    from cnncalc.executor.runner import run
+    from cnncalc.spec import parse as parse_spec
+
+    spec = parse_spec("input: [2, 9, 8]\nframework: pytorch\nlayers:\n"
+                      "  - maxpool: {kernel: 3, stride: 2, padding: 1}\n    name: p\n"
+                      "  - conv: {filters: 2, kernel: 3, padding: 1}\n"
+                      "  - maxunpool: {indices: p}\n", "u.yaml")
+    result = run(spec, gradient_check=True)
+    assert result.ok, result.mismatches

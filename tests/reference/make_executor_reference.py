@@ -56,8 +56,11 @@ BATCH = 2
 class Case:
     def __init__(self, name: str, input_shape: list[int], layers: str,
                  module: Callable[[], nn.Module] | Callable, merge_inputs: list[list[int]] = (),
-                 train: bool = True, scale: float = 1.0, torch_module: str | None = None):
+                 train: bool = True, scale: float = 1.0, torch_module: str | None = None,
+                 pool: dict | None = None):
         self.name, self.input_shape, self.layers = name, input_shape, layers
+        self.pool = pool  # maxunpool: the max pool (F.max_poolNd arguments) whose indices
+        #                   it reads, run on a recorded `pool_input` of `input_shape`
         self.module, self.merge_inputs = module, merge_inputs
         self.train, self.scale = train, scale
         self.torch_module = torch_module  # an activation table row's module expression
@@ -206,6 +209,19 @@ CASES = [
          lambda: nn.Upsample(size=(4, 3), mode="area")),
     Case("upsample_area_up", [2, 3, 4], one("upsample: {scale: [1.7, 2], mode: area}"),
          lambda: nn.Upsample(scale_factor=(1.7, 2.0), mode="area")),
+    # max unpooling (issue 9): the tested node reads [values, the pool's output]; the
+    # pool runs on the recorded pool_input. Windows that do not overlap: PyTorch's
+    # backward gathers at every index, the adjoint only where a value was kept.
+    Case("maxunpool_segnet", [3, 8, 6],
+         "  - maxpool: {kernel: 2}\n    name: p\n  - maxunpool: {indices: p}",
+         None, pool={"kernel_size": 2, "stride": 2}),
+    Case("maxunpool_odd_padded", [2, 9, 7],
+         "  - maxpool: {kernel: 3, stride: 3, padding: 1}\n    name: p\n"
+         "  - maxunpool: {indices: p}",
+         None, pool={"kernel_size": 3, "stride": 3, "padding": 1}),
+    Case("maxunpool1d", [2, 11], "  - maxpool: {kernel: 2}\n    name: p\n"
+         "  - maxunpool: {indices: p, output_size: 11}",
+         None, pool={"kernel_size": 2, "stride": 2}),
     # layers that move values (issue 9): pixel shuffle, reshape, permute, partial flatten
     Case("pixel_shuffle", [18, 3, 4], one("pixel_shuffle: {factor: 3}"),
          lambda: nn.PixelShuffle(3)),
@@ -255,7 +271,7 @@ CASES = [
 
 def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     torch.manual_seed(seed)
-    module = case.module()
+    module = case.module() if case.module else nn.Identity()
     for p in module.parameters():  # away from the ones/zeros defaults: every term counts
         with torch.no_grad():
             p.copy_(torch.randn_like(p) * 0.5 + (1.0 if p.dim() == 1 else 0.0))
@@ -266,8 +282,19 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
             b.copy_(torch.rand_like(b) + 0.5)
     module.train(case.train)
     shapes = case.merge_inputs or [case.input_shape]
+    unpool = {}
+    if case.pool:  # inputs: values of the pool's output shape, and the pool's output
+        pool_input = torch.randn(BATCH, *case.input_shape)
+        nd = len(case.input_shape) - 1
+        pooled, indices = getattr(F, f"max_pool{nd}d")(pool_input, return_indices=True,
+                                                       **case.pool)
+        unpool = {"pool_input": pool_input.numpy().copy()}
+        module = Lambda(lambda v, _: getattr(F, f"max_unpool{nd}d")(
+            v, indices, case.pool["kernel_size"], case.pool.get("stride"),
+            case.pool.get("padding", 0), output_size=pool_input.shape[2:]))
+        shapes = [list(pooled.shape[1:])] * 2
     xs = [(torch.randn(BATCH, *s) * case.scale).requires_grad_() for s in shapes]
-    stored = {f"input{i}": x.detach().numpy().copy() for i, x in enumerate(xs)}
+    stored = {f"input{i}": x.detach().numpy().copy() for i, x in enumerate(xs)} | unpool
     stored |= {f"param/{n}": p.detach().numpy().copy() for n, p in module.named_parameters()
                if "." not in n}
     stored |= {f"buffer/{n}": b.numpy().copy() for n, b in module.named_buffers()
@@ -276,7 +303,8 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     g = torch.randn_like(y)
     (y * g).sum().backward()
     stored |= {"output": y.detach().numpy(), "g": g.numpy()}
-    stored |= {f"dinput{i}": x.grad.numpy() for i, x in enumerate(xs)}
+    stored |= {f"dinput{i}": (x.grad if x.grad is not None else torch.zeros_like(x)).numpy()
+               for i, x in enumerate(xs)}
     stored |= {f"grad/{n}": p.grad.numpy() for n, p in module.named_parameters()
                if "." not in n}
     if case.train:
@@ -464,7 +492,7 @@ def main() -> None:
         arrays |= {f"{case.name}/{key}": value for key, value in stored.items()}
         row = {"torch": case.torch_module} if case.torch_module else {}
         meta.append({"name": case.name, "spec": case.spec(), "train": case.train,
-                     "inputs": len(case.merge_inputs or [case.input_shape]),
+                     "inputs": 2 if case.pool else len(case.merge_inputs or [case.input_shape]),
                      "keys": sorted(stored)} | row)
     arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
     record_upsample_grid(arrays)

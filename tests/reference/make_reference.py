@@ -634,13 +634,54 @@ def run_layer_case(case_id, in_shape, entry):
     }
 
 
+class PoolUnpool(nn.Module):
+    """A max pool with its indices, then the max unpool that reads them."""
+
+    def __init__(self, nd, kernel, stride, padding, output_size=None):
+        super().__init__()
+        self.pool = getattr(nn, f"MaxPool{nd}d")(kernel, stride, padding, return_indices=True)
+        self.unpool = getattr(nn, f"MaxUnpool{nd}d")(kernel, stride, padding)
+        self.output_size = output_size
+
+    def forward(self, x):
+        y, indices = self.pool(x)
+        return self.unpool(y, indices, output_size=self.output_size or x.shape[2:])
+
+
+def unpool_cases():
+    """(id, input, pool entry, unpool entry): the unpool's figures, after its pool."""
+    return [
+        ("maxunpool-2", [8, 16, 12], {"maxpool": {"kernel": 2}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+        ("maxunpool-odd", [4, 15, 11], {"maxpool": {"kernel": 2}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+        ("maxunpool-k3s2p1", [4, 14, 9], {"maxpool": {"kernel": 3, "stride": 2, "padding": 1}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+        ("maxunpool-1d", [3, 21], {"maxpool": {"kernel": 3}},
+         {"maxunpool": {"indices": "maxpool1", "output_size": 21}}),
+        ("maxunpool-3d", [2, 4, 6, 7], {"maxpool": {"kernel": 2}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+    ]
+
+
+def run_unpool_case(case_id, in_shape, pool, unpool):
+    args = pool["maxpool"]
+    module = PoolUnpool(len(in_shape) - 1, args["kernel"], args.get("stride", args["kernel"]),
+                        args.get("padding", 0)).eval()
+    with torch.no_grad():
+        y = module(torch.randn(1, *in_shape))
+    return {"id": case_id, "input": list(in_shape), "framework": "pytorch", "before": [pool],
+            "layer": unpool, "output_shape": shape_of(y), "params": count_params(module),
+            "buffers": 0, "macs": None}
+
+
 def make_layers():
     cases = (conv_cases() + conv_transpose_cases() + pool_cases() + dense_and_flatten_cases()
              + norm_cases() + activation_cases() + upsample_cases() + pad_cases()
              + moving_cases())
     ids = [c[0] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
-    return [run_layer_case(*c) for c in cases]
+    return [run_layer_case(*c) for c in cases] + [run_unpool_case(*c) for c in unpool_cases()]
 
 
 # --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Array, Op, SeparableOp, register
+from .base import Array, MergeOp, Op, SeparableOp, register
 
 
 @register("identity")
@@ -111,3 +111,37 @@ class PixelUnshuffleOp(Op):
         r = self.layer.factor
         dx = dy.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
         return np.ascontiguousarray(dx).reshape(n, c // (r * r), h * r, w * r)
+
+
+@register("maxunpool")
+class MaxUnpoolOp(MergeOp):
+    """Reads [values, the pool's output]; the places come from the pool's op (`link`), whose
+    argmax is flat per channel plane. Where windows overlap, two values may be sent to one
+    place: the later one stays, as in PyTorch's CPU loop. Backward is the adjoint of that:
+    each value gets the gradient of the place it kept (PyTorch's backward gathers at every
+    index, so it differs only for an overwritten value); the pool's output gets none."""
+
+    def link(self, sources: list[Op | None]) -> None:
+        """The ops of the values this one reads: the second is the max pool."""
+        self.pool = sources[1]
+
+    def forward(self, xs: list[Array], train: bool = True, owned: tuple[bool, ...] = ()
+                ) -> Array:
+        values = xs[0]
+        n, c = values.shape[:2]
+        self.index = self.pool.argmax().reshape(n, c, -1)  # type: ignore[union-attr]
+        plane = int(np.prod(self.layer.output_shape()[1:]))
+        y = np.zeros((n, c, plane), values.dtype)
+        np.put_along_axis(y, self.index, values.reshape(n, c, -1), axis=2)
+        # which value each place kept: the last one sent there
+        order = np.broadcast_to(np.arange(self.index.shape[2]), self.index.shape)
+        owner = np.full((n, c, plane), -1, np.int64)
+        np.put_along_axis(owner, self.index, order, axis=2)
+        self.kept = np.take_along_axis(owner, self.index, axis=2) == order
+        self.shapes = (values.shape, xs[1].shape)
+        return y.reshape(n, c, *self.layer.output_shape()[1:])
+
+    def backward(self, dy: Array, inplace: bool = False) -> list[Array]:
+        n, c = dy.shape[:2]
+        dv = np.take_along_axis(dy.reshape(n, c, -1), self.index, axis=2) * self.kept
+        return [dv.reshape(self.shapes[0]), np.zeros(self.shapes[1], dy.dtype)]
