@@ -26,14 +26,17 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 
-def _whole(field: Field, spatial: Shape) -> Field:
+def _whole(field: Field, spatial: Shape, mixed: bool = True) -> Field:
     """The field after a layer that mixes the spatial positions into one another (flatten,
     and a reshape or permute that does not keep the spatial axes in place): every output
     is taken to read the whole extent of its input along every axis, a window of the full
-    size. Exact for flatten (each flat output's neighbours are no longer spatial); for a
-    reshape or permute it is a bound: which position an output reads depends on the mixed
-    axes, which the per-axis field cannot say."""
-    return tuple(f.through_window(n, n, 0) for f, n in zip(field, spatial))
+    size. Exact for a flatten to a vector (no spatial neighbours are left). Where spatial
+    axes remain but are `mixed` (a reshape, a permute, a partial flatten), which position an
+    output reads depends on the mixed axes, which the per-axis field cannot say: the size
+    is then a bound, and every axis is marked global (reported as +g: unknown, may reach
+    every input pixel)."""
+    whole = tuple(f.through_window(n, n, 0) for f, n in zip(field, spatial))
+    return tuple(f.seeing_all() for f in whole) if mixed else whole
 
 
 @register
@@ -96,7 +99,7 @@ class Flatten(Layer):
     def receptive_field(self, field: Field) -> Field:
         if self.start_dim == self.last:  # nothing merged
             return field
-        return _whole(field, self.input_shape[1:])
+        return _whole(field, self.input_shape[1:], mixed=len(self.output_shape()) > 1)
 
     def describe(self) -> str:
         if self.start_dim == 1 and self.last == len(self.input_shape):
