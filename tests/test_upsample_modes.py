@@ -92,6 +92,8 @@ def test_area_is_adaptive_average_pooling() -> None:
     ({"scale": 1.7, "mode": "nearest-exact"}, [2, 5, 6]),
     ({"size": 10, "mode": "nearest-exact"}, [2, 7]),
     ({"scale": [1.7, 0.5], "mode": "area"}, [2, 3, 8]),
+    ({"scale": [1.7, 0.5], "mode": "bicubic"}, [2, 5, 8]),
+    ({"size": [7, 3], "mode": "bicubic", "align_corners": True}, [2, 4, 5]),
 ])
 def test_gradcheck(entry, shape) -> None:
     op = op_for(_layer(entry, shape))
@@ -99,11 +101,62 @@ def test_gradcheck(entry, shape) -> None:
     assert gradcheck.worst_error(op, rng.standard_normal((2, *shape)), rng) < 1e-6
 
 
+def test_bicubic_overshoots_so_it_does_not_keep_the_sign() -> None:
+    """[0, 0, 1, 0, 0] x2: Keys' negative lobes give values below 0 beside the peak."""
+    layer = _layer({"scale": 2, "mode": "bicubic"}, [1, 5, 1])
+    y = op_for(layer).forward(np.array([0, 0, 1.0, 0, 0]).reshape(1, 1, 5, 1))
+    assert y.min() < 0 and not layer.keeps_sign
+    assert _layer({"scale": 2, "mode": "bilinear"}, [1, 5, 1]).keeps_sign
+
+
+def test_bicubic_field_reads_four_taps_hand_worked() -> None:
+    """x2, half-pixel: output j samples (j + 0.5)/2 - 0.5, never whole, so it reads
+    floor - 1 ... floor + 2: 4 pixels. align_corners on 5 -> 9: even j sample a pixel."""
+    layer = _layer({"scale": 2, "mode": "bicubic"}, [1, 6, 6])
+    field = layer.receptive_field((AxisField(), AxisField()))[0]
+    assert [(field.lo(j), field.hi(j)) for j in range(4)] == [(-2, 1), (-1, 2), (-1, 2),
+                                                              (0, 3)]
+    assert field.size == 4
+    aligned = _layer({"size": [9, 9], "mode": "bicubic", "align_corners": True}, [1, 5, 5])
+    field = aligned.receptive_field((AxisField(), AxisField()))[0]
+    assert [(field.lo(j), field.hi(j)) for j in range(3)] == [(0, 0), (-1, 2), (1, 1)]
+
+
 @pytest.mark.parametrize("entry, message", [
-    ({"scale": 2, "mode": "area", "align_corners": True}, "linear modes only"),
-    ({"scale": 2, "mode": "nearest-exact", "align_corners": True}, "linear modes only"),
-    ({"scale": 2, "mode": "bicubic"}, "must be one of"),
+    ({"scale": 2, "mode": "area", "align_corners": True}, "linear modes and bicubic only"),
+    ({"scale": 2, "mode": "nearest-exact", "align_corners": True}, "linear modes and bicubic"),
+    ({"scale": 2, "mode": "cubic"}, "must be one of"),
 ])
 def test_refusals(entry, message) -> None:
     with pytest.raises(SpecError, match=message):
         _layer(entry, [2, 5, 6])
+
+
+def test_bicubic_needs_two_spatial_axes() -> None:
+    with pytest.raises(SpecError, match="needs 2 spatial axes"):
+        _layer({"scale": 2, "mode": "bicubic"}, [2, 5])
+
+
+def test_bicubic_matches_pytorch_on_the_grid() -> None:
+    """``__bicubic__`` (make_executor_reference.py): every case's output, float32 within
+    float32 rounding, float64 to 1e-12."""
+    cases = json.loads(str(DATA["__bicubic__"]))
+    assert len(cases) > 500
+    wrong = []
+    for case in cases:
+        entry: dict = {"mode": "bicubic", "align_corners": case["align_corners"]}
+        if case["scale"]:
+            entry["scale"] = [case["scale"], 1.0]
+        else:
+            entry["size"] = [case["size"], 3]
+        if case["recompute"]:
+            entry["recompute_scale_factor"] = True
+        n = case["n"]
+        k = np.arange(3 * n, dtype=np.float64)
+        x = (np.sin(0.7 * k + 0.3) + k / 16).astype(case["dtype"]).reshape(1, 1, n, 3)
+        y = op_for(_layer(entry, [1, n, 3])).forward(x)
+        want = np.array(case["output"])
+        tolerance = 1e-5 if case["dtype"] == "float32" else 1e-12
+        if y.size != want.size or np.abs(y.ravel() - want).max() > tolerance:
+            wrong.append(case)
+    assert not wrong, f"{len(wrong)} differ, e.g. {wrong[:1]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import show
 from ..limits import MAX_AXIS
@@ -269,6 +269,21 @@ def _same(value: float) -> float:
     return value
 
 
+_CUBIC_A = -0.75  # PyTorch's (and Keys') bicubic parameter
+
+
+def _cubic_near(x: float) -> float:
+    """Keys' cubic convolution weight of a tap at distance x <= 1."""
+    a = _CUBIC_A
+    return ((a + 2) * x - (a + 3)) * x * x + 1
+
+
+def _cubic_far(x: float) -> float:
+    """Keys' cubic convolution weight of a tap at distance 1 < x < 2."""
+    a = _CUBIC_A
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+
 class Sampling(Compared):
     """How one axis of an upsample reads its input: PyTorch's rule (ATen's UpSample.h and
     UpSampleKernel.cpp), checked position by position against torch 2.14 in
@@ -290,13 +305,18 @@ class Sampling(Compared):
       sizes 1..39, 1-D to 3-D, both precisions, in tests/test_upsample_modes.py).
     - area: adaptive average pooling (F.interpolate calls adaptive_avg_pool): output j
       averages input floor(j N / M) ... ceil((j + 1) N / M) - 1.
+    - cubic (2-D bicubic, `upsample_bicubic2d`): the source position as for linear but
+      never clipped at 0; output j mixes the four pixels floor(src) - 1 ... floor(src) + 2
+      (each index clamped into 0 ... N - 1) with Keys' cubic convolution weights, a = -0.75,
+      of t = src - floor(src); no copy shortcut (checked against torch 2.14 on sizes 1..11,
+      scales and sizes, align_corners and recompute_scale_factor, both precisions).
     In every case the index is capped at N - 1. `scale` is the user's scale factor (PyTorch
     uses it, not M/N, unless recompute_scale_factor is set); None when a size was given.
     """
 
     size: int
     out: int
-    mode: str               # "nearest", "nearest-exact", "linear" or "area"
+    mode: str               # "nearest", "nearest-exact", "linear", "cubic" or "area"
     scale: float | None
     align_corners: bool
     shortcuts: bool         # the 2-D kernel: a float32 ratio for both nearest modes, and
@@ -321,9 +341,9 @@ class Sampling(Compared):
         if self.doubles:
             return 0.5
         real = _f32 if precision == "float32" or (
-            self.mode != "linear" and self.shortcuts) else _same
+            self.mode.startswith("nearest") and self.shortcuts) else _same
         n, m = self.size, self.out
-        if self.mode == "linear" and self.align_corners:
+        if self.mode in ("linear", "cubic") and self.align_corners:
             return real((n - 1) / (m - 1)) if m > 1 else 0.0
         return real(1.0 / self.scale) if self.scale else real(n / m)
 
@@ -342,7 +362,7 @@ class Sampling(Compared):
             return Fraction(1, 2)
         if self.mode == "area":
             return Fraction(n, m)
-        if self.mode == "linear" and self.align_corners:
+        if self.mode in ("linear", "cubic") and self.align_corners:
             return Fraction(n - 1, m - 1) if m > 1 else Fraction(0)
         if self.scale:
             return 1 / Fraction(repr(float(self.scale)))
@@ -357,8 +377,8 @@ class Sampling(Compared):
         n = self.size
         if self.copies:
             return j, j, 0.0
-        if self.mode == "area":
-            raise ValueError("area sampling averages a window: see `rows`")
+        if self.mode in ("area", "cubic"):
+            raise ValueError(f"{self.mode} sampling reads more than two pixels: see `taps`")
         if self.mode in ("nearest", "nearest-exact"):
             if self.doubles:
                 return j >> 1, j >> 1, 0.0
@@ -384,8 +404,21 @@ class Sampling(Compared):
     def reads(self, j: int) -> tuple[int, int]:
         """The first and last input pixel output j reads with a nonzero weight (float32),
         the input taken as unbounded."""
+        if self.mode == "cubic":  # four taps, or one where the source is whole (t = 0)
+            src = self.cubic_source(j)
+            low = math.floor(src)
+            return (low - 1, low + 2) if src != low else (low, low)
         first, second, weight = self.source(j, edges=False)
         return first, second if weight > 0 else first
+
+    def cubic_source(self, j: int, precision: str = "float32") -> float:
+        """Bicubic's source position of output j (`area_pixel_compute_source_index` with
+        cubic true: no clip at 0), in the input's precision."""
+        real = _f32 if precision == "float32" else _same
+        ratio = self.ratio(precision)
+        if self.align_corners:
+            return real(ratio * j)
+        return real(real(ratio * real(j + 0.5)) - 0.5)
 
     def table(self, precision: str = "float32") -> tuple[list[int], list[int], list[float]]:
         """`source` for every output: firsts, seconds, weights."""
@@ -395,6 +428,18 @@ class Sampling(Compared):
     def taps(self, precision: str = "float32") -> list[list[tuple[int, float]]]:
         """Per output, the (input index, weight) pairs it sums: what the executor's matrix
         holds. Area averages its adaptive window; every other mode mixes two pixels."""
+        if self.mode == "cubic":
+            real = _f32 if precision == "float32" else _same
+            rows = []
+            for j in range(self.out):
+                src = self.cubic_source(j, precision)
+                low = math.floor(src)
+                t = real(src - low)
+                weights = (_cubic_far(t + 1), _cubic_near(t), _cubic_near(1 - t),
+                           _cubic_far(2 - t))
+                rows.append([(min(max(low - 1 + k, 0), self.size - 1), w)
+                             for k, w in enumerate(weights)])
+            return rows
         if self.mode == "area" and not self.copies:
             from ..geometry import adaptive_window
 
@@ -423,11 +468,12 @@ class Upsample(Layer):
                  "the factor per spatial axis (PyTorch's scale_factor); output floor(N * s)"),
         Argument("size", "int or list per axis", "required unless scale",
                  "the output's spatial size"),
-        Argument("mode", "one of nearest, nearest-exact, area, linear, bilinear, trilinear",
-                 "nearest", "linear follows the input's axes (bilinear in 2-D); area is "
-                            "adaptive average pooling"),
-        Argument("align_corners", "bool", "false", "linear modes only: the corner pixels' "
-                                                   "centers line up"),
+        Argument("mode", "one of nearest, nearest-exact, area, linear, bilinear, trilinear, "
+                         "bicubic", "nearest",
+                 "linear follows the input's axes (bilinear in 2-D); area is adaptive "
+                 "average pooling; bicubic (2-D) is Keys' cubic with a = -0.75"),
+        Argument("align_corners", "bool", "false", "linear modes and bicubic only: the "
+                                                   "corner pixels' centers line up"),
         Argument("recompute_scale_factor", "bool", "false",
                  "with scale: sample by the size ratio N / M instead of 1/scale"),
     )
@@ -461,17 +507,22 @@ class Upsample(Layer):
                                          f"list of {ndim}; found {value!r}")
             scale = tuple(values)
             size = tuple(math.floor(n * s) for n, s in zip(input_shape[1:], scale))
-        modes = ("nearest", "nearest-exact", "area", "linear", "bilinear", "trilinear")
+        modes = ("nearest", "nearest-exact", "area", "linear", "bilinear", "trilinear",
+                 "bicubic")
         mode = args.choice("mode", modes, "nearest")
         if mode in ("bilinear", "trilinear") and mode != _LINEAR_MODES[ndim]:
             raise args.fail("mode", f"mode '{mode}' needs {modes.index(mode) - 2} spatial "
                                     f"axes; this input has {ndim} (use "
                                     f"'{_LINEAR_MODES[ndim]}')")
+        if mode == "bicubic" and ndim != 2:
+            raise args.fail("mode", f"mode 'bicubic' needs 2 spatial axes (PyTorch's "
+                                    f"upsample_bicubic2d); this input has {ndim}")
         if mode == "linear":
             mode = _LINEAR_MODES[ndim]
         align = args.boolean("align_corners", False)
         if align and mode in ("nearest", "nearest-exact", "area"):
-            raise args.fail("align_corners", "align_corners applies to linear modes only")
+            raise args.fail("align_corners", "align_corners applies to linear modes and "
+                                             "bicubic only")
         recompute = args.boolean("recompute_scale_factor", False)
         if recompute and scale is None:
             raise args.fail("recompute_scale_factor", "recompute_scale_factor applies to "
@@ -485,19 +536,29 @@ class Upsample(Layer):
     def output_shape(self) -> Shape:
         return (self.input_shape[0], *self.size)
 
+    def __getattribute__(self, name: str) -> Any:
+        # bicubic's negative weights overshoot: [0, 1, 0] gives values below 0, so this
+        # layer (not the kind) keeps the sign only in the other modes; lint reads the trait
+        # from the layer
+        if name == "keeps_sign":
+            return object.__getattribute__(self, "mode") != "bicubic"
+        return object.__getattribute__(self, name)
+
     def ops(self) -> int:
         if self.mode == "area":  # as adaptive average pooling: every window's pixels
             return self.input_shape[0] * math.prod(
                 n + o - math.gcd(n, o) for n, o in zip(self.input_shape[1:], self.size))
-        taps = 1 if self.mode.startswith("nearest") else 2 ** (len(self.input_shape) - 1)
-        return numel(self.output_shape()) * taps
+        per_axis = 1 if self.mode.startswith("nearest") else 4 if self.mode == "bicubic" \
+            else 2
+        return numel(self.output_shape()) * per_axis ** (len(self.input_shape) - 1)
 
     def sampling(self, axis: int) -> Sampling:
         """The sampling rule of spatial axis `axis`: the one source for the executor's
         matrices and the receptive field."""
         linear = self.mode in _LINEAR_MODES.values()
         return Sampling(self.input_shape[1 + axis], self.size[axis],
-                        "linear" if linear else self.mode,
+                        "linear" if linear else "cubic" if self.mode == "bicubic"
+                        else self.mode,
                         self.scale[axis] if self.scale and not self.recompute_scale_factor
                         else None, self.align_corners,
                         not linear and len(self.size) == 2)
@@ -519,7 +580,12 @@ class Upsample(Layer):
             ratio = rule.exact_ratio()
             if ratio.denominator > receptive.PERIOD_CAP:
                 # too long a period to unroll: the closed forms of the exact ratio
-                if rule.mode == "nearest-exact":
+                if rule.mode == "cubic":
+                    # floor(c) - j r lies in (o - 1, o], c = j r + o: four taps around it
+                    o = 0.0 if rule.align_corners else float((ratio - 1) / 2)
+                    result.append(f.through(rule.reads, ratio.denominator, ratio.numerator,
+                                            (o - 2, o), (o, o + 2)))
+                elif rule.mode == "nearest-exact":
                     # floor((j + 0.5) r) - j r lies in (r/2 - 1, r/2]: bounded, not unrolled
                     half = float(ratio) / 2
                     result.append(f.through(rule.reads, ratio.denominator, ratio.numerator,

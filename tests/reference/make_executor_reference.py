@@ -209,6 +209,15 @@ CASES = [
          lambda: nn.Upsample(size=(4, 3), mode="area")),
     Case("upsample_area_up", [2, 3, 4], one("upsample: {scale: [1.7, 2], mode: area}"),
          lambda: nn.Upsample(scale_factor=(1.7, 2.0), mode="area")),
+    Case("upsample_bicubic_scale", [2, 5, 6], one("upsample: {scale: 1.7, mode: bicubic}"),
+         lambda: nn.Upsample(scale_factor=1.7, mode="bicubic")),
+    Case("upsample_bicubic_align", [2, 4, 5],
+         one("upsample: {size: [7, 9], mode: bicubic, align_corners: true}"),
+         lambda: nn.Upsample(size=(7, 9), mode="bicubic", align_corners=True)),
+    Case("upsample_bicubic_down_recompute", [2, 9, 8],
+         one("upsample: {scale: [0.6, 1.3], mode: bicubic, recompute_scale_factor: true}"),
+         lambda: nn.Upsample(scale_factor=(0.6, 1.3), mode="bicubic",
+                             recompute_scale_factor=True)),
     # max unpooling (issue 9): the tested node reads [values, the pool's output]; the
     # pool runs on the recorded pool_input. Windows that do not overlap: PyTorch's
     # backward gathers at every index, the adjoint only where a value was kept.
@@ -418,6 +427,30 @@ def record_nearest_exact(arrays: dict[str, np.ndarray]) -> None:
     arrays["__nearest_exact__"] = np.array(json.dumps(cases))
 
 
+def record_bicubic(arrays: dict[str, np.ndarray]) -> None:
+    """``__bicubic__``: F.interpolate(mode="bicubic") along the first axis of [1, 1, n, 3]
+    inputs x[k] = sin(0.7 k + 0.3) + k / 16 (the grid's formula), n 1..11, scales and
+    sizes, align_corners and recompute_scale_factor, float32 and float64: the outputs."""
+    cases = []
+    for dtype in (torch.float32, torch.float64):
+        for n in range(1, 12):
+            given = [(s, None, r) for s in (0.5, 0.7, 1.0, 1.1, 1.5, 2.0, 2.5, 3.3)
+                     for r in (False, True) if math.floor(n * s) >= 1]
+            given += [(None, m, False) for m in sorted({1, n, n + 1, 2 * n + 1})]
+            for scale, size, recompute in given:
+                for align in (False, True):
+                    x = _grid_value(3 * n, dtype).reshape(1, 1, n, 3)
+                    y = F.interpolate(x, size=(size, 3) if size else None,
+                                      scale_factor=(scale, 1.0) if scale else None,
+                                      mode="bicubic", align_corners=align,
+                                      recompute_scale_factor=recompute or None)
+                    cases.append({"dtype": str(dtype).removeprefix("torch."), "n": n,
+                                  "scale": scale, "size": size, "recompute": recompute,
+                                  "align_corners": align,
+                                  "output": y[0, 0].double().flatten().tolist()})
+    arrays["__bicubic__"] = np.array(json.dumps(cases))
+
+
 def record_refusals(arrays: dict[str, np.ndarray]) -> None:
     """What PyTorch does in the cases `cnncalc run` refuses: max-pool windows of padding only
     that it accepts (padding <= kernel / 2), and batch statistics of one value per channel."""
@@ -499,6 +532,7 @@ def main() -> None:
     record_example_shapes(arrays)
     record_refusals(arrays)
     record_nearest_exact(arrays)
+    record_bicubic(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)

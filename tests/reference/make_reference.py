@@ -241,7 +241,8 @@ def to_torch(entry, in_shape):
         elif scale is not None:
             scale = float(scale)
         return nn.Upsample(size=tup(args.get("size")), scale_factor=scale, mode=mode,
-                           align_corners=args.get("align_corners") if "linear" in mode else None,
+                           align_corners=args.get("align_corners")
+                           if "linear" in mode or mode == "bicubic" else None,
                            recompute_scale_factor=args.get("recompute_scale_factor"))
     if kind == "zeropad":
         pairs = pad_pairs(args["padding"], nd)
@@ -606,6 +607,10 @@ def moving_cases():
         ("up-area-scale", [4, 10, 9], {"upsample": {"scale": 0.4, "mode": "area"}}),
         ("up-area-3d", [2, 5, 6, 7], {"upsample": {"scale": [1, 0.5, 1.5], "mode": "area"}}),
         ("up-recompute", [4, 7, 9], {"upsample": {"scale": 1.1, "recompute_scale_factor": True}}),
+        ("up-bicubic-2", [4, 7, 9], {"upsample": {"scale": 2, "mode": "bicubic"}}),
+        ("up-bicubic-align", [4, 7, 9], {"upsample": {"size": [10, 20], "mode": "bicubic",
+                                                      "align_corners": True}}),
+        ("up-bicubic-0.29", [4, 100, 50], {"upsample": {"scale": 0.29, "mode": "bicubic"}}),
     ]
 
 
