@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from ..errors import Location, SpecError
 from ..receptive import Field, merge_fields
-from .base import Layer, Shape, numel, shape_str
+from .base import Argument, Layer, Shape, numel, shape_str
+
+_FROM = Argument("from", "layer name or list of names", "required",
+                 "the values merged; one name merges the previous entry's output with it")
 
 
 class Merge(Layer):
@@ -49,6 +52,9 @@ class Add(Merge):
     otherwise be equal."""
 
     kind = "add"
+    arguments = (_FROM,)
+    pytorch = "a + b (broadcasting)"
+    keras = "layers.Add()"
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str,
@@ -73,6 +79,10 @@ class Concat(Merge):
     `receptive_fields`)."""
 
     kind = "concat"
+    arguments = (_FROM, Argument("axis", "int", "0", "the axis joined, without the batch: "
+                                                     "0 the channels, 1 the height, ..."))
+    pytorch = "torch.cat([a, b], dim=axis + 1)"
+    keras = "layers.Concatenate(axis=-1) (channels last there: Keras' axis differs)"
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str,
@@ -123,6 +133,9 @@ class Multiply(Merge):
     """Elementwise product with broadcasting of size-1 axes: [C, 1, 1] x [C, H, W]."""
 
     kind = "multiply"
+    arguments = (_FROM,)
+    pytorch = "a * b (broadcasting)"
+    keras = "layers.Multiply()"
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str,
