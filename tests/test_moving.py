@@ -28,6 +28,11 @@ def test_field_per_position_matches_pytorch_gradients(case):
     fields = analyze_layers(case["layers"], case["input"], framework="pytorch").rows[-1].field
     for axis, measured in enumerate((case["rows"], case["cols"])):
         field, n = fields[axis], case["input"][1 + axis]
+        if case.get("within"):  # max unpool: data-dependent, so within the field
+            assert all(field.lo(i) <= got[0] and got[1] <= field.hi(i)
+                       for i, got in enumerate(measured) if got is not None), axis
+            assert sum(got is not None for got in measured) > len(measured) // 2
+            continue
         compared = 0
         for i, got in enumerate(measured):
             lo, hi = field.lo(i), field.hi(i)

@@ -10,7 +10,9 @@ every weight 1 and no bias, in float64, so the gradient of an output position (s
 its channels) with respect to the input is non-zero exactly on the pixels it reads. For
 every output row (at the middle column) the JSON lists [first, last] input row read, and
 for every output column (at the middle row) [first, last] input column, or null when
-nothing is read. No receptive-field formula is used here.
+nothing is read. No receptive-field formula is used here. The max-unpool chains (marked
+``within``) list, per output row, the union over its columns of the pixels read for one
+random input, and likewise per column: the field must contain them.
 """
 
 import json
@@ -78,12 +80,73 @@ def measure(shape, entries):
     return rows, cols
 
 
+class ConvPoolConvUnpool(nn.Module):
+    """conv 3x3 -> max pool (indices) -> conv 3x3 p1 -> max unpool, weights 1."""
+
+    def __init__(self, kernel, stride, padding):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 1, 3, bias=False)
+        self.pool = nn.MaxPool2d(kernel, stride, padding, return_indices=True)
+        self.conv2 = nn.Conv2d(1, 1, 3, padding=1, bias=False)
+        self.unpool = nn.MaxUnpool2d(kernel, stride, padding)
+        for conv in (self.conv1, self.conv2):
+            with torch.no_grad():
+                conv.weight.fill_(1.0)
+
+    def forward(self, x):
+        y = self.conv1(x)
+        pooled, indices = self.pool(y)
+        return self.unpool(self.conv2(pooled), indices, output_size=y.shape[2:])
+
+
+# The unpool's field depends on the data (which window's maximum lands where), which a
+# gradient cannot show: for a random input the measured pixels must lie within the field.
+UNPOOL_CHAINS = [
+    ("conv3-maxpool2-conv3-unpool", [1, 18, 17], (2, 2, 0)),
+    ("conv3-maxpool3s2p1-conv3-unpool", [1, 19, 16], (3, 2, 1)),
+]
+
+
+def unpool_layers(kernel, stride, padding):
+    return [{"conv": {"filters": 1, "kernel": 3}},
+            {"maxpool": {"kernel": kernel, "stride": stride, "padding": padding},
+             "name": "p"},
+            {"conv": {"filters": 1, "kernel": 3, "padding": 1}},
+            {"maxunpool": {"indices": "p"}}]
+
+
+def measure_unpool(shape, pool):
+    torch.manual_seed(0)
+    net = ConvPoolConvUnpool(*pool).double()
+    x = torch.randn(1, *shape, dtype=torch.float64, requires_grad=True)
+    y = net(x)[0].sum(0)
+    rows, cols = [], []
+    for h in range(y.shape[0]):
+        row = [extent(torch.autograd.grad(y[h, w], x, retain_graph=True)[0][0].abs()
+                      .sum((0, 2))) for w in range(y.shape[1])]
+        rows.append(_union(row))
+    for w in range(y.shape[1]):
+        col = [extent(torch.autograd.grad(y[h, w], x, retain_graph=True)[0][0].abs()
+                      .sum((0, 1))) for h in range(y.shape[0])]
+        cols.append(_union(col))
+    return rows, cols
+
+
+def _union(extents):
+    found = [e for e in extents if e]
+    return [min(e[0] for e in found), max(e[1] for e in found)] if found else None
+
+
 def main():
     data = []
     for name, shape, entries in CHAINS:
         rows, cols = measure(shape, entries)
         data.append({"id": name, "input": shape, "layers": entries, "rows": rows,
                      "cols": cols})
+    for name, shape, pool in UNPOOL_CHAINS:
+        rows, cols = measure_unpool(shape, pool)
+        data.append({"id": name, "input": shape, "layers": unpool_layers(*pool),
+                     "rows": rows, "cols": cols, "within": True})
     path = os.path.join(HERE, "moving_fields.json")
     with open(path, "w") as f:
         f.write("[\n" + ",\n".join(json.dumps(c, sort_keys=True) for c in data) + "\n]\n")
