@@ -185,3 +185,13 @@ def test_unpool_runs_and_passes_the_gradient_check():
                       "  - maxunpool: {indices: p}\n", "u.yaml")
     result = run(spec, gradient_check=True)
     assert result.ok, result.mismatches
+
+
+def test_reshape_from_a_flat_value_keeps_the_fields_axes_and_marks_them_global():
+    """A generator's dense -> reshape [C, H, W]: the field (the whole input, after the
+    flatten) keeps one entry per input axis, marked global."""
+    rows = analyze_layers([{"conv": {"filters": 4, "kernel": 3}}, "flatten",
+                           {"dense": {"units": 48}}, {"reshape": {"shape": [3, 4, 4]}}],
+                          [3, 8, 8]).rows
+    assert [f.size for f in rows[-1].field] == [8, 8]
+    assert all(f.sees_all for f in rows[-1].field)

@@ -35,7 +35,9 @@ def _whole(field: Field, spatial: Shape, mixed: bool = True) -> Field:
     output reads depends on the mixed axes, which the per-axis field cannot say: the size
     is then a bound, and every axis is marked global (reported as +g: unknown, may reach
     every input pixel)."""
-    whole = tuple(f.through_window(n, n, 0) for f, n in zip(field, spatial))
+    # an axis with no spatial counterpart here (a flat input, already read whole) passes on
+    whole = tuple(f.through_window(spatial[i], spatial[i], 0) if i < len(spatial) else f
+                  for i, f in enumerate(field))
     return tuple(f.seeing_all() for f in whole) if mixed else whole
 
 
