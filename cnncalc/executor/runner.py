@@ -370,9 +370,9 @@ def _check_gradients(network: Network, seed: int, batch: int) -> dict[str, float
         shapes = [network.shape(ref) for ref in node.inputs]
         inputs = [rng.standard_normal((n, *s)) for s in shapes] if isinstance(
             op, MergeOp) else rng.standard_normal((n, *shapes[0]))
-        if hasattr(op, "link"):  # its source op run afresh (maxunpool: the pool's argmax)
-            sources = [_ran(network, ref, rng, n) for ref in node.inputs]
-            op.link(sources)
+        if hasattr(op, "link"):  # the op whose state it reads (maxunpool: the pool's
+            # argmax, its second input) run afresh; the first input is the values only
+            op.link([None, *(_ran(network, ref, rng, n) for ref in node.inputs[1:])])
         errors[node.name] = gradcheck.worst_error(op, inputs, rng)
     return errors
 
