@@ -349,13 +349,40 @@ class _Builder:
             return UNKNOWN
         label = f"{cls.kind} '{full}'"
         ctx = BuildContext(self.spec.framework, inherited.rounding, kind, label, location)
+        inputs: tuple[Ref, ...] = (source,)
+        reads = getattr(cls, "reads_layer", "")
+        if reads:  # a second input named by an argument (maxunpool's `indices: pool1`)
+            other = self.layer_named(reads, args, scope, location, label)
+            if other is None:
+                return UNKNOWN
+            inputs = (source, other)
         try:
-            layer = cls.build(Args(args, ctx), self.shape(source))
+            if reads:
+                layer = cls.build_reading(Args(args, ctx), self.shape(source),  # type: ignore[attr-defined]
+                                          self.nodes[inputs[1]].layer)
+            else:
+                layer = cls.build(Args(args, ctx), self.shape(source))
             layer.output_shape()
         except (OverflowError, ValueError):  # sizes beyond what arithmetic can hold
             raise SpecError.at(location, f"{label}: its sizes are too large to "
                                          f"compute") from None
-        return self.add(full, layer, (source,), location, meta, inherited)
+        return self.add(full, layer, inputs, location, meta, inherited)
+
+    def layer_named(self, key: str, args: Any, scope: _Scope, location: Location,
+                    label: str) -> Ref | None:
+        """The earlier layer an argument names (UNKNOWN if that layer failed to build)."""
+        if not isinstance(args, Mapping) or key not in args:
+            raise SpecError.at(location, f"{label}: needs '{key}', the name of an earlier "
+                                         f"layer, like {{{key}: pool1}}")
+        name = args[key]
+        if not isinstance(name, str) or not name:
+            raise SpecError.at(args.where(key), f"{label}: '{key}' must be a layer name; "
+                                                f"found {show(name)}")
+        ref = self.resolve(name, scope, args.where(key))
+        if ref is not None and ref < 0:
+            raise SpecError.at(args.where(key), f"{label}: '{key}' names the input "
+                                                f"'{name}'; it must name a layer")
+        return ref
 
     def merge(self, kind: str, args: Any, meta: Mapping, location: Location,
               source: Ref | None, scope: _Scope, inherited: _Inherited, name: str | None
@@ -379,12 +406,14 @@ class _Builder:
                 raise SpecError.at(args.where_key(key), f"{label}: unknown argument '{key}'; "
                                                         f"expected from" +
                                    (", axis" if kind == "concat" else ""))
+        axis = 0
         if isinstance(args, Mapping) and "axis" in args:
             axis = args["axis"]
-            if kind != "concat" or not _is_int(axis) or axis != 0:
-                raise SpecError.at(args.where("axis"), f"{label}: 'axis' must be 0 (the "
-                                                       f"channels; shapes here have no batch "
-                                                       f"axis) for a concat; found "
+            if kind != "concat" or not _is_int(axis) or axis < 0:
+                raise SpecError.at(args.where("axis"), f"{label}: 'axis' must be an integer "
+                                                       f">= 0 (0: the channels, 1: the first "
+                                                       f"spatial axis; shapes here have no "
+                                                       f"batch axis) for a concat; found "
                                                        f"{show(axis)}")
         refs = self.names(holder, scope)
         if len(refs) == 1:
@@ -392,11 +421,11 @@ class _Builder:
         if any(ref is None for ref in refs):
             return UNKNOWN
         return self.join(MERGES[kind], [r for r in refs if r is not None], full, label,
-                         location, meta, inherited)
+                         location, meta, inherited, axis)
 
     def join(self, merge_cls: type[Merge], refs: list[Ref], full: str, label: str,
-             location: Location, meta: Mapping, inherited: _Inherited) -> Ref:
-        merge = merge_cls.merge([self.shape(r) for r in refs], location, label)
+             location: Location, meta: Mapping, inherited: _Inherited, axis: int = 0) -> Ref:
+        merge = merge_cls.merge([self.shape(r) for r in refs], location, label, axis)
         return self.add(full, merge, tuple(refs), location, meta, inherited)
 
     def block(self, block: BlockDef, args: Any, location: Location, source: Ref | None,

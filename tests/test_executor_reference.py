@@ -33,8 +33,13 @@ def _close(got: np.ndarray, want: np.ndarray, what: str) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_matches_pytorch(case: dict) -> None:
     stored = {key: DATA[f"{case['name']}/{key}"] for key in case["keys"]}
-    node = build(parse(case["spec"], case["name"])).nodes[-1]
+    network = build(parse(case["spec"], case["name"]))
+    node = network.nodes[-1]
     op = op_for(node.layer)
+    if hasattr(op, "link"):  # maxunpool: its pool, run on the recorded pool input
+        pool = op_for(network.nodes[node.inputs[1]].layer)
+        pool.forward(stored["pool_input"].copy())
+        op.link([None, pool])
     op.init(np.random.default_rng(0), np.dtype("float64"))
     for name in op.params:
         op.params[name] = stored[f"param/{name}"].copy()

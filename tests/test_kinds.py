@@ -61,6 +61,8 @@ def _spec(cls: type[Layer], entry: str, shape: tuple[int, ...]) -> str:
     head = f"input: {list(shape)}\nlayers:\n"
     if _is_merge(cls):  # two named branches to merge
         head += "  - identity: {}\n    name: a\n  - identity: {}\n    name: b\n"
+    if any(a.name == "indices" for a in cls.arguments):  # maxunpool: the pool it undoes
+        head += "  - maxpool: {kernel: 2}\n    name: pool1\n"
     return head + f"  - {cls.kind}: {entry}\n"
 
 
@@ -86,14 +88,17 @@ def _asked(cls: type[Layer], monkeypatch: pytest.MonkeyPatch) -> set[str]:
             asked.update(found.group(1).split(", "))
         return asked
     finish = Args.finish
+    last: list[set[str]] = []  # per layer built; the example's own layer is the last
 
     def recording(self: Args, known: tuple[str, ...]) -> None:
-        asked.update(self.asked, known)
+        last.append({*self.asked, *known})
         finish(self, known)
     monkeypatch.setattr(Args, "finish", recording)
     for args_text, shape in _examples(cls):
         try:
+            last.clear()
             _build(cls, _entry(args_text), shape)
+            asked.update(last[-1] if last else set())
         except SpecError as error:
             pytest.fail(f"{cls.__name__}: the example {args_text or '(no arguments)'} on "
                         f"{list(shape)} does not build ({error}); give the class "

@@ -97,6 +97,13 @@ ROWS = [
     ({"layernorm": {"normalized_shape": [4, 4]}}, [8, 4, 4], [8, 4, 4], 32, 0, None, 0),
     ({"layernorm": {"bias": False}}, [8, 4, 4], [8, 4, 4], 128, 0, None, 0),
     ({"spatial_dropout": {"p": 0.2}}, [8, 4, 4], [8, 4, 4], 0, 0, None, 0),
+    # layers that move values (issue 9): shapes worked by hand
+    ({"pixel_shuffle": {"factor": 3}}, [18, 4, 5], [2, 12, 15], 0, 0, None, 0),
+    ({"pixel_unshuffle": {"factor": 2}}, [3, 8, 6], [12, 4, 3], 0, 0, None, 0),
+    ({"flatten": {"start_dim": 2}}, [3, 4, 5], [3, 20], 0, 0, None, 0),
+    ({"flatten": {"start_dim": 1, "end_dim": 2}}, [3, 4, 5], [12, 5], 0, 0, None, 0),
+    ({"reshape": {"shape": [2, -1, 5]}}, [3, 4, 5], [2, 6, 5], 0, 0, None, 0),
+    ({"permute": {"dims": [1, 2, 0]}}, [3, 4, 5], [4, 5, 3], 0, 0, None, 0),
 ]
 
 
@@ -114,6 +121,7 @@ def test_every_registered_kind_is_in_the_table():
     from cnncalc.layers import LAYERS
 
     tested = {next(iter(e)) if isinstance(e, dict) else e for e, *_ in ROWS} | set(ACTIVATIONS)
+    tested |= {"maxunpool"}  # reads an earlier pool: its figures are in test_moving.py
     assert {cls.kind for cls in LAYERS.values()} <= {LAYERS[k].kind for k in tested}
 
 

@@ -435,6 +435,8 @@ KIND_TRAITS = {
     "instancenorm": {"normalises_channels"},
     "local_response_norm": set(),
     "spatial_dropout": {"drops_in_training", "keeps_sign"},
+    "pixel_shuffle": {"keeps_sign"}, "pixel_unshuffle": {"keeps_sign"},
+    "reshape": {"keeps_sign"}, "permute": {"keeps_sign"}, "maxunpool": {"keeps_sign"},
 }
 
 

@@ -19,7 +19,9 @@ MODELS = json.loads((REFERENCE / "models.json").read_text())
 @pytest.mark.parametrize("case", LAYERS, ids=[c["id"] for c in LAYERS])
 def test_single_layer_matches_pytorch(case):
     top = {"framework": case["framework"]} if case.get("framework") else {}
-    row = analyze_layers([case["layer"]], case["input"], **top).rows[0]
+    # a layer that reads an earlier one (maxunpool, its pool) is the last of its `before`
+    row = analyze_layers([*case.get("before", []), case["layer"]], case["input"],
+                         **top).rows[-1]
     assert list(row.output_shape) == case["output_shape"]
     assert row.weights == case["params"]
     assert row.buffers == case["buffers"]

@@ -142,6 +142,9 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
     if max_memory is not None and memory.total > max_memory:
         raise MemoryRefused(memory, max_memory, batch, network.input_shape)
     units = [_Unit(node, op_for(node.layer)) for node in network.nodes]
+    for unit in units:  # an op that reads another op's state (maxunpool: its pool's argmax)
+        if hasattr(unit.op, "link"):
+            unit.op.link([units[r].op if r >= 0 else None for r in unit.node.inputs])
     for unit in units:  # before anything is allocated
         why = unit.op.refusal(batch, train)
         if why:
@@ -349,6 +352,19 @@ def _gradient_shapes(units: list[_Unit]) -> list[Mismatch]:
     return found
 
 
+def _ran(network: Network, ref: Ref, rng: np.random.Generator, n: int) -> Op | None:
+    """A fresh op of node `ref`, run forward on a random input (None for a net input)."""
+    if ref < 0:
+        return None
+    node = network.nodes[ref]
+    op = op_for(node.layer)
+    op.init(rng, np.dtype("float64"))
+    shapes = [network.shape(r) for r in node.inputs]
+    xs = [rng.standard_normal((n, *s)) for s in shapes]
+    op.forward(xs if isinstance(op, MergeOp) else xs[0])
+    return op
+
+
 def _check_gradients(network: Network, seed: int, batch: int) -> dict[str, float]:
     """Worst relative gradient error per layer, each op fresh in float64."""
     rng = np.random.default_rng(seed)
@@ -360,6 +376,9 @@ def _check_gradients(network: Network, seed: int, batch: int) -> dict[str, float
         shapes = [network.shape(ref) for ref in node.inputs]
         inputs = [rng.standard_normal((n, *s)) for s in shapes] if isinstance(
             op, MergeOp) else rng.standard_normal((n, *shapes[0]))
+        if hasattr(op, "link"):  # the op whose state it reads (maxunpool: the pool's
+            # argmax, its second input) run afresh; the first input is the values only
+            op.link([None, *(_ran(network, ref, rng, n) for ref in node.inputs[1:])])
         errors[node.name] = gradcheck.worst_error(op, inputs, rng)
     return errors
 

@@ -56,8 +56,11 @@ BATCH = 2
 class Case:
     def __init__(self, name: str, input_shape: list[int], layers: str,
                  module: Callable[[], nn.Module] | Callable, merge_inputs: list[list[int]] = (),
-                 train: bool = True, scale: float = 1.0, torch_module: str | None = None):
+                 train: bool = True, scale: float = 1.0, torch_module: str | None = None,
+                 pool: dict | None = None):
         self.name, self.input_shape, self.layers = name, input_shape, layers
+        self.pool = pool  # maxunpool: the max pool (F.max_poolNd arguments) whose indices
+        #                   it reads, run on a recorded `pool_input` of `input_shape`
         self.module, self.merge_inputs = module, merge_inputs
         self.train, self.scale = train, scale
         self.torch_module = torch_module  # an activation table row's module expression
@@ -244,6 +247,50 @@ CASES = [
          lambda: nn.ZeroPad2d((0, 1, 1, 2))),
     Case("flatten", [2, 3, 4], one("flatten"), lambda: nn.Flatten()),
     Case("identity", [2, 3, 4], one("identity"), lambda: nn.Identity()),
+    # upsample modes (issue 9): nearest-exact, area (= adaptive average pooling)
+    Case("upsample_nearest_exact", [2, 5, 6], one("upsample: {scale: 1.7, mode: nearest-exact}"),
+         lambda: nn.Upsample(scale_factor=1.7, mode="nearest-exact")),
+    Case("upsample_nearest_exact_1d", [2, 7], one("upsample: {size: 10, mode: nearest-exact}"),
+         lambda: nn.Upsample(size=10, mode="nearest-exact")),
+    Case("upsample_area_down", [2, 9, 7], one("upsample: {size: [4, 3], mode: area}"),
+         lambda: nn.Upsample(size=(4, 3), mode="area")),
+    Case("upsample_area_up", [2, 3, 4], one("upsample: {scale: [1.7, 2], mode: area}"),
+         lambda: nn.Upsample(scale_factor=(1.7, 2.0), mode="area")),
+    Case("upsample_bicubic_scale", [2, 5, 6], one("upsample: {scale: 1.7, mode: bicubic}"),
+         lambda: nn.Upsample(scale_factor=1.7, mode="bicubic")),
+    Case("upsample_bicubic_align", [2, 4, 5],
+         one("upsample: {size: [7, 9], mode: bicubic, align_corners: true}"),
+         lambda: nn.Upsample(size=(7, 9), mode="bicubic", align_corners=True)),
+    Case("upsample_bicubic_down_recompute", [2, 9, 8],
+         one("upsample: {scale: [0.6, 1.3], mode: bicubic, recompute_scale_factor: true}"),
+         lambda: nn.Upsample(scale_factor=(0.6, 1.3), mode="bicubic",
+                             recompute_scale_factor=True)),
+    # max unpooling (issue 9): the tested node reads [values, the pool's output]; the
+    # pool runs on the recorded pool_input. Windows that do not overlap: PyTorch's
+    # backward gathers at every index, the adjoint only where a value was kept.
+    Case("maxunpool_segnet", [3, 8, 6],
+         "  - maxpool: {kernel: 2}\n    name: p\n  - maxunpool: {indices: p}",
+         None, pool={"kernel_size": 2, "stride": 2}),
+    Case("maxunpool_odd_padded", [2, 9, 7],
+         "  - maxpool: {kernel: 3, stride: 3, padding: 1}\n    name: p\n"
+         "  - maxunpool: {indices: p}",
+         None, pool={"kernel_size": 3, "stride": 3, "padding": 1}),
+    Case("maxunpool1d", [2, 11], "  - maxpool: {kernel: 2}\n    name: p\n"
+         "  - maxunpool: {indices: p, output_size: 11}",
+         None, pool={"kernel_size": 2, "stride": 2}),
+    # layers that move values (issue 9): pixel shuffle, reshape, permute, partial flatten
+    Case("pixel_shuffle", [18, 3, 4], one("pixel_shuffle: {factor: 3}"),
+         lambda: nn.PixelShuffle(3)),
+    Case("pixel_unshuffle", [3, 4, 6], one("pixel_unshuffle: {factor: 2}"),
+         lambda: nn.PixelUnshuffle(2)),
+    Case("flatten_start_dim_2", [2, 3, 4], one("flatten: {start_dim: 2}"),
+         lambda: nn.Flatten(2)),
+    Case("flatten_dims_1_2", [2, 3, 4, 5], one("flatten: {start_dim: 1, end_dim: 2}"),
+         lambda: nn.Flatten(1, 2)),
+    Case("reshape", [2, 3, 4], one("reshape: {shape: [4, -1, 2]}"),
+         lambda: Lambda(lambda x: x.reshape(x.shape[0], 4, -1, 2))),
+    Case("permute", [2, 3, 4], one("permute: {dims: [2, 0, 1]}"),
+         lambda: Lambda(lambda x: x.permute(0, 3, 1, 2))),
     # merges: the tested node is the merge; its inputs are the branch ends
     Case("merge_add", [3, 4, 4], "  - branches: [[], [identity]]\n    merge: add",
          lambda: Lambda(lambda a, b: a + b), merge_inputs=[[3, 4, 4], [3, 4, 4]]),
@@ -251,6 +298,22 @@ CASES = [
          "  - branches: [[], [conv: {filters: 2, kernel: 1}]]\n    merge: concat",
          lambda: Lambda(lambda a, b: torch.cat([a, b], 1)),
          merge_inputs=[[3, 4, 4], [2, 4, 4]]),
+    Case("merge_add_broadcast_gate", [3, 4, 4],
+         "  - branches: [[], [global_avgpool]]\n    merge: add",
+         lambda: Lambda(lambda a, b: a + b), merge_inputs=[[3, 4, 4], [3, 1, 1]]),
+    Case("merge_add_broadcast_channel", [3, 4, 4],
+         "  - branches: [[], [conv: {filters: 1, kernel: 1}]]\n    merge: add",
+         lambda: Lambda(lambda a, b: a + b), merge_inputs=[[3, 4, 4], [1, 4, 4]]),
+    Case("merge_concat_height", [3, 6, 4],
+         "  - identity: {}\n    name: a\n  - conv: {filters: 3, kernel: [3, 1]}\n"
+         "  - concat: {from: [a], axis: 1}",
+         lambda: Lambda(lambda a, b: torch.cat([a, b], 2)),
+         merge_inputs=[[3, 4, 4], [3, 6, 4]]),
+    Case("merge_concat_width3", [2, 3, 5],
+         "  - identity: {}\n    name: a\n  - conv: {filters: 2, kernel: [1, 2]}\n"
+         "  - concat: {from: [a, a], axis: 2}",
+         lambda: Lambda(lambda a, b, c: torch.cat([a, b, c], 3)),
+         merge_inputs=[[2, 3, 4], [2, 3, 5], [2, 3, 5]]),
     Case("merge_multiply_broadcast", [3, 4, 4],
          "  - branches: [[], [global_avgpool]]\n    merge: multiply",
          lambda: Lambda(lambda a, b: a * b), merge_inputs=[[3, 4, 4], [3, 1, 1]]),
@@ -264,7 +327,7 @@ CASES = [
 
 def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     torch.manual_seed(seed)
-    module = case.module()
+    module = case.module() if case.module else nn.Identity()
     for p in module.parameters():  # away from the ones/zeros defaults: every term counts
         with torch.no_grad():
             p.copy_(torch.randn_like(p) * 0.5 + (1.0 if p.dim() == 1 else 0.0))
@@ -275,8 +338,19 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
             b.copy_(torch.rand_like(b) + 0.5)
     module.train(case.train)
     shapes = case.merge_inputs or [case.input_shape]
+    unpool = {}
+    if case.pool:  # inputs: values of the pool's output shape, and the pool's output
+        pool_input = torch.randn(BATCH, *case.input_shape)
+        nd = len(case.input_shape) - 1
+        pooled, indices = getattr(F, f"max_pool{nd}d")(pool_input, return_indices=True,
+                                                       **case.pool)
+        unpool = {"pool_input": pool_input.numpy().copy()}
+        module = Lambda(lambda v, _: getattr(F, f"max_unpool{nd}d")(
+            v, indices, case.pool["kernel_size"], case.pool.get("stride"),
+            case.pool.get("padding", 0), output_size=pool_input.shape[2:]))
+        shapes = [list(pooled.shape[1:])] * 2
     xs = [(torch.randn(BATCH, *s) * case.scale).requires_grad_() for s in shapes]
-    stored = {f"input{i}": x.detach().numpy().copy() for i, x in enumerate(xs)}
+    stored = {f"input{i}": x.detach().numpy().copy() for i, x in enumerate(xs)} | unpool
     stored |= {f"param/{n}": p.detach().numpy().copy() for n, p in module.named_parameters()
                if "." not in n}
     stored |= {f"buffer/{n}": b.numpy().copy() for n, b in module.named_buffers()
@@ -285,7 +359,8 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     g = torch.randn_like(y)
     (y * g).sum().backward()
     stored |= {"output": y.detach().numpy(), "g": g.numpy()}
-    stored |= {f"dinput{i}": x.grad.numpy() for i, x in enumerate(xs)}
+    stored |= {f"dinput{i}": (x.grad if x.grad is not None else torch.zeros_like(x)).numpy()
+               for i, x in enumerate(xs)}
     stored |= {f"grad/{n}": p.grad.numpy() for n, p in module.named_parameters()
                if "." not in n}
     if case.train:
@@ -370,6 +445,57 @@ def record_upsample_grid(arrays: dict[str, np.ndarray]) -> None:
         arrays[f"upsample/{name}/output"] = np.concatenate(outputs)
         arrays[f"upsample/{name}/dinput"] = np.concatenate(grads)
     arrays["__upsample__"] = np.array(json.dumps(meta))
+
+
+def record_nearest_exact(arrays: dict[str, np.ndarray]) -> None:
+    """``__nearest_exact__``: the input index each output of F.interpolate(mode=
+    "nearest-exact") copies, along the first spatial axis, for input sizes 1..16, scales and
+    sizes, recompute_scale_factor unset and true, 1-D to 3-D, float32 and float64."""
+    cases = []
+    for dtype in (torch.float32, torch.float64):
+        for nd in (1, 2, 3):
+            for n in range(1, 17):
+                given = [(s, None, r) for s in SCALES + (0.29, 1.3, 1 / 3)
+                         for r in (False, True) if math.floor(n * s) >= 1]
+                given += [(None, m, False) for m in sorted({1, n - 1, n + 1, 2 * n,
+                                                            2 * n + 1, 3 * n - 1} - {0})]
+                for scale, size, recompute in given:
+                    shape = (1, 1, n) + (2,) * (nd - 1)
+                    x = torch.arange(n, dtype=dtype).reshape(1, 1, n, *[1] * (nd - 1))
+                    y = F.interpolate(x.expand(shape).contiguous(),
+                                      size=(size,) + (2,) * (nd - 1) if size else None,
+                                      scale_factor=(scale,) + (1.0,) * (nd - 1) if scale
+                                      else None, mode="nearest-exact",
+                                      recompute_scale_factor=recompute or None)
+                    sources = y[0, 0].reshape(y.shape[2], -1)[:, 0].long().tolist()
+                    cases.append({"dtype": str(dtype).removeprefix("torch."), "ndim": nd,
+                                  "n": n, "scale": scale, "size": size,
+                                  "recompute": recompute, "sources": sources})
+    arrays["__nearest_exact__"] = np.array(json.dumps(cases))
+
+
+def record_bicubic(arrays: dict[str, np.ndarray]) -> None:
+    """``__bicubic__``: F.interpolate(mode="bicubic") along the first axis of [1, 1, n, 3]
+    inputs x[k] = sin(0.7 k + 0.3) + k / 16 (the grid's formula), n 1..11, scales and
+    sizes, align_corners and recompute_scale_factor, float32 and float64: the outputs."""
+    cases = []
+    for dtype in (torch.float32, torch.float64):
+        for n in range(1, 12):
+            given = [(s, None, r) for s in (0.5, 0.7, 1.0, 1.1, 1.5, 2.0, 2.5, 3.3)
+                     for r in (False, True) if math.floor(n * s) >= 1]
+            given += [(None, m, False) for m in sorted({1, n, n + 1, 2 * n + 1})]
+            for scale, size, recompute in given:
+                for align in (False, True):
+                    x = _grid_value(3 * n, dtype).reshape(1, 1, n, 3)
+                    y = F.interpolate(x, size=(size, 3) if size else None,
+                                      scale_factor=(scale, 1.0) if scale else None,
+                                      mode="bicubic", align_corners=align,
+                                      recompute_scale_factor=recompute or None)
+                    cases.append({"dtype": str(dtype).removeprefix("torch."), "n": n,
+                                  "scale": scale, "size": size, "recompute": recompute,
+                                  "align_corners": align,
+                                  "output": y[0, 0].double().flatten().tolist()})
+    arrays["__bicubic__"] = np.array(json.dumps(cases))
 
 
 def record_refusals(arrays: dict[str, np.ndarray]) -> None:
@@ -490,7 +616,7 @@ def main() -> None:
         arrays |= {f"{case.name}/{key}": value for key, value in stored.items()}
         row = {"torch": case.torch_module} if case.torch_module else {}
         meta.append({"name": case.name, "spec": case.spec(), "train": case.train,
-                     "inputs": len(case.merge_inputs or [case.input_shape]),
+                     "inputs": 2 if case.pool else len(case.merge_inputs or [case.input_shape]),
                      "keys": sorted(stored)} | row)
     arrays["__cases__"] = np.array(json.dumps(meta, indent=1))
     record_upsample_grid(arrays)
@@ -498,6 +624,8 @@ def main() -> None:
     record_refusals(arrays)
     record_spatial_dropout(arrays)
     record_norm_activation_refusals(arrays)
+    record_nearest_exact(arrays)
+    record_bicubic(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)

@@ -202,7 +202,10 @@ def to_torch(entry, in_shape):
         cls = getattr(nn, ("AdaptiveAvgPool" if "avg" in kind else "AdaptiveMaxPool") + dim)
         return cls(tup(args["output_size"]))
     if kind == "flatten":
-        return nn.Flatten()
+        return nn.Flatten(args.get("start_dim", 1), args.get("end_dim", -1))
+    moved = moving_module(kind, args)
+    if moved is not None:
+        return moved
     if kind == "dense":
         units = args.get("units", args.get("out_features"))
         return nn.Linear(in_shape[-1], units, bias=args.get("bias", True))  # last axis
@@ -234,7 +237,7 @@ def to_torch(entry, in_shape):
         return nn.Dropout(args.get("p", 0.5))
     if kind == "upsample":
         mode = args.get("mode", "nearest")
-        if mode != "nearest":  # linear / bilinear / trilinear follow the input
+        if mode in ("linear", "bilinear", "trilinear"):  # follow the input
             mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[nd]
         scale = args.get("scale")
         if isinstance(scale, list):
@@ -242,7 +245,9 @@ def to_torch(entry, in_shape):
         elif scale is not None:
             scale = float(scale)
         return nn.Upsample(size=tup(args.get("size")), scale_factor=scale, mode=mode,
-                           align_corners=args.get("align_corners") if mode != "nearest" else None)
+                           align_corners=args.get("align_corners")
+                           if "linear" in mode or mode == "bicubic" else None,
+                           recompute_scale_factor=args.get("recompute_scale_factor"))
     if kind == "zeropad":
         pairs = pad_pairs(args["padding"], nd)
         flat = []
@@ -619,6 +624,62 @@ def pad_cases():
     ]
 
 
+class Moved(nn.Module):
+    """A tensor method as a module: reshape and permute, the batch kept first."""
+
+    def __init__(self, how, *arguments):
+        super().__init__()
+        self.how, self.arguments = how, arguments
+
+    def forward(self, x):
+        return getattr(x, self.how)(0 if self.how == "permute" else x.shape[0],
+                                    *self.arguments)
+
+
+def moving_module(kind, args):
+    """The torch module of a layer that moves values (issue 9), or None."""
+    if kind == "pixel_shuffle":
+        return nn.PixelShuffle(args["factor"])
+    if kind == "pixel_unshuffle":
+        return nn.PixelUnshuffle(args["factor"])
+    if kind == "reshape":
+        return Moved("reshape", *args["shape"])
+    if kind == "permute":
+        return Moved("permute", *(d + 1 for d in args["dims"]))
+    return None
+
+
+def moving_cases():
+    return [
+        ("pixel-shuffle-2", [16, 5, 7], {"pixel_shuffle": {"factor": 2}}),
+        ("pixel-shuffle-3", [27, 4, 4], {"pixel_shuffle": {"factor": 3}}),
+        ("pixel-shuffle-espcn", [48, 17, 17], {"pixel_shuffle": {"factor": 4}}),
+        ("pixel-unshuffle-2", [3, 8, 6], {"pixel_unshuffle": {"factor": 2}}),
+        ("pixel-unshuffle-4", [2, 16, 12], {"pixel_unshuffle": {"factor": 4}}),
+        ("flatten-start-2", [8, 5, 7], {"flatten": {"start_dim": 2}}),
+        ("flatten-1-2", [4, 3, 5, 7], {"flatten": {"start_dim": 1, "end_dim": 2}}),
+        ("flatten-2-3", [4, 3, 5, 7], {"flatten": {"start_dim": 2, "end_dim": 3}}),
+        ("flatten-end-minus-2", [4, 3, 5, 7], {"flatten": {"end_dim": -2}}),
+        ("flatten-same-axis", [4, 6, 6], {"flatten": {"start_dim": 3}}),
+        ("reshape-unflatten", [512], {"reshape": {"shape": [32, 4, 4]}}),
+        ("reshape-minus-one", [8, 6, 6], {"reshape": {"shape": [-1, 36]}}),
+        ("reshape-split-channels", [8, 6, 6], {"reshape": {"shape": [2, 4, 6, 6]}}),
+        ("permute-channels-last", [3, 5, 7], {"permute": {"dims": [1, 2, 0]}}),
+        ("permute-swap-hw", [3, 5, 7], {"permute": {"dims": [0, 2, 1]}}),
+        ("permute-1d", [4, 9], {"permute": {"dims": [1, 0]}}),
+        ("up-nearest-exact-1.7", [4, 9, 11], {"upsample": {"scale": 1.7, "mode": "nearest-exact"}}),
+        ("up-nearest-exact-size", [4, 9], {"upsample": {"size": 14, "mode": "nearest-exact"}}),
+        ("up-area-down", [4, 17, 19], {"upsample": {"size": [5, 6], "mode": "area"}}),
+        ("up-area-scale", [4, 10, 9], {"upsample": {"scale": 0.4, "mode": "area"}}),
+        ("up-area-3d", [2, 5, 6, 7], {"upsample": {"scale": [1, 0.5, 1.5], "mode": "area"}}),
+        ("up-recompute", [4, 7, 9], {"upsample": {"scale": 1.1, "recompute_scale_factor": True}}),
+        ("up-bicubic-2", [4, 7, 9], {"upsample": {"scale": 2, "mode": "bicubic"}}),
+        ("up-bicubic-align", [4, 7, 9], {"upsample": {"size": [10, 20], "mode": "bicubic",
+                                                      "align_corners": True}}),
+        ("up-bicubic-0.29", [4, 100, 50], {"upsample": {"scale": 0.29, "mode": "bicubic"}}),
+    ]
+
+
 MAC_KINDS = {"conv", "conv_transpose", "dense"}
 
 
@@ -644,13 +705,54 @@ def run_layer_case(case_id, in_shape, entry):
     }
 
 
+class PoolUnpool(nn.Module):
+    """A max pool with its indices, then the max unpool that reads them."""
+
+    def __init__(self, nd, kernel, stride, padding, output_size=None):
+        super().__init__()
+        self.pool = getattr(nn, f"MaxPool{nd}d")(kernel, stride, padding, return_indices=True)
+        self.unpool = getattr(nn, f"MaxUnpool{nd}d")(kernel, stride, padding)
+        self.output_size = output_size
+
+    def forward(self, x):
+        y, indices = self.pool(x)
+        return self.unpool(y, indices, output_size=self.output_size or x.shape[2:])
+
+
+def unpool_cases():
+    """(id, input, pool entry, unpool entry): the unpool's figures, after its pool."""
+    return [
+        ("maxunpool-2", [8, 16, 12], {"maxpool": {"kernel": 2}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+        ("maxunpool-odd", [4, 15, 11], {"maxpool": {"kernel": 2}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+        ("maxunpool-k3s2p1", [4, 14, 9], {"maxpool": {"kernel": 3, "stride": 2, "padding": 1}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+        ("maxunpool-1d", [3, 21], {"maxpool": {"kernel": 3}},
+         {"maxunpool": {"indices": "maxpool1", "output_size": 21}}),
+        ("maxunpool-3d", [2, 4, 6, 7], {"maxpool": {"kernel": 2}},
+         {"maxunpool": {"indices": "maxpool1"}}),
+    ]
+
+
+def run_unpool_case(case_id, in_shape, pool, unpool):
+    args = pool["maxpool"]
+    module = PoolUnpool(len(in_shape) - 1, args["kernel"], args.get("stride", args["kernel"]),
+                        args.get("padding", 0)).eval()
+    with torch.no_grad():
+        y = module(torch.randn(1, *in_shape))
+    return {"id": case_id, "input": list(in_shape), "framework": "pytorch", "before": [pool],
+            "layer": unpool, "output_shape": shape_of(y), "params": count_params(module),
+            "buffers": 0, "macs": None}
+
+
 def make_layers():
     cases = (conv_cases() + conv_transpose_cases() + pool_cases() + dense_and_flatten_cases()
              + norm_cases() + activation_cases() + upsample_cases() + pad_cases()
-             + norm_activation_cases())
+             + norm_activation_cases() + moving_cases())
     ids = [c[0] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
-    return [run_layer_case(*c) for c in cases]
+    return [run_layer_case(*c) for c in cases] + [run_unpool_case(*c) for c in unpool_cases()]
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Where branches meet: add, concat, multiply."""
+"""Where branches meet: add and multiply (broadcasting), concat (along any axis)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,32 +8,48 @@ from .base import Array, MergeOp, register
 
 @register("add")
 class AddOp(MergeOp):
+    """Sum with broadcasting of size-1 axes; a broadcast branch's gradient is summed over
+    the axes it was spread along."""
+
     def forward(self, xs: list[Array], train: bool = True, owned: tuple[bool, ...] = ()
                 ) -> Array:
-        self.count = len(xs)
-        free = [i for i, mine in enumerate(owned) if mine and xs[i].shape == xs[0].shape]
+        self.shapes = [x.shape for x in xs]
+        out = np.broadcast_shapes(*self.shapes)
+        free = [i for i, mine in enumerate(owned) if mine and xs[i].shape == out]
         first = free[0] if free else None
         y = xs[first] if first is not None else xs[0] + xs[1]
         for i, x in enumerate(xs):
             if i != first and (first is not None or i > 1):
-                y += x
+                if y.shape == out:
+                    y += x
+                else:
+                    y = y + x
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> list[Array]:
-        return [dy] * self.count
+        return [_unspread(dy, shape) for shape in self.shapes]
+
+
+def _unspread(g: Array, shape: tuple[int, ...]) -> Array:
+    """The gradient of a branch of `shape` broadcast to g's shape: summed where spread."""
+    spread = tuple(a for a in range(g.ndim) if shape[a] == 1 and g.shape[a] > 1)
+    return g.sum(axis=spread, keepdims=True) if spread else g
 
 
 @register("concat")
 class ConcatOp(MergeOp):
-    """Along channels; backward hands each branch its slice."""
+    """Along the layer's axis (channels unless said); backward hands each branch its
+    slice."""
 
     def forward(self, xs: list[Array], train: bool = True, owned: tuple[bool, ...] = ()
                 ) -> Array:
-        self.splits = np.cumsum([x.shape[1] for x in xs])[:-1]
-        return np.concatenate(xs, axis=1)
+        axis = 1 + self.layer.axis
+        self.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
 
     def backward(self, dy: Array, inplace: bool = False) -> list[Array]:
-        return [np.ascontiguousarray(part) for part in np.split(dy, self.splits, axis=1)]
+        return [np.ascontiguousarray(part)
+                for part in np.split(dy, self.splits, axis=1 + self.layer.axis)]
 
 
 @register("multiply")
@@ -57,6 +73,5 @@ class MultiplyOp(MergeOp):
             for j, other in enumerate(xs):
                 if j != i:
                     g = g * other
-            spread = tuple(a for a in range(g.ndim) if x.shape[a] == 1 and g.shape[a] > 1)
-            grads.append(g.sum(axis=spread, keepdims=True) if spread else g)
+            grads.append(_unspread(g, x.shape))
         return grads

@@ -98,6 +98,16 @@ class MaxPoolOp(Op):
         self.winner = winner
         return best
 
+    def argmax(self) -> Array:
+        """Per output (N, C, *O), the flat index of its maximum in its channel's input plane
+        (PyTorch's return_indices), for a max unpool; read between forward and backward."""
+        taps = np.unravel_index(self.winner, tuple(a.kernel for a in self.axes))
+        flat: Array | int = 0
+        for axis, (a, t) in enumerate(zip(self.axes, taps)):
+            at = np.arange(a.count).reshape((-1,) + (1,) * (len(self.axes) - 1 - axis))
+            flat = flat * a.size + at * a.stride - a.pad_before + t.astype(np.int64) * a.dilation
+        return np.asarray(flat)
+
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         dxq = self.scratch.array("padded", phased_shape(self.shape, self.axes), dy.dtype,
                                  is_channel_major(dy))
