@@ -27,7 +27,7 @@ class WindowPool(Windowed):
     padding: tuple[tuple[int, int], ...]
     dilation: tuple[int, ...]
     rule: SizeRule
-    padding_mode: str = "explicit"
+    padding_rule: str = "explicit"  # how padding was given: explicit, same or valid
     count_include_pad: bool = True
     ceil_mode: bool = False  # as written: what PyTorch would do with this layer
 
