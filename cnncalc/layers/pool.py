@@ -4,9 +4,21 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from ..errors import show
 from ..geometry import SizeRule, adaptive_window, rule_for
+from ..limits import MAX_AXIS
 from ..receptive import Field
-from .base import Args, Layer, Shape, Windowed, check_output, need_spatial, numel, register
+from .base import (
+    Args,
+    Argument,
+    Layer,
+    Shape,
+    Windowed,
+    check_output,
+    need_spatial,
+    numel,
+    register,
+)
 from .conv import _axes_text
 
 
@@ -30,6 +42,7 @@ class WindowPool(Windowed):
     padding_rule: str = "explicit"  # how padding was given: explicit, same or valid
     count_include_pad: bool = True
     ceil_mode: bool = False  # as written: what PyTorch would do with this layer
+    divisor_override: int | None = None  # average pooling: every window's divisor
 
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
@@ -42,18 +55,27 @@ class WindowPool(Windowed):
         ceil_mode = args.boolean("ceil_mode", False)
         include = args.boolean("count_include_pad", True) if cls.takes_count_include_pad \
             else True
+        divisor = None
+        if cls.takes_count_include_pad and args.has("divisor_override"):
+            divisor = args.integer("divisor_override")
+            if ndim == 1 and args.ctx.framework == "pytorch":
+                raise args.fail("divisor_override", "PyTorch's AvgPool1d takes no "
+                                                    "divisor_override (AvgPool2d and 3d do)")
+        elif cls.takes_count_include_pad:
+            args.raw("divisor_override", None)  # named among the arguments it takes
         ctx = args.ctx
         rule = rule_for("pool", ctx.framework, ctx.rounding, ceil_mode)
         args.finish(())
         return check_output(args, cls(input_shape, kernel, stride, padding, dilation, rule,
-                                      mode, include, ceil_mode))
+                                      mode, include, ceil_mode, divisor))
 
     def ops(self) -> int:
         return numel(self.output_shape()) * math.prod(self.kernel)
 
     def describe(self) -> str:
         text = _axes_text(self.kernel, self.stride, self.padding, self.dilation)
-        return text + (f" {self.rule.name}" if self.rule.drop.value != "never" else "")
+        text += f" {self.rule.name}" if self.rule.drop.value != "never" else ""
+        return text + (f" /{self.divisor_override}" if self.divisor_override else "")
 
 
 @register
@@ -67,11 +89,57 @@ class MaxPool(WindowPool):
 
 @register
 class AvgPool(WindowPool):
-    """Mean over sliding windows; count_include_pad decides the divisor at the border."""
+    """Mean over sliding windows; count_include_pad decides the divisor at the border, and
+    divisor_override, when given, replaces every window's divisor."""
 
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
     takes_count_include_pad = True
+
+
+@register
+class LPPool(WindowPool):
+    """Power-average pooling: (sum over the window of x^p)^(1/p), no padding. As PyTorch
+    computes it, (K x the average of x^p)^(1/p), so a ceil-rounded window clipped at the
+    input's end is scaled up to K taps."""
+
+    kind = "lppool"
+    aliases = ("lp_pool", "lppool1d", "lppool2d", "lppool3d")
+    arguments = (
+        Argument("norm_type", "number", "required", "the power p, > 0 and finite"),
+        Argument("kernel", "int or list per axis", "required", "kernel_size"),
+        Argument("stride", "int or list per axis", "kernel", ""),
+        Argument("ceil_mode", "bool", "false", "keep a last window that hangs past the input"),
+    )
+    pytorch = "nn.LPPool2d(norm_type, kernel_size, stride, ceil_mode)"
+    keras = ""
+
+    norm_type: float = 2.0
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        ndim = need_spatial(args, input_shape)
+        norm_type = args.number("norm_type")
+        if norm_type == 0:  # PyTorch refuses 0; a negative p is not a norm (refused here)
+            raise args.fail("norm_type", "'norm_type' must be a number > 0 (PyTorch refuses "
+                                         "0); found 0")
+        kernel = args.per_axis("kernel", ndim, aliases=("kernel_size",))
+        stride = args.per_axis("stride", ndim, list(kernel))
+        ceil_mode = args.boolean("ceil_mode", False)
+        ctx = args.ctx
+        rule = rule_for("pool", ctx.framework, ctx.rounding, ceil_mode)
+        args.finish(())
+        ones, zeros = (1,) * ndim, ((0, 0),) * ndim
+        return check_output(args, cls(input_shape, kernel, stride, zeros, ones, rule,
+                                      "explicit", True, ceil_mode, None, norm_type))
+
+    def ops(self) -> int:
+        """x^p per input pixel, K adds per output, and the scale and root per output."""
+        return numel(self.input_shape) + numel(self.output_shape()) * (
+            math.prod(self.kernel) + 1)
+
+    def describe(self) -> str:
+        return f"p{self.norm_type:g} " + super().describe()
 
 
 class GlobalPool(Layer):
@@ -132,7 +200,17 @@ class AdaptivePool(Layer):
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
         ndim = need_spatial(args, input_shape)
-        size = args.per_axis("output_size", ndim)
+        value = args.raw("output_size")
+        values = list(value) if isinstance(value, list) else [value] * ndim
+        if len(values) != ndim or not all(
+                v is None and isinstance(value, list) or isinstance(v, int)
+                and not isinstance(v, bool) and 1 <= v <= MAX_AXIS for v in values):
+            raise args.fail("output_size", f"'output_size' must be an integer >= 1 or a list "
+                                           f"of {ndim} (one per spatial axis), each an "
+                                           f"integer >= 1 or null (keep that axis' size); "
+                                           f"found {show(value)}")
+        # PyTorch's None (YAML null): that axis keeps the input's size
+        size = tuple(n if v is None else v for v, n in zip(values, input_shape[1:]))
         args.finish(())
         return cls(input_shape, size)
 

@@ -131,6 +131,8 @@ class AvgPoolOp(Op):
         self.divisor = self._divisor()
 
     def _divisor(self) -> Array | float:
+        if getattr(self.layer, "divisor_override", None):
+            return float(self.layer.divisor_override)
         # per axis, each window's pixels inside the input (and, with count_include_pad, the
         # declared padding: Caffe's pool_size); the product over axes is the divisor
         counts = [w.inside(np.arange(w.count), self.layer.count_include_pad)
@@ -158,6 +160,33 @@ class AvgPoolOp(Op):
         for offset in self.offsets:
             dxp[_tap_region(self.axes, offset)] += share
         return unpad(dxp, self.axes)
+
+
+@register("lppool")
+class LPPoolOp(Op):
+    """PyTorch's power-average pooling: y = (K avgpool(x^p))^(1/p), the average pool's
+    divisor as PyTorch's (a window clipped at the input's end divides by its taps inside,
+    then is scaled by all K). Where the pooled sum is 0 the gradient is 0, as in PyTorch."""
+
+    def __init__(self, layer: Layer):
+        super().__init__(layer)
+        self.pool = AvgPoolOp(layer)  # the layer's windows, padding 0, divisor included
+        self.taps = float(math.prod(layer.kernel))  # type: ignore[attr-defined]
+        self.p = float(layer.norm_type)  # type: ignore[attr-defined]
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.x = x
+        self.s = self.pool.forward(x ** self.p) * self.taps
+        self.y = np.power(self.s, 1.0 / self.p)  # NaN where a negative sum has no root
+        return self.y
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        x, s, y = self.x, self.s, self.y
+        self.x = self.s = self.y = None
+        nonzero = s != 0
+        ds = np.where(nonzero, dy * y / (self.p * np.where(nonzero, s, 1.0)), 0.0)
+        dpow = self.pool.backward(ds * self.taps)
+        return dpow * self.p * x ** (self.p - 1)
 
 
 @register("global_avgpool")
