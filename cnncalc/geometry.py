@@ -319,3 +319,18 @@ def pad_refusal(size: int, before: int, after: int, mode: str) -> str | None:
         return (f"circular padding ({before}, {after}) must be at most the input size "
                 f"({size}) on each side (it would wrap around more than once)")
     return None
+
+
+def fractional_alpha(size: int, out: int, kernel: int, real: Any = float) -> Any:
+    """The mean step of fractional max pooling's windows, (N - K)/(o - 1), computed in the
+    precision `real` (PyTorch's scalar_t: float or a NumPy float type); o > 1."""
+    return real(size - kernel) / real(out - 1)
+
+
+def fractional_start(index: Any, sample: Any, alpha: Any) -> Any:
+    """Where window `index` (< o - 1) of fractional max pooling starts, for the random
+    sample u in [0, 1): trunc((index + u) alpha) - trunc(u alpha) (ATen's
+    generate_intervals), in the precision of `index`, `sample` and `alpha` (floats or NumPy
+    arrays of one float type); as a float, for the caller to make an integer. The last
+    window starts at N - K. Mathematically the start is floor(index alpha) or one more."""
+    return ((index + sample) * alpha) // 1 - (sample * alpha) // 1

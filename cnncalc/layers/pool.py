@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from ..errors import show
+from ..errors import SpecError, show
 from ..geometry import SizeRule, adaptive_window, rule_for
 from ..limits import MAX_AXIS
-from ..receptive import Field
+from ..receptive import Field, Field1
 from .base import (
     Args,
     Argument,
@@ -140,6 +140,93 @@ class LPPool(WindowPool):
 
     def describe(self) -> str:
         return f"p{self.norm_type:g} " + super().describe()
+
+
+@register
+class FractionalMaxPool(Layer):
+    """Fractional max pooling (Graham 2014): the maximum over K-pixel windows whose starts
+    advance by (N - K)/(o - 1) on average, irregularly: each sample and channel draws its
+    own offsets at random. The receptive field depends on that draw: cnncalc gives a bound,
+    K + 1 pixels per axis (window i starts at floor(i (N - K)/(o - 1)) or one later)."""
+
+    kind = "fractional_maxpool"
+    aliases = ("fractional_max_pool", "fractional_maxpool2d", "fractional_maxpool3d")
+    family = "pool"
+    is_pool = True
+    keeps_sign = True
+    arguments = (
+        Argument("kernel", "int or list per axis", "required", "kernel_size"),
+        Argument("output_size", "int or list per axis", "", "the output's spatial size "
+                 "(give this or output_ratio)"),
+        Argument("output_ratio", "number or list per axis", "", "output size = "
+                 "int(N x ratio), ratio in (0, 1)"),
+    )
+    pytorch = "nn.FractionalMaxPool2d(kernel_size, output_size, output_ratio)"
+    keras = ""
+
+    input_shape: Shape
+    kernel: tuple[int, ...]
+    output_size: tuple[int, ...]
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        ndim = need_spatial(args, input_shape)
+        if ndim not in (2, 3):
+            raise SpecError.at(args.ctx.location, f"{args.ctx.label}: fractional max "
+                               f"pooling takes 2 or 3 spatial axes (PyTorch's "
+                               f"FractionalMaxPool2d and 3d); found {ndim}")
+        kernel = args.per_axis("kernel", ndim, aliases=("kernel_size",))
+        if args.has("output_size") == args.has("output_ratio"):
+            raise args.fail("output_size" if args.has("output_size") else "kernel",
+                            "give one of output_size and output_ratio (PyTorch takes "
+                            "exactly one)")
+        if args.has("output_size"):
+            size = args.per_axis("output_size", ndim)
+        else:
+            value = args.raw("output_ratio")
+            ratios = list(value) if isinstance(value, list) else [value] * ndim
+            if len(ratios) != ndim or not all(
+                    isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < 1
+                    for r in ratios):
+                raise args.fail("output_ratio", f"'output_ratio' must be a number between 0 "
+                                                f"and 1 (exclusive) or a list of {ndim}; "
+                                                f"found {show(value)}")
+            size = tuple(int(n * r) for n, r in zip(input_shape[1:], ratios))
+        args.finish(())
+        layer = check_output(args, cls(input_shape, kernel, size))
+        for axis, (n, k, o) in enumerate(zip(input_shape[1:], kernel, size)):
+            if o + k - 1 > n:
+                raise args.fail("kernel", f"kernel {k} is too large for output size {o} "
+                                          f"from {n} pixels on spatial axis {axis + 1}: "
+                                          f"PyTorch needs output + kernel - 1 <= input")
+        return layer
+
+    def output_shape(self) -> Shape:
+        return (self.input_shape[0], *self.output_size)
+
+    def ops(self) -> int:
+        return numel(self.output_shape()) * math.prod(self.kernel)
+
+    def receptive_field(self, field: Field) -> Field:
+        return tuple(_fractional_field(f, n, k, o) for f, n, k, o in
+                     zip(field, self.input_shape[1:], self.kernel, self.output_size))
+
+    def describe(self) -> str:
+        return "x".join(str(k) for k in self.kernel) + " to " + \
+            "x".join(str(o) for o in self.output_size)
+
+
+def _fractional_field(field: Field1, size: int, kernel: int, out: int) -> Field1:
+    """A bound on fractional max pooling's field along one axis: window i starts at
+    floor(i (N - K)/(o - 1)) or one pixel later, whatever the random draw, so it reads
+    within floor(i (N - K)/(o - 1)) ... that + K (K + 1 pixels; the last window, at
+    N - K, exactly K). One window (o = 1) reads N - K ... N - 1 exactly."""
+    if out == 1:
+        return field.through_window(kernel, 1, kernel - size)
+    turn = math.gcd(size - kernel, out - 1)
+    period, step = (out - 1) // turn, (size - kernel) // turn
+    return field.through(lambda i: (i * step // period, i * step // period + kernel),
+                         period, step, (-1.0, 0.0), (kernel - 1.0, float(kernel)))
 
 
 class GlobalPool(Layer):
