@@ -47,6 +47,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the table
 from activation_table import ACTIVATIONS, kind
+from make_reference import FixedFractionalMaxPool, SeparableConv
 
 torch.set_default_dtype(torch.float64)
 OUT = Path(__file__).with_name("executor_reference.npz")
@@ -88,9 +89,81 @@ class Lambda(nn.Module):
         return self.fn(*xs)
 
 
+class ConvTransposeToSize(nn.ConvTranspose2d):
+    """A transposed conv called with forward(x, output_size=...), its weights its own."""
+
+    def __init__(self, *args, output_size: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.size = output_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x, output_size=self.size)
+
+
 def one(entry: str) -> str:
     return f"  - {entry}"
 
+
+CONV_PAD_POOL_CASES = [
+    Case("conv_reflect", [3, 7, 8],
+         one("conv: {filters: 4, kernel: 3, padding: 2, padding_mode: reflect}"),
+         lambda: nn.Conv2d(3, 4, 3, padding=2, padding_mode="reflect")),
+    Case("conv_replicate_stride", [2, 9, 8],
+         one("conv: {filters: 3, kernel: 3, stride: 2, padding: 1, "
+             "padding_mode: replicate}"),
+         lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1, padding_mode="replicate")),
+    Case("conv_circular_groups", [4, 6, 7],
+         one("conv: {filters: 6, kernel: 3, padding: [1, 2], groups: 2, "
+             "padding_mode: circular}"),
+         lambda: nn.Conv2d(4, 6, 3, padding=(1, 2), groups=2, padding_mode="circular")),
+    Case("conv1d_reflect_dilation", [2, 9],
+         one("conv1d: {filters: 3, kernel: 3, dilation: 2, padding: 4, "
+             "padding_mode: reflect}"),
+         lambda: nn.Conv1d(2, 3, 3, dilation=2, padding=4, padding_mode="reflect")),
+    Case("reflection_pad", [2, 5, 6], one("reflection_pad: {padding: [[1, 4], [3, 0]]}"),
+         lambda: nn.ReflectionPad2d((3, 0, 1, 4))),
+    Case("replication_pad3d", [2, 3, 4, 5],
+         one("replication_pad: {padding: [[2, 0], [1, 3], [5, 1]]}"),
+         lambda: nn.ReplicationPad3d((5, 1, 1, 3, 2, 0))),
+    Case("circular_pad1d", [2, 6], one("circular_pad: {padding: [[6, 2]]}"),
+         lambda: nn.CircularPad1d((6, 2))),
+    Case("cropping", [2, 7, 8], one("cropping: {cropping: [[1, 2], [0, 3]]}"),
+         lambda: Lambda(lambda x: x[:, :, 1:-2, :-3])),
+    Case("depthwise_conv_x2", [3, 7, 6],
+         one("depthwise_conv: {kernel: 3, stride: 2, padding: 1, depth_multiplier: 2}"),
+         lambda: nn.Conv2d(3, 6, 3, stride=2, padding=1, groups=3)),
+    Case("separable_conv", [3, 7, 6],
+         one("separable_conv: {filters: 5, kernel: 3, padding: 1, depth_multiplier: 2}"),
+         lambda: SeparableConv(F.conv2d, 3, 5, 2, (3, 3), padding=1)),
+    Case("separable_conv1d_nobias", [2, 9],
+         one("separable_conv: {filters: 3, kernel: 3, stride: 2, bias: false}"),
+         lambda: SeparableConv(F.conv1d, 2, 3, 1, (3,), bias=False, stride=2)),
+    Case("conv_transpose_output_size", [3, 5, 4],
+         one("conv_transpose: {filters: 2, kernel: 3, stride: 2, padding: 1, "
+             "output_size: [10, 8]}"),
+         lambda: ConvTransposeToSize(3, 2, 3, stride=2, padding=1, output_size=[10, 8])),
+    Case("avgpool_divisor_override", [2, 7, 7],
+         one("avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "divisor_override: 4}"),
+         lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, divisor_override=4)),
+    Case("lppool2_ceil", [2, 7, 8],
+         one("lppool: {norm_type: 2, kernel: 3, stride: 2, ceil_mode: true}"),
+         lambda: nn.LPPool2d(2, 3, 2, ceil_mode=True)),
+    Case("lppool4_1d", [2, 9], one("lppool1d: {norm_type: 4, kernel: 2}"),
+         lambda: nn.LPPool1d(4, 2)),
+    Case("fractional_maxpool", [3, 9, 8],
+         one("fractional_maxpool: {kernel: 2, output_size: [4, 5]}"),
+         lambda: FixedFractionalMaxPool(2, 3, 2, output_size=(4, 5), batch=BATCH),
+         train=False),
+    Case("fractional_maxpool3d_ratio", [2, 5, 6, 7],
+         one("fractional_maxpool: {kernel: [2, 3, 2], output_ratio: 0.6}"),
+         lambda: FixedFractionalMaxPool(3, 2, (2, 3, 2), output_ratio=(0.6,) * 3,
+                                        batch=BATCH), train=False),
+    Case("adaptive_avgpool_none", [3, 7, 9], one("adaptive_avgpool: {output_size: [null, 4]}"),
+         lambda: nn.AdaptiveAvgPool2d((None, 4))),
+    Case("adaptive_maxpool_none", [3, 7, 9], one("adaptive_maxpool: {output_size: [3, null]}"),
+         lambda: nn.AdaptiveMaxPool2d((3, None))),
+]
 
 CASES = [
     # convolutions
@@ -197,6 +270,9 @@ CASES = [
          lambda: nn.ZeroPad2d((0, 1, 1, 2))),
     Case("flatten", [2, 3, 4], one("flatten"), lambda: nn.Flatten()),
     Case("identity", [2, 3, 4], one("identity"), lambda: nn.Identity()),
+    # issue 9: padding_mode, padding layers, cropping, Keras' depthwise and separable convs,
+    # output_size, divisor_override, lppool, fractional max pooling, adaptive None
+    *CONV_PAD_POOL_CASES,
     # merges: the tested node is the merge; its inputs are the branch ends
     Case("merge_add", [3, 4, 4], "  - branches: [[], [identity]]\n    merge: add",
          lambda: Lambda(lambda a, b: a + b), merge_inputs=[[3, 4, 4], [3, 4, 4]]),
@@ -233,7 +309,7 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     stored |= {f"param/{n}": p.detach().numpy().copy() for n, p in module.named_parameters()
                if "." not in n}
     stored |= {f"buffer/{n}": b.numpy().copy() for n, b in module.named_buffers()
-               if n.startswith("running_")}
+               if n.startswith("running_") or n == "samples"}  # fractional max pooling
     y = module(*xs)
     g = torch.randn_like(y)
     (y * g).sum().backward()
