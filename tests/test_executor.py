@@ -230,7 +230,7 @@ def test_run_prints_the_table_and_no_progress_bar_on_a_pipe() -> None:
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[1].split()
     assert header[:4] == ["Layer", "Type", "Calculated", "Executed"]
-    assert "shapes: 50 of 50 layers as calculated" in result.stdout
+    assert "shapes: 61 of 61 layers as calculated" in result.stdout
     assert "running" not in result.output
 
 

@@ -427,6 +427,12 @@ KIND_TRAITS = {
     "flatten": {"keeps_sign"}, "identity": {"keeps_sign"}, "zeropad": {"keeps_sign"},
     "upsample": {"keeps_sign"},
 }
+KIND_TRAITS |= {  # issue 9's conv, padding and pooling kinds
+    "reflection_pad": {"keeps_sign"}, "replication_pad": {"keeps_sign"},
+    "circular_pad": {"keeps_sign"}, "cropping": {"keeps_sign"},
+    "depthwise_conv": {"is_affine_map"}, "separable_conv": {"is_affine_map"},
+    "lppool": {"is_pool", "keeps_sign"}, "fractional_maxpool": {"is_pool", "keeps_sign"},
+}
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_TRAITS))

@@ -26,6 +26,13 @@ from .base import (
 )
 
 
+def _pairs_text(pairs: tuple[tuple[int, int], ...]) -> str:
+    """'1' when every side is 1, else per axis '1' (symmetric) or '1/0' (before/after)."""
+    if len(set(pairs)) == 1 and pairs[0][0] == pairs[0][1]:
+        return str(pairs[0][0])
+    return ",".join(f"{b}/{a}" if b != a else str(b) for b, a in pairs)
+
+
 class ModePad(Layer):
     """Pads each spatial axis with pixels copied from the input: N -> N + before + after."""
 
@@ -61,7 +68,7 @@ class ModePad(Layer):
         return tuple(f.through_window(1, 1, b) for f, (b, _) in zip(field, self.padding))
 
     def describe(self) -> str:
-        return "p" + ",".join(f"{b}/{a}" if b != a else str(b) for b, a in self.padding)
+        return "p" + _pairs_text(self.padding)
 
 
 _PAD_ARGUMENTS = (
@@ -166,7 +173,7 @@ class Cropping(Layer):
         return tuple(f.through_window(1, 1, -b) for f, (b, _) in zip(field, self.cropping))
 
     def describe(self) -> str:
-        return "c" + ",".join(f"{b}/{a}" if b != a else str(b) for b, a in self.cropping)
+        return "c" + _pairs_text(self.cropping)
 
 
 __all__ = ["CircularPad", "Cropping", "ModePad", "ReflectionPad", "ReplicationPad"]
