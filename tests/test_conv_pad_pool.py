@@ -163,3 +163,44 @@ def test_fractional_field_bounds_every_draw(size: int, kernel: int, out: int) ->
         assert starts[:, i].max() + kernel - 1 <= field.hi(i)
     assert field.size == (kernel if out == 1 else kernel + 1)
     assert field.jump == ((size - kernel) / (out - 1) if out > 1 else 1)
+
+
+# --- every argument build reads is declared (cnncalc kinds, docs/spec.md) ---------------------
+
+ALIASES = {"out_channels", "kernel_size", "strides", "dilation_rate", "pool_size"}
+BUILT = [
+    ("conv: {filters: 2, kernel: 3}", [1, 8, 8]),
+    ("depthwise_conv: {kernel: 3}", [2, 8, 8]),
+    ("separable_conv: {filters: 2, kernel: 3}", [2, 8, 8]),
+    ("conv_transpose: {filters: 2, kernel: 3}", [1, 8, 8]),
+    ("reflection_pad: {padding: 1}", [1, 8, 8]),
+    ("replication_pad: {padding: 1}", [1, 8, 8]),
+    ("circular_pad: {padding: 1}", [1, 8, 8]),
+    ("cropping: {cropping: 1}", [1, 8, 8]),
+    ("maxpool: {kernel: 2}", [1, 8, 8]),
+    ("avgpool: {kernel: 2}", [1, 8, 8]),
+    ("lppool: {norm_type: 2, kernel: 2}", [1, 8, 8]),
+    ("fractional_maxpool: {kernel: 2, output_size: 3}", [1, 8, 8]),
+    ("adaptive_avgpool: {output_size: 3}", [1, 8, 8]),
+    ("adaptive_maxpool: {output_size: 3}", [1, 8, 8]),
+    ("global_avgpool", [1, 8, 8]),
+    ("global_maxpool", [1, 8, 8]),
+]
+
+
+@pytest.mark.parametrize("entry, shape", BUILT)
+def test_the_declared_arguments_are_those_build_reads(entry, shape, monkeypatch) -> None:
+    from cnncalc.layers import base
+
+    asked: set[str] = set()
+    finish = base.Args.finish
+
+    def record(self, known=()):
+        asked.update(self.asked)
+        return finish(self, known)
+
+    monkeypatch.setattr(base.Args, "finish", record)
+    layer = build(parse(spec(entry, shape))).nodes[-1].layer
+    declared = {a.name for a in layer.arguments}
+    assert declared <= asked and asked - declared <= ALIASES, (declared, asked)
+    assert layer.pytorch and type(layer).__doc__.split("\n\n")[0].rstrip().endswith(".")

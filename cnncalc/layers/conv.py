@@ -69,10 +69,15 @@ class Filtered(Layer):
 
 @register
 class Conv(Filtered, Windowed):
-    """Convolution. Input [C, *S] -> output [filters, *S'], S' from the layer's size rule."""
+    """Convolution: `filters` learned kernels slide over the input, [C, *S] -> [filters,
+    *S'], each output summing K x C/groups products (+ bias); S' follows the layer's size
+    rule."""
 
     kind = "conv"
     aliases = ("conv1d", "conv2d", "conv3d")
+    pytorch = ("nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, "
+               "groups, bias, padding_mode)")
+    keras = "layers.Conv2D(filters, kernel_size, strides, padding, dilation_rate, groups)"
 
     rule: SizeRule = CEIL
     padding_rule: str = "explicit"  # how padding was given: explicit, same or valid
@@ -156,6 +161,15 @@ _WINDOW_ARGUMENTS = (
     Argument("padding_mode", "one of zeros, reflect, replicate, circular", "zeros",
              "what the padding holds (PyTorch's padding_mode)"),
     Argument("dilation", "int or list per axis", "1", "Keras' dilation_rate"),
+)
+
+
+Conv.arguments = (
+    Argument("filters", "int", "required (in_channels when depthwise)", "out_channels"),
+    *_WINDOW_ARGUMENTS,
+    Argument("groups", "int", "1", "split channels into groups convolved apart"),
+    Argument("depthwise", "bool", "false", "groups = in_channels"),
+    Argument("bias", "bool", "true", "Keras' use_bias"),
 )
 
 
@@ -279,7 +293,26 @@ def _padding_for_size(args: Args, input_shape: Shape, kernel: tuple[int, ...],
 
 @register
 class ConvTranspose(Filtered):
-    """Transposed convolution: each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1."""
+    """Transposed convolution, the adjoint of a conv: each input pixel scatters a kernel's
+    worth of outputs, each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1 long."""
+
+    arguments = (
+        Argument("filters", "int", "required", "out_channels"),
+        Argument("kernel", "int or list per axis", "required", "kernel_size"),
+        Argument("stride", "int or list per axis", "1", ""),
+        Argument("padding", "int, list per axis or pairs", "0",
+                 "pixels removed from each end of the output (PyTorch's meaning)"),
+        Argument("output_padding", "int or list per axis", "0",
+                 "pixels added after the output, below the stride or the dilation"),
+        Argument("output_size", "int or list per axis", "",
+                 "PyTorch's forward(x, output_size=...): chooses output_padding"),
+        Argument("dilation", "int or list per axis", "1", ""),
+        Argument("groups", "int", "1", ""),
+        Argument("bias", "bool", "true", ""),
+    )
+    pytorch = ("nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, "
+               "output_padding, groups, bias, dilation)")
+    keras = "layers.Conv2DTranspose(filters, kernel_size, strides, padding, output_padding)"
 
     kind = "conv_transpose"
     is_transposed = True
@@ -303,7 +336,7 @@ class ConvTranspose(Filtered):
                                        f"meaning: removed from the output); found {value!r}")
         padding, _ = args.padding("padding", ndim, input_shape[1:], kernel, stride, dilation)
         output_padding = args.per_axis("output_padding", ndim, 0, minimum=0)
-        if args.has("output_size"):
+        if args.raw("output_size", None) is not None:
             if args.has("output_padding"):
                 raise args.fail("output_size", "give output_size or output_padding, not "
                                                "both (output_size chooses the padding)")

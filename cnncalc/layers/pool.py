@@ -78,13 +78,25 @@ class WindowPool(Windowed):
         return text + (f" /{self.divisor_override}" if self.divisor_override else "")
 
 
+_POOL_WINDOW = (
+    Argument("kernel", "int or list per axis", "required", "kernel_size, Keras' pool_size"),
+    Argument("stride", "int or list per axis", "kernel", "Keras' strides"),
+    Argument("padding", "int, list per axis, pairs, same or valid", "0", ""),
+)
+_CEIL_MODE = Argument("ceil_mode", "bool", "false", "round the output size up (PyTorch's)")
+
+
 @register
 class MaxPool(WindowPool):
-    """Maximum over sliding windows (padding never wins: it reads as -inf)."""
+    """Maximum over sliding windows; padding never wins (it reads as -inf)."""
 
     kind = "maxpool"
     aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
     takes_dilation = True
+    arguments = (*_POOL_WINDOW, Argument("dilation", "int or list per axis", "1", ""),
+                 _CEIL_MODE)
+    pytorch = "nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)"
+    keras = "layers.MaxPooling2D(pool_size, strides, padding)"
 
 
 @register
@@ -95,6 +107,13 @@ class AvgPool(WindowPool):
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
     takes_count_include_pad = True
+    arguments = (*_POOL_WINDOW, _CEIL_MODE,
+                 Argument("count_include_pad", "bool", "true",
+                          "the declared padding counts in the divisor"),
+                 Argument("divisor_override", "int", "", "every window's divisor (2-D, 3-D)"))
+    pytorch = ("nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad, "
+               "divisor_override)")
+    keras = "layers.AveragePooling2D(pool_size, strides, padding)"
 
 
 @register
@@ -176,11 +195,12 @@ class FractionalMaxPool(Layer):
                                f"pooling takes 2 or 3 spatial axes (PyTorch's "
                                f"FractionalMaxPool2d and 3d); found {ndim}")
         kernel = args.per_axis("kernel", ndim, aliases=("kernel_size",))
-        if args.has("output_size") == args.has("output_ratio"):
+        given = args.raw("output_size", None), args.raw("output_ratio", None)
+        if (given[0] is None) == (given[1] is None):
             raise args.fail("output_size" if args.has("output_size") else "kernel",
                             "give one of output_size and output_ratio (PyTorch takes "
                             "exactly one)")
-        if args.has("output_size"):
+        if given[0] is not None:
             size = args.per_axis("output_size", ndim)
         else:
             value = args.raw("output_ratio")
@@ -237,6 +257,9 @@ class GlobalPool(Layer):
     is_global = True
     keeps_sign = True
 
+    arguments = (Argument("keepdims", "bool", "true",
+                          "[C, 1, 1] as PyTorch; false gives [C] as Keras"),)
+
     input_shape: Shape
     keepdims: bool = True
 
@@ -260,18 +283,22 @@ class GlobalPool(Layer):
 
 @register
 class GlobalAvgPool(GlobalPool):
-    """Mean over every spatial position."""
+    """Mean over every spatial position, one value per channel."""
 
     kind = "global_avgpool"
     aliases = ("global_avg_pool", "global_average_pooling")
+    pytorch = "nn.AdaptiveAvgPool2d(1)"
+    keras = "layers.GlobalAveragePooling2D(keepdims)"
 
 
 @register
 class GlobalMaxPool(GlobalPool):
-    """Maximum over every spatial position."""
+    """Maximum over every spatial position, one value per channel."""
 
     kind = "global_maxpool"
     aliases = ("global_max_pool", "global_max_pooling")
+    pytorch = "nn.AdaptiveMaxPool2d(1)"
+    keras = "layers.GlobalMaxPooling2D(keepdims)"
 
 
 class AdaptivePool(Layer):
@@ -280,6 +307,9 @@ class AdaptivePool(Layer):
     family = "pool"
     is_pool = True
     keeps_sign = True
+
+    arguments = (Argument("output_size", "int or list per axis (null keeps the axis)",
+                          "required", ""),)
 
     input_shape: Shape
     output_size: tuple[int, ...]
@@ -335,6 +365,7 @@ class AdaptiveAvgPool(AdaptivePool):
 
     kind = "adaptive_avgpool"
     aliases = ("adaptive_avg_pool",)
+    pytorch = "nn.AdaptiveAvgPool2d(output_size)"
 
 
 @register
@@ -343,3 +374,4 @@ class AdaptiveMaxPool(AdaptivePool):
 
     kind = "adaptive_maxpool"
     aliases = ("adaptive_max_pool",)
+    pytorch = "nn.AdaptiveMaxPool2d(output_size)"
