@@ -204,3 +204,25 @@ def test_the_declared_arguments_are_those_build_reads(entry, shape, monkeypatch)
     declared = {a.name for a in layer.arguments}
     assert declared <= asked and asked - declared <= ALIASES, (declared, asked)
     assert layer.pytorch and type(layer).__doc__.split("\n\n")[0].rstrip().endswith(".")
+
+
+# --- the executor's memory estimate bounds what these ops allocate ----------------------------
+
+@pytest.mark.parametrize("entry", [
+    "reflection_pad: {padding: 3}",
+    "cropping: {cropping: 4}",
+    "conv: {filters: 8, kernel: 7, padding: 3, padding_mode: reflect}",
+    "separable_conv: {filters: 8, kernel: 3, padding: 1, depth_multiplier: 4}",
+    "lppool: {norm_type: 2, kernel: 3, stride: 1}",
+    "fractional_maxpool: {kernel: 3, output_ratio: 0.7}",
+])
+def test_the_estimate_bounds_the_measured_peak(entry: str) -> None:
+    import tracemalloc
+
+    from cnncalc.executor.runner import run
+
+    tracemalloc.start()
+    result = run(parse(spec(entry, [8, 64, 64])), batch=4)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.ok and peak <= result.memory.total <= 4 * peak

@@ -264,6 +264,11 @@ class SeparableConv(Layer):
     def windows(self) -> tuple[Window, ...]:
         return self.depthwise.windows()
 
+    @property
+    def padding_rule(self) -> str:
+        """How the depthwise conv's padding was given (explicit, same, valid), for lint."""
+        return self.depthwise.padding_rule
+
     def describe(self) -> str:
         multiplier = self.depthwise.filters // self.input_shape[0]
         text = _axes_text(self.depthwise.kernel, self.depthwise.stride,

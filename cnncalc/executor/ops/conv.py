@@ -70,6 +70,8 @@ class ConvOp(Op):
             columns = max(columns, batch * layer.filters * kernel * math.prod(sizes))
             padded = max(padded, math.prod(phased_shape((batch, layer.filters, *outputs),
                                                         self.adjoint_axes)))
+        if self.sources:  # the gathered input kept for backward, and the scatter's copies
+            padded += 2 * batch * channels * math.prod(sizes)
         return 2 * (columns + padded)
 
     def _grouped_weight(self) -> Array:
@@ -255,7 +257,10 @@ class SeparableConvOp(Op):
         return np.zeros(shape, dtype)
 
     def workspace(self, batch: int) -> int:
-        return max(self.depthwise.workspace(batch), self.pointwise.workspace(batch))
+        """The larger conv's, plus the depthwise output between them and its gradient."""
+        middle = batch * math.prod(self.layer.depthwise.output_shape())  # type: ignore[attr-defined]
+        return max(self.depthwise.workspace(batch), self.pointwise.workspace(batch)) + \
+            2 * middle
 
     def _share(self) -> None:
         self.depthwise.scratch = self.pointwise.scratch = self.scratch

@@ -3,6 +3,8 @@ gather of input positions along every spatial axis, whose backward adds the grad
 to the positions read (a pixel copied twice gets both shares)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...geometry import pad_source
@@ -44,6 +46,12 @@ class GatherOp(Op):
     @staticmethod
     def axis_sources(layer: Layer) -> tuple[Array, ...]:
         raise NotImplementedError
+
+    def workspace(self, batch: int) -> int:
+        """One gathered array per axis forward; backward, a product and a copy per axis."""
+        layer = self.layer
+        largest = max(math.prod(layer.input_shape), math.prod(layer.output_shape()))
+        return 4 * batch * largest
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         return gather(x, self.sources)

@@ -174,6 +174,12 @@ class LPPoolOp(Op):
         self.taps = float(math.prod(layer.kernel))  # type: ignore[attr-defined]
         self.p = float(layer.norm_type)  # type: ignore[attr-defined]
 
+    def workspace(self, batch: int) -> int:
+        """x^p and the pool's padded copy (input-sized), the kept x; the pooled sum and the
+        output; backward the same again."""
+        layer = self.layer
+        return batch * (4 * math.prod(layer.input_shape) + 3 * math.prod(layer.output_shape()))
+
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.x = x
         self.s = self.pool.forward(x ** self.p) * self.taps
@@ -203,6 +209,15 @@ class FractionalMaxPoolOp(Op):
         self.rng = np.random.default_rng(int(rng.integers(2 ** 62)))
         axes = len(self.layer.input_shape) - 1
         self.buffers = {"samples": np.zeros((0, self.layer.input_shape[0], axes), dtype)}
+
+    def workspace(self, batch: int) -> int:
+        """Every window's taps gathered, (N, C, *o, *K), and the winners' indices (int64,
+        counted twice for their size beside a float32 run) with their offsets per axis;
+        backward, the float64 sums of bincount and their copy, input-sized."""
+        layer = self.layer
+        out = math.prod(layer.output_shape())
+        return batch * (out * math.prod(layer.kernel) + (4 + 2 * len(layer.kernel)) * out
+                        + 4 * math.prod(layer.input_shape))
 
     def _samples(self, n: int, dtype: np.dtype) -> Array:
         samples = self.buffers.get("samples")
