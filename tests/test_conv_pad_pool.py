@@ -4,6 +4,9 @@ padding, cropping and fractional max pooling, and the window geometry worked by 
 Shapes, parameters, MACs, outputs and gradients against PyTorch are in layers.json and
 executor_reference.npz (tests/test_reference.py, tests/test_executor_reference.py).
 """
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -226,3 +229,22 @@ def test_the_estimate_bounds_the_measured_peak(entry: str) -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert result.ok and peak <= result.memory.total <= 4 * peak
+
+
+# --- at PyTorch's limits: accepted or refused as PyTorch does (recorded) ----------------------
+
+LIMITS = json.loads(str(np.load(Path(__file__).parent / "reference" /
+                                "executor_reference.npz")["__conv_pad_pool_limits__"]))
+
+
+@pytest.mark.parametrize("case", LIMITS, ids=[json.dumps(c["layer"]) + str(c["input"])
+                                              for c in LIMITS])
+def test_accepted_or_refused_as_pytorch_does(case: dict) -> None:
+    text = spec(json.dumps(case["layer"]), case["input"])  # JSON is YAML
+    if case["output_shape"] and 0 not in case["output_shape"]:
+        layer = build(parse(text)).nodes[-1].layer
+        assert list(layer.output_shape()) == case["output_shape"]
+        return
+    # PyTorch's error, or (a tiny output_ratio) an empty output, which cnncalc refuses
+    with pytest.raises(SpecError):
+        build(parse(text))

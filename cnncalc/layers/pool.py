@@ -166,7 +166,8 @@ class FractionalMaxPool(Layer):
     """Fractional max pooling (Graham 2014): the maximum over K-pixel windows whose starts
     advance by (N - K)/(o - 1) on average, irregularly: each sample and channel draws its
     own offsets at random. The receptive field depends on that draw: cnncalc gives a bound,
-    K + 1 pixels per axis (window i starts at floor(i (N - K)/(o - 1)) or one later)."""
+    K + 1 pixels per axis (window i starts at floor(i (N - K)/(o - 1)) or one later). An
+    empty output, which PyTorch gives for a small output_ratio, is refused."""
 
     kind = "fractional_maxpool"
     aliases = ("fractional_max_pool", "fractional_maxpool2d", "fractional_maxpool3d")
@@ -214,11 +215,13 @@ class FractionalMaxPool(Layer):
             size = tuple(int(n * r) for n, r in zip(input_shape[1:], ratios))
         args.finish(())
         layer = check_output(args, cls(input_shape, kernel, size))
+        # ATen checks output + kernel - 1 <= input in 2-D, but < input in 3-D
+        reach = "<=" if ndim == 2 else "<"
         for axis, (n, k, o) in enumerate(zip(input_shape[1:], kernel, size)):
-            if o + k - 1 > n:
+            if o + k - 1 > n or ndim == 3 and o + k - 1 == n:
                 raise args.fail("kernel", f"kernel {k} is too large for output size {o} "
                                           f"from {n} pixels on spatial axis {axis + 1}: "
-                                          f"PyTorch needs output + kernel - 1 <= input")
+                                          f"PyTorch needs output + kernel - 1 {reach} input")
         return layer
 
     def output_shape(self) -> Shape:

@@ -426,6 +426,57 @@ def record_refusals(arrays: dict[str, np.ndarray]) -> None:
     arrays["__refusals__"] = np.array(json.dumps({"maxpool": pools, "batchnorm": norms}))
 
 
+# issue 9: configurations at PyTorch's limits, each accepted or refused (with its message)
+CONV_PAD_POOL_LIMITS = [
+    ({"reflection_pad": {"padding": 2}}, [1, 3, 3]),
+    ({"reflection_pad": {"padding": [[0, 3], 0]}}, [1, 3, 3]),
+    ({"reflection_pad": {"padding": [[4, 0]]}}, [1, 5]),
+    ({"reflection_pad": {"padding": [[0, 5]]}}, [1, 5]),
+    ({"circular_pad": {"padding": 3}}, [1, 3, 3]),
+    ({"circular_pad": {"padding": [[0, 4], 1]}}, [1, 3, 3]),
+    ({"replication_pad": {"padding": 9}}, [1, 3, 3]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": 2, "padding_mode": "reflect"}}, [1, 3, 8]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": 3, "padding_mode": "reflect"}}, [1, 3, 8]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": [0, 8], "padding_mode": "circular"}},
+     [1, 3, 8]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": [0, 9], "padding_mode": "circular"}},
+     [1, 3, 8]),
+    *[({"conv_transpose": {"filters": 1, "kernel": 3, "stride": 2, "padding": 1,
+                           "output_size": size}}, [1, 7, 7]) for size in (12, 13, 14, 15)],
+    *[({"conv_transpose": {"filters": 1, "kernel": 4, "stride": 3, "dilation": 2,
+                           "output_size": [size, 25]}}, [1, 7, 7]) for size in (24, 25, 27, 28)],
+    ({"avgpool": {"kernel": 2, "divisor_override": 3}}, [1, 8]),
+    ({"avgpool": {"kernel": 2, "divisor_override": 3}}, [1, 8, 8]),
+    ({"lppool": {"norm_type": 0, "kernel": 2}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 3, "output_size": 3}}, [1, 5, 5]),
+    ({"fractional_maxpool": {"kernel": 3, "output_size": 4}}, [1, 5, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [4, 4, 4]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [3, 4, 3]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [3, 3, 3]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [3, 3, 4]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 0.99}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 1.0}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 0.1}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 2, "output_size": 3, "output_ratio": 0.5}}, [1, 8, 8]),
+    ({"adaptive_maxpool": {"output_size": [None, None]}}, [1, 5, 6]),
+]
+
+
+def record_conv_pad_pool_limits(arrays: dict[str, np.ndarray]) -> None:
+    """PyTorch's answer at each limit: the output shape, or its error message."""
+    from make_reference import to_torch
+
+    found = []
+    for entry, shape in CONV_PAD_POOL_LIMITS:
+        try:
+            y = to_torch(entry, shape)(torch.zeros(1, *shape))
+            answer = {"output_shape": list(y.shape[1:]), "error": None}
+        except (ValueError, RuntimeError, TypeError) as refused:
+            answer = {"output_shape": None, "error": str(refused).splitlines()[0]}
+        found.append({"layer": entry, "input": shape} | answer)
+    arrays["__conv_pad_pool_limits__"] = np.array(json.dumps(found, indent=1))
+
+
 # The sizes tests/test_executor.py runs each example at (None: its own input size).
 EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
                  "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32, "two_input": 32}
@@ -481,6 +532,7 @@ def main() -> None:
     record_upsample_grid(arrays)
     record_example_shapes(arrays)
     record_refusals(arrays)
+    record_conv_pad_pool_limits(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)
