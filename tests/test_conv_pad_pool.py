@@ -248,3 +248,17 @@ def test_accepted_or_refused_as_pytorch_does(case: dict) -> None:
     # PyTorch's error, or (a tiny output_ratio) an empty output, which cnncalc refuses
     with pytest.raises(SpecError):
         build(parse(text))
+
+
+@pytest.mark.parametrize("framework, want", [
+    # [1, 2, 3], kernel 3, 'same' (one pixel each side): PyTorch counts the padding,
+    # (0+1+2)/3, 6/3, (2+3+0)/3; TensorFlow divides by the pixels inside: 3/2, 2, 5/2
+    ("pytorch", [1.0, 2.0, 5 / 3]),
+    ("keras", [1.5, 2.0, 2.5]),
+    ("tensorflow", [1.5, 2.0, 2.5]),
+])
+def test_average_pooling_divides_as_each_framework(framework: str, want: list) -> None:
+    entry = "avgpool: {kernel: 3, stride: 1, padding: 1}"
+    op = ops.op_for(build(parse(spec(entry, [1, 3], framework))).nodes[-1].layer)
+    y = op.forward(np.array([[[1.0, 2.0, 3.0]]]))
+    assert np.allclose(y[0, 0], want)

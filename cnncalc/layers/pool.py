@@ -53,8 +53,10 @@ class WindowPool(Windowed):
         padding, mode = args.padding("padding", ndim, input_shape[1:], kernel, stride,
                                      dilation)
         ceil_mode = args.boolean("ceil_mode", False)
-        include = args.boolean("count_include_pad", True) if cls.takes_count_include_pad \
-            else True
+        # TensorFlow's average pooling divides by the pixels inside the input only
+        keras = args.ctx.framework in ("tensorflow", "keras")
+        include = args.boolean("count_include_pad", not keras) \
+            if cls.takes_count_include_pad else True
         divisor = None
         if cls.takes_count_include_pad and args.has("divisor_override"):
             divisor = args.integer("divisor_override")
@@ -108,7 +110,7 @@ class AvgPool(WindowPool):
     aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d")
     takes_count_include_pad = True
     arguments = (*_POOL_WINDOW, _CEIL_MODE,
-                 Argument("count_include_pad", "bool", "true",
+                 Argument("count_include_pad", "bool", "true (false under tensorflow, keras)",
                           "the declared padding counts in the divisor"),
                  Argument("divisor_override", "int", "", "every window's divisor (2-D, 3-D)"))
     pytorch = ("nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad, "

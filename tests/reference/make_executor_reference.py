@@ -146,6 +146,17 @@ CONV_PAD_POOL_CASES = [
          one("avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
              "divisor_override: 4}"),
          lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, divisor_override=4)),
+    Case("avgpool1d_exclude_pad_ceil", [2, 9],
+         one("avgpool1d: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "count_include_pad: false}"),
+         lambda: nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    Case("avgpool3d_exclude_pad_ceil", [2, 5, 4, 6],
+         one("avgpool3d: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "count_include_pad: false}"),
+         lambda: nn.AvgPool3d(3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    Case("avgpool3d_divisor_override", [2, 4, 5, 5],
+         one("avgpool3d: {kernel: 2, stride: [1, 2, 2], padding: 1, divisor_override: 5}"),
+         lambda: nn.AvgPool3d(2, (1, 2, 2), 1, divisor_override=5)),
     Case("lppool2_ceil", [2, 7, 8],
          one("lppool: {norm_type: 2, kernel: 3, stride: 2, ceil_mode: true}"),
          lambda: nn.LPPool2d(2, 3, 2, ceil_mode=True)),
