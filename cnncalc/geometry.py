@@ -334,3 +334,9 @@ def fractional_start(index: Any, sample: Any, alpha: Any) -> Any:
     arrays of one float type); as a float, for the caller to make an integer. The last
     window starts at N - K. Mathematically the start is floor(index alpha) or one more."""
     return ((index + sample) * alpha) // 1 - (sample * alpha) // 1
+
+
+def fractional_first(index: Any, size: int, out: int, kernel: int) -> Any:
+    """The first pixel window `index` of fractional max pooling can start at, whatever the
+    random sample: floor(index (N - K)/(o - 1)) (the start is that or one more; o > 1)."""
+    return index * (size - kernel) // (out - 1)

@@ -89,6 +89,8 @@ ROWS += [  # issue 9: padding layers, cropping, Keras' convs, lppool, fractional
     ({"circular_pad": {"padding": [2, 0]}}, [3, 2, 9], [3, 6, 9], 0, 0, None, 0),
     # Keras' cropping: 7 - 1 - 2 = 4, 9 - 0 - 3 = 6
     ({"cropping": {"cropping": [[1, 2], [0, 3]]}}, [3, 7, 9], [3, 4, 6], 0, 0, None, 0),
+    # Keras' Cropping1D((1, 2)): one [before, after] pair, 9 - 3 = 6
+    ({"cropping": {"cropping": [1, 2]}}, [3, 9], [3, 6], 0, 0, None, 0),
     # depth_multiplier 2: 8 filters of 3x3x1 + 1; 8x8 outputs x 8 filters x 9 taps
     ({"depthwise_conv": {"kernel": 3, "depth_multiplier": 2}}, [4, 10, 10], [8, 8, 8], 80, 0,
      10, 64 * 8 * 9),

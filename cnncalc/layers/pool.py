@@ -5,7 +5,7 @@ import math
 from typing import ClassVar
 
 from ..errors import SpecError, show
-from ..geometry import SizeRule, adaptive_window, rule_for
+from ..geometry import SizeRule, adaptive_window, fractional_first, rule_for
 from ..limits import MAX_AXIS
 from ..receptive import Field, Field1
 from .base import (
@@ -249,8 +249,9 @@ def _fractional_field(field: Field1, size: int, kernel: int, out: int) -> Field1
     if out == 1:
         return field.through_window(kernel, 1, kernel - size)
     turn = math.gcd(size - kernel, out - 1)
-    period, step = (out - 1) // turn, (size - kernel) // turn
-    return field.through(lambda i: (i * step // period, i * step // period + kernel),
+    period, step = (out - 1) // turn, (size - kernel) // turn  # reads(i + period) moves step
+    return field.through(lambda i: (fractional_first(i, size, out, kernel),
+                                    fractional_first(i, size, out, kernel) + kernel),
                          period, step, (-1.0, 0.0), (kernel - 1.0, float(kernel)))
 
 
