@@ -120,6 +120,14 @@ CONV_PAD_POOL_CASES = [
          one("conv1d: {filters: 3, kernel: 3, dilation: 2, padding: 4, "
              "padding_mode: reflect}"),
          lambda: nn.Conv1d(2, 3, 3, dilation=2, padding=4, padding_mode="reflect")),
+    Case("conv_reflect_same_even_kernel", [2, 6, 7],
+         one("conv: {filters: 3, kernel: 4, padding: same, padding_mode: reflect}"),
+         lambda: nn.Conv2d(2, 3, 4, padding="same", padding_mode="reflect")),
+    Case("conv3d_replicate", [2, 4, 5, 3],
+         one("conv3d: {filters: 2, kernel: 3, stride: [2, 1, 1], padding: [1, 2, 1], "
+             "padding_mode: replicate}"),
+         lambda: nn.Conv3d(2, 2, 3, stride=(2, 1, 1), padding=(1, 2, 1),
+                           padding_mode="replicate")),
     Case("reflection_pad", [2, 5, 6], one("reflection_pad: {padding: [[1, 4], [3, 0]]}"),
          lambda: nn.ReflectionPad2d((3, 0, 1, 4))),
     Case("replication_pad3d", [2, 3, 4, 5],
