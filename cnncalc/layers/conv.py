@@ -154,22 +154,23 @@ def read_padding_mode(args: Args, input_shape: Shape,
 
 
 _WINDOW_ARGUMENTS = (
-    Argument("kernel", "int or list per axis", "required", "kernel_size"),
-    Argument("stride", "int or list per axis", "1", "Keras' strides"),
+    Argument("kernel", "int or list per axis", "required", "alias kernel_size"),
+    Argument("stride", "int or list per axis", "1", "alias strides (Keras)"),
     Argument("padding", "int, list per axis, pairs, same or valid", "0",
              "pixels added before and after each spatial axis"),
     Argument("padding_mode", "one of zeros, reflect, replicate, circular", "zeros",
              "what the padding holds (PyTorch's padding_mode)"),
-    Argument("dilation", "int or list per axis", "1", "Keras' dilation_rate"),
+    Argument("dilation", "int or list per axis", "1", "alias dilation_rate (Keras)"),
 )
 
 
 Conv.arguments = (
-    Argument("filters", "int", "required (in_channels when depthwise)", "out_channels"),
+    Argument("filters", "int", "required (in_channels when depthwise)",
+             "output channels; alias out_channels"),
     *_WINDOW_ARGUMENTS,
     Argument("groups", "int", "1", "split channels into groups convolved apart"),
     Argument("depthwise", "bool", "false", "groups = in_channels"),
-    Argument("bias", "bool", "true", "Keras' use_bias"),
+    Argument("bias", "bool", "true", "a learned bias per filter (Keras calls it use_bias)"),
 )
 
 
@@ -184,7 +185,7 @@ class DepthwiseConv(Conv):
     arguments = (
         Argument("depth_multiplier", "int", "1", "filters per input channel"),
         *_WINDOW_ARGUMENTS,
-        Argument("bias", "bool", "true", "Keras' use_bias"),
+        Argument("bias", "bool", "true", "a learned bias per filter (Keras calls it use_bias)"),
     )
     pytorch = "nn.Conv2d(C, C * depth_multiplier, kernel_size, groups=C, ...)"
     keras = "layers.DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier, ...)"
@@ -212,10 +213,10 @@ class SeparableConv(Layer):
     family = "conv"
     is_affine_map = True
     arguments = (
-        Argument("filters", "int", "required", "pointwise output channels (out_channels)"),
+        Argument("filters", "int", "required", "pointwise output channels; alias out_channels"),
         Argument("depth_multiplier", "int", "1", "depthwise filters per input channel"),
         *_WINDOW_ARGUMENTS,
-        Argument("bias", "bool", "true", "the pointwise conv's bias (Keras' use_bias)"),
+        Argument("bias", "bool", "true", "the pointwise conv's bias (Keras calls it use_bias)"),
     )
     pytorch = ("nn.Sequential(nn.Conv2d(C, C * m, kernel_size, groups=C, bias=False), "
                "nn.Conv2d(C * m, filters, 1))")
@@ -302,18 +303,18 @@ class ConvTranspose(Filtered):
     worth of outputs, each axis (N - 1)s - pb - pa + d(K - 1) + output_padding + 1 long."""
 
     arguments = (
-        Argument("filters", "int", "required", "out_channels"),
-        Argument("kernel", "int or list per axis", "required", "kernel_size"),
-        Argument("stride", "int or list per axis", "1", ""),
+        Argument("filters", "int", "required", "output channels; alias out_channels"),
+        Argument("kernel", "int or list per axis", "required", "alias kernel_size"),
+        Argument("stride", "int or list per axis", "1", "the input's spacing in the output"),
         Argument("padding", "int, list per axis or pairs", "0",
                  "pixels removed from each end of the output (PyTorch's meaning)"),
         Argument("output_padding", "int or list per axis", "0",
                  "pixels added after the output, below the stride or the dilation"),
         Argument("output_size", "int or list per axis", "",
                  "PyTorch's forward(x, output_size=...): chooses output_padding"),
-        Argument("dilation", "int or list per axis", "1", ""),
-        Argument("groups", "int", "1", ""),
-        Argument("bias", "bool", "true", ""),
+        Argument("dilation", "int or list per axis", "1", "spacing of the kernel's taps"),
+        Argument("groups", "int", "1", "split channels into groups convolved apart"),
+        Argument("bias", "bool", "true", "a learned bias per filter"),
     )
     pytorch = ("nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, "
                "output_padding, groups, bias, dilation)")

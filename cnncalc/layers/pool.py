@@ -81,9 +81,11 @@ class WindowPool(Windowed):
 
 
 _POOL_WINDOW = (
-    Argument("kernel", "int or list per axis", "required", "kernel_size, Keras' pool_size"),
-    Argument("stride", "int or list per axis", "kernel", "Keras' strides"),
-    Argument("padding", "int, list per axis, pairs, same or valid", "0", ""),
+    Argument("kernel", "int or list per axis", "required",
+             "aliases kernel_size, pool_size (Keras)"),
+    Argument("stride", "int or list per axis", "kernel", "alias strides (Keras)"),
+    Argument("padding", "int, list per axis, pairs, same or valid", "0",
+             "pixels added before and after each spatial axis"),
 )
 _CEIL_MODE = Argument("ceil_mode", "bool", "false", "round the output size up (PyTorch's)")
 
@@ -95,7 +97,8 @@ class MaxPool(WindowPool):
     kind = "maxpool"
     aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d")
     takes_dilation = True
-    arguments = (*_POOL_WINDOW, Argument("dilation", "int or list per axis", "1", ""),
+    arguments = (*_POOL_WINDOW,
+                 Argument("dilation", "int or list per axis", "1", "spacing of the taps"),
                  _CEIL_MODE)
     pytorch = "nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)"
     keras = "layers.MaxPooling2D(pool_size, strides, padding)"
@@ -128,8 +131,8 @@ class LPPool(WindowPool):
     aliases = ("lp_pool", "lppool1d", "lppool2d", "lppool3d")
     arguments = (
         Argument("norm_type", "number", "required", "the power p, > 0 and finite"),
-        Argument("kernel", "int or list per axis", "required", "kernel_size"),
-        Argument("stride", "int or list per axis", "kernel", ""),
+        Argument("kernel", "int or list per axis", "required", "alias kernel_size"),
+        Argument("stride", "int or list per axis", "kernel", "the windows' spacing"),
         Argument("ceil_mode", "bool", "false", "keep a last window that hangs past the input"),
     )
     pytorch = "nn.LPPool2d(norm_type, kernel_size, stride, ceil_mode)"
@@ -177,7 +180,7 @@ class FractionalMaxPool(Layer):
     is_pool = True
     keeps_sign = True
     arguments = (
-        Argument("kernel", "int or list per axis", "required", "kernel_size"),
+        Argument("kernel", "int or list per axis", "required", "alias kernel_size"),
         Argument("output_size", "int or list per axis", "", "the output's spatial size "
                  "(give this or output_ratio)"),
         Argument("output_ratio", "number or list per axis", "", "output size = "
@@ -315,7 +318,7 @@ class AdaptivePool(Layer):
     keeps_sign = True
 
     arguments = (Argument("output_size", "int or list per axis (null keeps the axis)",
-                          "required", ""),)
+                          "required", "the output's spatial size"),)
 
     input_shape: Shape
     output_size: tuple[int, ...]
