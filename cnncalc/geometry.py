@@ -286,3 +286,57 @@ def convention_sizes(size: int, kernel: int, stride: int, padding: int,
     """The output size one axis (padding p on each side) gets under each convention, for
     side-by-side comparison: `Window.sizes_by_convention`."""
     return Window(size, kernel, stride, padding, padding, dilation, CEIL).sizes_by_convention()
+
+
+# Padding that reads real pixels: PyTorch's padding_mode (conv) and its padding layers.
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def pad_source(index: Any, size: int, before: int, mode: str) -> Any:
+    """The input pixel that padded position `index` reads along one axis of `size` pixels
+    padded by `before` in front, under a padding mode other than 'zeros': reflect (mirror
+    about the edge pixel, which is not repeated: ...2 1 | 0 1 2 ... N-1 | N-2 ...),
+    replicate (the edge pixel repeated) or circular (wrapped around). Integer arithmetic
+    only, so `index` may be an int or a NumPy integer array; valid where `pad_refusal` finds
+    nothing wrong (reflect reflects once)."""
+    j = index - before
+    if mode == "reflect":
+        return (size - 1) - abs((size - 1) - abs(j))
+    if mode == "replicate":
+        return _smaller(_larger(j, 0), size - 1)
+    assert mode == "circular", mode
+    return j % size
+
+
+def pad_refusal(size: int, before: int, after: int, mode: str) -> str | None:
+    """Why PyTorch refuses this padding of one axis of `size` pixels (F.pad), or None:
+    reflect needs each side's padding below the size (it reflects once, about the edge
+    pixel); circular needs it at most the size (it wraps around once)."""
+    if mode == "reflect" and max(before, after) >= size:
+        return (f"reflect padding ({before}, {after}) must be smaller than the input size "
+                f"({size}) on each side")
+    if mode == "circular" and max(before, after) > size:
+        return (f"circular padding ({before}, {after}) must be at most the input size "
+                f"({size}) on each side (it would wrap around more than once)")
+    return None
+
+
+def fractional_alpha(size: int, out: int, kernel: int, real: Any = float) -> Any:
+    """The mean step of fractional max pooling's windows, (N - K)/(o - 1), computed in the
+    precision `real` (PyTorch's scalar_t: float or a NumPy float type); o > 1."""
+    return real(size - kernel) / real(out - 1)
+
+
+def fractional_start(index: Any, sample: Any, alpha: Any) -> Any:
+    """Where window `index` (< o - 1) of fractional max pooling starts, for the random
+    sample u in [0, 1): trunc((index + u) alpha) - trunc(u alpha) (ATen's
+    generate_intervals), in the precision of `index`, `sample` and `alpha` (floats or NumPy
+    arrays of one float type); as a float, for the caller to make an integer. The last
+    window starts at N - K. Mathematically the start is floor(index alpha) or one more."""
+    return ((index + sample) * alpha) // 1 - (sample * alpha) // 1
+
+
+def fractional_first(index: Any, size: int, out: int, kernel: int) -> Any:
+    """The first pixel window `index` of fractional max pooling can start at, whatever the
+    random sample: floor(index (N - K)/(o - 1)) (the start is that or one more; o > 1)."""
+    return index * (size - kernel) // (out - 1)

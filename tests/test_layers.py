@@ -105,6 +105,34 @@ ROWS = [
     ({"reshape": {"shape": [2, -1, 5]}}, [3, 4, 5], [2, 6, 5], 0, 0, None, 0),
     ({"permute": {"dims": [1, 2, 0]}}, [3, 4, 5], [4, 5, 3], 0, 0, None, 0),
 ]
+ROWS += [  # issue 9: padding layers, cropping, Keras' convs, lppool, fractional, None
+    ({"reflection_pad": {"padding": [[1, 2], [3, 0]]}}, [3, 7, 9], [3, 10, 12], 0, 0, None, 0),
+    ({"replication_pad": {"padding": 4}}, [3, 2, 9], [3, 10, 17], 0, 0, None, 0),
+    ({"circular_pad": {"padding": [2, 0]}}, [3, 2, 9], [3, 6, 9], 0, 0, None, 0),
+    # Keras' cropping: 7 - 1 - 2 = 4, 9 - 0 - 3 = 6
+    ({"cropping": {"cropping": [[1, 2], [0, 3]]}}, [3, 7, 9], [3, 4, 6], 0, 0, None, 0),
+    # Keras' Cropping1D((1, 2)): one [before, after] pair, 9 - 3 = 6
+    ({"cropping": {"cropping": [1, 2]}}, [3, 9], [3, 6], 0, 0, None, 0),
+    # depth_multiplier 2: 8 filters of 3x3x1 + 1; 8x8 outputs x 8 filters x 9 taps
+    ({"depthwise_conv": {"kernel": 3, "depth_multiplier": 2}}, [4, 10, 10], [8, 8, 8], 80, 0,
+     10, 64 * 8 * 9),
+    # separable: depthwise 8 x 9 (no bias) + pointwise 8 x 16 + 16; MACs 100 x 8 x 9 +
+    # 100 x 16 x 8 (Keras' SeparableConv2D: 72 + 144 = 216 parameters)
+    ({"separable_conv": {"filters": 16, "kernel": 3, "padding": 1}}, [8, 10, 10],
+     [16, 10, 10], 216, 0, None, 100 * 8 * 9 + 100 * 16 * 8),
+    # output_size 14 from 7: (7-1)*2 - 2 + 3 = 13 without output_padding, so it is 1
+    ({"conv_transpose": {"filters": 8, "kernel": 3, "stride": 2, "padding": 1,
+                         "output_size": 14}}, [16, 7, 7], [8, 14, 14], 16 * 8 * 9 + 8, 0,
+     16 * 9 + 1, 49 * 16 * 8 * 9),
+    ({"avgpool": {"kernel": 2, "divisor_override": 3}}, [3, 8, 8], [3, 4, 4], 0, 0, None, 0),
+    # lppool under the ceil rule (no framework): (7 - 2)/2 + 1 = 3.5 -> 4, 4.5 -> 5
+    ({"lppool": {"norm_type": 2, "kernel": 2}}, [3, 7, 9], [3, 4, 5], 0, 0, None, 0),
+    # output_ratio 0.5: int(9 x 0.5) = 4, int(7 x 0.5) = 3
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 0.5}}, [3, 9, 7], [3, 4, 3], 0, 0,
+     None, 0),
+    ({"adaptive_avgpool": {"output_size": [None, 3]}}, [4, 10, 12], [4, 10, 3], 0, 0, None,
+     0),
+]
 
 
 @pytest.mark.parametrize("entry,shape_in,shape_out,weights,buffers,per_filter,macs", ROWS)

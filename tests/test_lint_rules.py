@@ -438,6 +438,12 @@ KIND_TRAITS = {
     "pixel_shuffle": {"keeps_sign"}, "pixel_unshuffle": {"keeps_sign"},
     "reshape": {"keeps_sign"}, "permute": {"keeps_sign"}, "maxunpool": {"keeps_sign"},
 }
+KIND_TRAITS |= {  # issue 9's conv, padding and pooling kinds
+    "reflection_pad": {"keeps_sign"}, "replication_pad": {"keeps_sign"},
+    "circular_pad": {"keeps_sign"}, "cropping": {"keeps_sign"},
+    "depthwise_conv": {"is_affine_map"}, "separable_conv": {"is_affine_map"},
+    "lppool": {"is_pool", "keeps_sign"}, "fractional_maxpool": {"is_pool", "keeps_sign"},
+}
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_TRAITS))

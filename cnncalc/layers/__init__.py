@@ -1,5 +1,5 @@
 """Every layer kind, registered by its YAML name (and aliases) in LAYERS; merges in MERGES."""
-from . import activation, conv, dense, norm, pool, reshape, shuffle  # noqa: F401  (registration)
+from . import activation, conv, dense, norm, pad, pool, reshape, shuffle  # noqa: F401  (registration)
 from .base import (
     LAYERS,
     Args,

@@ -52,10 +52,10 @@ class Add(Merge):
     otherwise be equal."""
 
     kind = "add"
+    examples = (("{from: [a, b]}", (4, 5, 5)),)
     arguments = (_FROM,)
     pytorch = "a + b (broadcasting)"
     keras = "layers.Add()"
-    examples = (("{from: [a, b]}", (4, 5, 5)),)
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str,
@@ -80,11 +80,11 @@ class Concat(Merge):
     `receptive_fields`)."""
 
     kind = "concat"
+    examples = (("{from: [a, b], axis: 0}", (4, 5, 5)),)
     arguments = (_FROM, Argument("axis", "int", "0", "the axis joined, without the batch: "
                                                      "0 the channels, 1 the height, ..."))
     pytorch = "torch.cat([a, b], dim=axis + 1)"
     keras = "layers.Concatenate(axis=-1) (channels last there: Keras' axis differs)"
-    examples = (("{from: [a, b], axis: 0}", (4, 5, 5)),)
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str,
@@ -132,14 +132,13 @@ class Concat(Merge):
 
 
 class Multiply(Merge):
-    """Elementwise product of the branches, broadcasting size-1 axes: [C, 1, 1] x [C, H, W]
-    (squeeze-and-excitation's gate)."""
+    """Elementwise product with broadcasting of size-1 axes: [C, 1, 1] x [C, H, W]."""
 
     kind = "multiply"
+    examples = (("{from: [a, b]}", (4, 5, 5)),)
     arguments = (_FROM,)
     pytorch = "a * b (broadcasting)"
     keras = "layers.Multiply()"
-    examples = (("{from: [a, b]}", (4, 5, 5)),)
 
     @classmethod
     def check(cls, shapes: list[Shape], location: Location, label: str,

@@ -17,7 +17,6 @@ from .base import (
     Shape,
     need_spatial,
     numel,
-    parse_padding,
     register,
     shape_str,
 )
@@ -49,8 +48,6 @@ class Flatten(Layer):
     whole extent."""
 
     kind = "flatten"
-    pytorch = "nn.Flatten()"
-    keras = "layers.Flatten() (channels last: the order H, W, C differs from PyTorch's)"
     family = "reshape"
     keeps_sign = True
     arguments = (
@@ -59,6 +56,8 @@ class Flatten(Layer):
         Argument("end_dim", "int", "-1", "the last axis merged, counting the batch as 0; "
                                          "negative counts from the end"),
     )
+    pytorch = "nn.Flatten(start_dim=1, end_dim=-1)"
+    keras = "layers.Flatten() (start_dim 1 only; Keras flattens channels-last)"
 
     input_shape: Shape
     start_dim: int = 1
@@ -229,45 +228,6 @@ class Identity(Layer):
 
     def ops(self) -> int:
         return 0
-
-
-@register
-class ZeroPad(Layer):
-    """Pads zeros around each spatial axis: N -> N + before + after."""
-
-    kind = "zeropad"
-    aliases = ("zero_padding", "pad", "zeropad2d")
-    arguments = (
-        Argument("padding", "int, list per axis or [before, after] per axis", "required",
-                 "zeros added at each end of each spatial axis, first axis first (PyTorch's "
-                 "ZeroPad2d takes left, right, top, bottom)"),
-    )
-    pytorch = "nn.ZeroPad2d(padding)"
-    keras = "layers.ZeroPadding2D(padding)"
-    examples = (("{padding: [[1, 2], [0, 3]]}", (2, 4, 4)),)
-    family = "reshape"
-    keeps_sign = True
-
-    input_shape: Shape
-    padding: tuple[tuple[int, int], ...]
-
-    @classmethod
-    def build(cls, args: Args, input_shape: Shape) -> Layer:
-        ndim = need_spatial(args, input_shape)
-        padding = parse_padding(args.raw("padding"), ndim,
-                                lambda msg: args.fail("padding", msg))
-        args.finish(())
-        return cls(input_shape, padding)
-
-    def output_shape(self) -> Shape:
-        return (self.input_shape[0],
-                *(n + b + a for n, (b, a) in zip(self.input_shape[1:], self.padding)))
-
-    def ops(self) -> int:
-        return 0
-
-    def receptive_field(self, field: Field) -> Field:
-        return tuple(f.through_window(1, 1, b) for f, (b, _) in zip(field, self.padding))
 
 
 _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
@@ -474,29 +434,28 @@ class Upsample(Layer):
     `recompute_scale_factor` is true."""
 
     kind = "upsample"
-    aliases = ("interpolate", "upsampling2d")
-    arguments = (
-        Argument("size", "int or list per axis", "none (give size or scale)",
-                 "the output's size per spatial axis"),
-        Argument("scale", "number or list per axis", "none (give size or scale)",
-                 "the factor per spatial axis; the output is floor(N * scale) (PyTorch's "
-                 "scale_factor, also accepted)"),
-        Argument("mode", "one of nearest, linear, bilinear, trilinear", "nearest",
-                 "linear takes the input's dimension: bilinear in 2-D, trilinear in 3-D"),
-        Argument("align_corners", "bool", "false",
-                 "linear modes: the corner pixels' centres map onto each other"),
-        Argument("recompute_scale_factor", "bool", "false",
-                 "with scale: sample by the size ratio instead of the given scale"),
-    )
-    pytorch = ("nn.Upsample(size=None, scale_factor=None, mode='nearest', "
-               "align_corners=None, recompute_scale_factor=None)")
-    keras = ("layers.UpSampling2D(size, interpolation='nearest') (integer factors); "
-             "layers.Resizing(height, width, interpolation)")
     examples = (("{scale: 2, mode: linear, align_corners: true}", (2, 4, 4)),
                 ("{scale: 1.5, recompute_scale_factor: true}", (2, 4, 4)),
                 ("{size: [6, 7]}", (2, 4, 4)))
+    aliases = ("interpolate", "upsampling2d")
     family = "reshape"
     keeps_sign = True  # nearest copies; linear and area take convex combinations
+    arguments = (
+        Argument("scale", "number or list per axis", "required unless size",
+                 "the factor per spatial axis (PyTorch's scale_factor); output floor(N * s)"),
+        Argument("size", "int or list per axis", "required unless scale",
+                 "the output's spatial size"),
+        Argument("mode", "one of nearest, nearest-exact, area, linear, bilinear, trilinear, "
+                         "bicubic", "nearest",
+                 "linear follows the input's axes (bilinear in 2-D); area is adaptive "
+                 "average pooling; bicubic (2-D) is Keys' cubic with a = -0.75"),
+        Argument("align_corners", "bool", "false", "linear modes and bicubic only: the "
+                                                   "corner pixels' centers line up"),
+        Argument("recompute_scale_factor", "bool", "false",
+                 "with scale: sample by the size ratio N / M instead of 1/scale"),
+    )
+    pytorch = "nn.Upsample(size, scale_factor, mode, align_corners, recompute_scale_factor)"
+    keras = "layers.UpSampling2D(size, interpolation) (integer factors, nearest/bilinear)"
 
     input_shape: Shape
     size: tuple[int, ...]

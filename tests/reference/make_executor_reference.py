@@ -47,6 +47,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the table
 from activation_table import ACTIVATIONS, kind
+from make_reference import FixedFractionalMaxPool, SeparableConv
 
 torch.set_default_dtype(torch.float64)
 OUT = Path(__file__).with_name("executor_reference.npz")
@@ -91,9 +92,100 @@ class Lambda(nn.Module):
         return self.fn(*xs)
 
 
+class ConvTransposeToSize(nn.ConvTranspose2d):
+    """A transposed conv called with forward(x, output_size=...), its weights its own."""
+
+    def __init__(self, *args, output_size: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.size = output_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x, output_size=self.size)
+
+
 def one(entry: str) -> str:
     return f"  - {entry}"
 
+
+CONV_PAD_POOL_CASES = [
+    Case("conv_reflect", [3, 7, 8],
+         one("conv: {filters: 4, kernel: 3, padding: 2, padding_mode: reflect}"),
+         lambda: nn.Conv2d(3, 4, 3, padding=2, padding_mode="reflect")),
+    Case("conv_replicate_stride", [2, 9, 8],
+         one("conv: {filters: 3, kernel: 3, stride: 2, padding: 1, "
+             "padding_mode: replicate}"),
+         lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1, padding_mode="replicate")),
+    Case("conv_circular_groups", [4, 6, 7],
+         one("conv: {filters: 6, kernel: 3, padding: [1, 2], groups: 2, "
+             "padding_mode: circular}"),
+         lambda: nn.Conv2d(4, 6, 3, padding=(1, 2), groups=2, padding_mode="circular")),
+    Case("conv1d_reflect_dilation", [2, 9],
+         one("conv1d: {filters: 3, kernel: 3, dilation: 2, padding: 4, "
+             "padding_mode: reflect}"),
+         lambda: nn.Conv1d(2, 3, 3, dilation=2, padding=4, padding_mode="reflect")),
+    Case("conv_reflect_same_even_kernel", [2, 6, 7],
+         one("conv: {filters: 3, kernel: 4, padding: same, padding_mode: reflect}"),
+         lambda: nn.Conv2d(2, 3, 4, padding="same", padding_mode="reflect")),
+    Case("conv3d_replicate", [2, 4, 5, 3],
+         one("conv3d: {filters: 2, kernel: 3, stride: [2, 1, 1], padding: [1, 2, 1], "
+             "padding_mode: replicate}"),
+         lambda: nn.Conv3d(2, 2, 3, stride=(2, 1, 1), padding=(1, 2, 1),
+                           padding_mode="replicate")),
+    Case("reflection_pad", [2, 5, 6], one("reflection_pad: {padding: [[1, 4], [3, 0]]}"),
+         lambda: nn.ReflectionPad2d((3, 0, 1, 4))),
+    Case("replication_pad3d", [2, 3, 4, 5],
+         one("replication_pad: {padding: [[2, 0], [1, 3], [5, 1]]}"),
+         lambda: nn.ReplicationPad3d((5, 1, 1, 3, 2, 0))),
+    Case("circular_pad1d", [2, 6], one("circular_pad: {padding: [[6, 2]]}"),
+         lambda: nn.CircularPad1d((6, 2))),
+    Case("cropping", [2, 7, 8], one("cropping: {cropping: [[1, 2], [0, 3]]}"),
+         lambda: Lambda(lambda x: x[:, :, 1:-2, :-3])),
+    Case("depthwise_conv_x2", [3, 7, 6],
+         one("depthwise_conv: {kernel: 3, stride: 2, padding: 1, depth_multiplier: 2}"),
+         lambda: nn.Conv2d(3, 6, 3, stride=2, padding=1, groups=3)),
+    Case("separable_conv", [3, 7, 6],
+         one("separable_conv: {filters: 5, kernel: 3, padding: 1, depth_multiplier: 2}"),
+         lambda: SeparableConv(F.conv2d, 3, 5, 2, (3, 3), padding=1)),
+    Case("separable_conv1d_nobias", [2, 9],
+         one("separable_conv: {filters: 3, kernel: 3, stride: 2, bias: false}"),
+         lambda: SeparableConv(F.conv1d, 2, 3, 1, (3,), bias=False, stride=2)),
+    Case("conv_transpose_output_size", [3, 5, 4],
+         one("conv_transpose: {filters: 2, kernel: 3, stride: 2, padding: 1, "
+             "output_size: [10, 8]}"),
+         lambda: ConvTransposeToSize(3, 2, 3, stride=2, padding=1, output_size=[10, 8])),
+    Case("avgpool_divisor_override", [2, 7, 7],
+         one("avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "divisor_override: 4}"),
+         lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True, divisor_override=4)),
+    Case("avgpool1d_exclude_pad_ceil", [2, 9],
+         one("avgpool1d: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "count_include_pad: false}"),
+         lambda: nn.AvgPool1d(3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    Case("avgpool3d_exclude_pad_ceil", [2, 5, 4, 6],
+         one("avgpool3d: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+             "count_include_pad: false}"),
+         lambda: nn.AvgPool3d(3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    Case("avgpool3d_divisor_override", [2, 4, 5, 5],
+         one("avgpool3d: {kernel: 2, stride: [1, 2, 2], padding: 1, divisor_override: 5}"),
+         lambda: nn.AvgPool3d(2, (1, 2, 2), 1, divisor_override=5)),
+    Case("lppool2_ceil", [2, 7, 8],
+         one("lppool: {norm_type: 2, kernel: 3, stride: 2, ceil_mode: true}"),
+         lambda: nn.LPPool2d(2, 3, 2, ceil_mode=True)),
+    Case("lppool4_1d", [2, 9], one("lppool1d: {norm_type: 4, kernel: 2}"),
+         lambda: nn.LPPool1d(4, 2)),
+    Case("fractional_maxpool", [3, 9, 8],
+         one("fractional_maxpool: {kernel: 2, output_size: [4, 5]}"),
+         lambda: FixedFractionalMaxPool(2, 3, 2, output_size=(4, 5), batch=BATCH),
+         train=False),
+    Case("fractional_maxpool3d_ratio", [2, 5, 6, 7],
+         one("fractional_maxpool: {kernel: [2, 3, 2], output_ratio: 0.6}"),
+         lambda: FixedFractionalMaxPool(3, 2, (2, 3, 2), output_ratio=(0.6,) * 3,
+                                        batch=BATCH), train=False),
+    Case("adaptive_avgpool_none", [3, 7, 9], one("adaptive_avgpool: {output_size: [null, 4]}"),
+         lambda: nn.AdaptiveAvgPool2d((None, 4))),
+    Case("adaptive_maxpool_none", [3, 7, 9], one("adaptive_maxpool: {output_size: [3, null]}"),
+         lambda: nn.AdaptiveMaxPool2d((3, None))),
+]
 
 CASES = [
     # convolutions
@@ -291,6 +383,9 @@ CASES = [
          lambda: Lambda(lambda x: x.reshape(x.shape[0], 4, -1, 2))),
     Case("permute", [2, 3, 4], one("permute: {dims: [2, 0, 1]}"),
          lambda: Lambda(lambda x: x.permute(0, 3, 1, 2))),
+    # issue 9: padding_mode, padding layers, cropping, Keras' depthwise and separable convs,
+    # output_size, divisor_override, lppool, fractional max pooling, adaptive None
+    *CONV_PAD_POOL_CASES,
     # merges: the tested node is the merge; its inputs are the branch ends
     Case("merge_add", [3, 4, 4], "  - branches: [[], [identity]]\n    merge: add",
          lambda: Lambda(lambda a, b: a + b), merge_inputs=[[3, 4, 4], [3, 4, 4]]),
@@ -354,7 +449,7 @@ def record(case: Case, seed: int) -> dict[str, np.ndarray]:
     stored |= {f"param/{n}": p.detach().numpy().copy() for n, p in module.named_parameters()
                if "." not in n}
     stored |= {f"buffer/{n}": b.numpy().copy() for n, b in module.named_buffers()
-               if n.startswith("running_")}
+               if n.startswith("running_") or n == "samples"}  # fractional max pooling
     y = module(*xs)
     g = torch.randn_like(y)
     (y * g).sum().backward()
@@ -565,6 +660,55 @@ def record_norm_activation_refusals(arrays: dict[str, np.ndarray]) -> None:
     attempt("lrn_flat", lambda: nn.LocalResponseNorm(3)(torch.ones(2, 6)))
     attempt("layernorm_wrong_shape", lambda: nn.LayerNorm([4, 4])(torch.ones(2, 3, 4, 5)))
     arrays["__norm_activation_refusals__"] = np.array(json.dumps(found))
+# issue 9: configurations at PyTorch's limits, each accepted or refused (with its message)
+CONV_PAD_POOL_LIMITS = [
+    ({"reflection_pad": {"padding": 2}}, [1, 3, 3]),
+    ({"reflection_pad": {"padding": [[0, 3], 0]}}, [1, 3, 3]),
+    ({"reflection_pad": {"padding": [[4, 0]]}}, [1, 5]),
+    ({"reflection_pad": {"padding": [[0, 5]]}}, [1, 5]),
+    ({"circular_pad": {"padding": 3}}, [1, 3, 3]),
+    ({"circular_pad": {"padding": [[0, 4], 1]}}, [1, 3, 3]),
+    ({"replication_pad": {"padding": 9}}, [1, 3, 3]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": 2, "padding_mode": "reflect"}}, [1, 3, 8]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": 3, "padding_mode": "reflect"}}, [1, 3, 8]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": [0, 8], "padding_mode": "circular"}},
+     [1, 3, 8]),
+    ({"conv": {"filters": 1, "kernel": 3, "padding": [0, 9], "padding_mode": "circular"}},
+     [1, 3, 8]),
+    *[({"conv_transpose": {"filters": 1, "kernel": 3, "stride": 2, "padding": 1,
+                           "output_size": size}}, [1, 7, 7]) for size in (12, 13, 14, 15)],
+    *[({"conv_transpose": {"filters": 1, "kernel": 4, "stride": 3, "dilation": 2,
+                           "output_size": [size, 25]}}, [1, 7, 7]) for size in (24, 25, 27, 28)],
+    ({"avgpool": {"kernel": 2, "divisor_override": 3}}, [1, 8]),
+    ({"avgpool": {"kernel": 2, "divisor_override": 3}}, [1, 8, 8]),
+    ({"lppool": {"norm_type": 0, "kernel": 2}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 3, "output_size": 3}}, [1, 5, 5]),
+    ({"fractional_maxpool": {"kernel": 3, "output_size": 4}}, [1, 5, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [4, 4, 4]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [3, 4, 3]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [3, 3, 3]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": [2, 3, 2], "output_size": [3, 3, 4]}}, [1, 5, 6, 5]),
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 0.99}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 1.0}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 2, "output_ratio": 0.1}}, [1, 8, 8]),
+    ({"fractional_maxpool": {"kernel": 2, "output_size": 3, "output_ratio": 0.5}}, [1, 8, 8]),
+    ({"adaptive_maxpool": {"output_size": [None, None]}}, [1, 5, 6]),
+]
+
+
+def record_conv_pad_pool_limits(arrays: dict[str, np.ndarray]) -> None:
+    """PyTorch's answer at each limit: the output shape, or its error message."""
+    from make_reference import to_torch
+
+    found = []
+    for entry, shape in CONV_PAD_POOL_LIMITS:
+        try:
+            y = to_torch(entry, shape)(torch.zeros(1, *shape))
+            answer = {"output_shape": list(y.shape[1:]), "error": None}
+        except (ValueError, RuntimeError, TypeError) as refused:
+            answer = {"output_shape": None, "error": str(refused).splitlines()[0]}
+        found.append({"layer": entry, "input": shape} | answer)
+    arrays["__conv_pad_pool_limits__"] = np.array(json.dumps(found, indent=1))
 
 
 # The sizes tests/test_executor.py runs each example at (None: its own input size).
@@ -605,6 +749,12 @@ def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:
         models[name] = {"input": shapes[0], "size": size, "output_shape": list(main.shape[1:]),
                         "layers": [{"name": r["name"], "type": r["type"],
                                     "output_shape": r["output_shape"]} for r in layers]}
+    # issue 9's examples (make_example_reference.py builds them), at their reduced sizes
+    from make_example_reference import NETS as NETS9, reduced_entry
+
+    for name, (ctor, in_shape, reduced) in NETS9.items():
+        torch.manual_seed(0)
+        models[name] = reduced_entry(ctor().eval(), [in_shape[0], *reduced])
     arrays["__examples__"] = np.array(json.dumps(models))
 
 
@@ -626,6 +776,7 @@ def main() -> None:
     record_norm_activation_refusals(arrays)
     record_nearest_exact(arrays)
     record_bicubic(arrays)
+    record_conv_pad_pool_limits(arrays)
     arrays["__versions__"] = np.array(json.dumps({"torch": torch.__version__,
                                                   "numpy": np.__version__}))
     np.savez_compressed(OUT, **arrays)

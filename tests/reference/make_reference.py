@@ -165,6 +165,9 @@ def to_torch(entry, in_shape):
     nd = len(in_shape) - 1          # spatial axes
     dim = {1: "1d", 2: "2d", 3: "3d"}.get(nd)
 
+    module = conv_pad_pool_to_torch(kind, args, in_shape)  # issue 9's kinds and arguments
+    if module is not None:
+        return module
     if kind == "conv":
         filters = args.get("filters", args.get("out_channels"))
         groups = args.get("groups", 1)
@@ -316,6 +319,195 @@ def norm_activation_cases():
         ("dropout2d-alias", [8, 7, 9], {"dropout2d": {"p": 0.3}}),
         ("dropout1d-alias", [8, 15], "dropout1d"),
         ("dropout3d-alias", [4, 3, 5, 6], "dropout3d"),
+    ]
+
+
+class SeparableConv(nn.Module):
+    """Keras' SeparableConv2D in PyTorch: depthwise (no bias), then 1x1 pointwise."""
+
+    def __init__(self, conv, c, filters, multiplier, kernel, bias=True, **window):
+        super().__init__()
+        self.depthwise_weight = nn.Parameter(torch.empty(c * multiplier, 1, *kernel))
+        self.pointwise_weight = nn.Parameter(torch.empty(filters, c * multiplier,
+                                                         *[1] * len(kernel)))
+        self.bias = nn.Parameter(torch.empty(filters)) if bias else None
+        nn.init.normal_(self.depthwise_weight)
+        nn.init.normal_(self.pointwise_weight)
+        self.conv, self.groups, self.window = conv, c, window
+
+    def forward(self, x):
+        x = self.conv(x, self.depthwise_weight, None, groups=self.groups, **self.window)
+        return self.conv(x, self.pointwise_weight, self.bias)
+
+
+class Call(nn.Module):
+    """A module called with fixed keyword arguments (a transposed conv's output_size)."""
+
+    def __init__(self, module, **kwargs):
+        super().__init__()
+        self.module, self.kwargs = module, kwargs
+
+    def forward(self, x):
+        return self.module(x, **self.kwargs)
+
+
+class Crop(nn.Module):
+    """Keras' Cropping: slicing, [before, after] per spatial axis."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        self.pairs = pairs
+
+    def forward(self, x):
+        index = [slice(None), slice(None)]
+        index += [slice(b, x.shape[2 + a] - e) for a, (b, e) in enumerate(self.pairs)]
+        return x[tuple(index)]
+
+
+class FixedFractionalMaxPool(nn.Module):
+    """nn.FractionalMaxPool2d/3d with fixed samples in a buffer named `samples`, as the
+    executor takes them."""
+
+    def __init__(self, nd, channels, kernel, output_size=None, output_ratio=None, batch=1):
+        super().__init__()
+        self.register_buffer("samples", torch.rand(batch, channels, nd))
+        cls = nn.FractionalMaxPool2d if nd == 2 else nn.FractionalMaxPool3d
+        self.pool = cls(kernel, output_size=output_size, output_ratio=output_ratio,
+                        _random_samples=self.samples)
+
+    def forward(self, x):
+        return self.pool(x)
+
+
+def _torch_pad(pairs):
+    """[[before, after] per axis] -> F.pad's order, last axis first."""
+    flat = []
+    for before, after in reversed(pairs):
+        flat += [before, after]
+    return tuple(flat)
+
+
+def conv_pad_pool_to_torch(kind, args, in_shape):
+    """Issue 9's conv, padding and pooling kinds and arguments, or None for the others."""
+    c = in_shape[0]
+    nd = len(in_shape) - 1
+    dim = {1: "1d", 2: "2d", 3: "3d"}.get(nd)
+    kind = {"depthwise_conv2d": "depthwise_conv", "separable_conv2d": "separable_conv",
+            "lp_pool": "lppool", "crop": "cropping"}.get(kind, kind)
+    window = {"stride": tup(args.get("stride", 1)), "padding": tup(args.get("padding", 0)),
+              "dilation": tup(args.get("dilation", 1))}
+    if kind == "conv" and "padding_mode" in args:
+        filters = args["filters"]
+        return getattr(nn, "Conv" + dim)(c, filters, tup(args["kernel"]), **window,
+                                         groups=args.get("groups", 1),
+                                         bias=args.get("bias", True),
+                                         padding_mode=args["padding_mode"])
+    if kind == "conv_transpose" and "output_size" in args:
+        module = getattr(nn, "ConvTranspose" + dim)(
+            c, args["filters"], tup(args["kernel"]), stride=tup(args.get("stride", 1)),
+            padding=tup(args.get("padding", 0)), dilation=tup(args.get("dilation", 1)),
+            groups=args.get("groups", 1))
+        size = args["output_size"]
+        return Call(module, output_size=size if isinstance(size, list) else [size] * nd)
+    if kind == "depthwise_conv":
+        m = args.get("depth_multiplier", 1)
+        return getattr(nn, "Conv" + dim)(c, c * m, tup(args["kernel"]), **window, groups=c,
+                                         bias=args.get("bias", True))
+    if kind == "separable_conv":
+        kernel = args["kernel"]
+        kernel = tuple(kernel) if isinstance(kernel, list) else (kernel,) * nd
+        conv = getattr(nn.functional, "conv" + dim)
+        return SeparableConv(conv, c, args["filters"], args.get("depth_multiplier", 1),
+                             kernel, args.get("bias", True), **window)
+    if kind in ("reflection_pad", "replication_pad", "circular_pad"):
+        name = {"reflection_pad": "ReflectionPad", "replication_pad": "ReplicationPad",
+                "circular_pad": "CircularPad"}[kind]
+        return getattr(nn, name + dim)(_torch_pad(pad_pairs(args["padding"], nd)))
+    if kind == "cropping":
+        return Crop(pad_pairs(args["cropping"], nd))
+    if kind == "avgpool" and "divisor_override" in args:
+        return getattr(nn, "AvgPool" + dim)(
+            tup(args["kernel"]), stride=tup(args.get("stride", args["kernel"])),
+            padding=tup(args.get("padding", 0)), ceil_mode=args.get("ceil_mode", False),
+            count_include_pad=args.get("count_include_pad", True),
+            divisor_override=args["divisor_override"])
+    if kind == "lppool":
+        return getattr(nn, "LPPool" + dim)(args["norm_type"], tup(args["kernel"]),
+                                           stride=tup(args.get("stride")),
+                                           ceil_mode=args.get("ceil_mode", False))
+    if kind == "fractional_maxpool":
+        ratio = args.get("output_ratio")
+        return FixedFractionalMaxPool(nd, c, tup(args["kernel"]), tup(args.get("output_size")),
+                                      tuple(ratio) if isinstance(ratio, list) else
+                                      None if ratio is None else (ratio,) * nd)
+    return None
+
+
+def conv_pad_pool_cases():
+    """Issue 9: padding_mode, padding layers, cropping, Keras' depthwise and separable
+    convs, output_size, divisor_override, lppool, fractional max pooling, adaptive None."""
+    I = [3, 17, 14]
+    return [
+        ("conv-reflect", I, {"conv": {"filters": 4, "kernel": 3, "padding": 1,
+                                      "padding_mode": "reflect"}}),
+        ("conv-replicate-s2", I, {"conv": {"filters": 4, "kernel": 5, "stride": 2,
+                                           "padding": 2, "padding_mode": "replicate"}}),
+        ("conv-circular-rect", I, {"conv": {"filters": 6, "kernel": [3, 5], "groups": 3,
+                                            "padding": [1, 2], "padding_mode": "circular"}}),
+        ("conv-reflect-same-even", I, {"conv": {"filters": 2, "kernel": 4, "padding": "same",
+                                                "padding_mode": "reflect"}}),
+        ("conv1d-reflect", [2, 9], {"conv1d": {"filters": 3, "kernel": 3, "padding": 8,
+                                               "dilation": 2, "padding_mode": "reflect"}}),
+        ("conv3d-circular", [2, 4, 5, 6], {"conv3d": {"filters": 3, "kernel": 3, "padding": 1,
+                                                      "padding_mode": "circular"}}),
+        ("reflection-pad-pairs", I, {"reflection_pad": {"padding": [[3, 0], [1, 13]]}}),
+        ("reflection-pad1d", [2, 9], {"reflection_pad": {"padding": 8}}),
+        ("reflection-pad3d", [2, 4, 5, 6], {"reflection_pad": {"padding": [1, 2, 3]}}),
+        ("replication-pad-big", I, {"replication_pad": {"padding": [[20, 0], 1]}}),
+        ("replication-pad3d", [2, 4, 5, 6], {"replication_pad": {"padding": 2}}),
+        ("circular-pad-size", I, {"circular_pad": {"padding": [[17, 2], [0, 14]]}}),
+        ("circular-pad1d", [2, 9], {"circular_pad": {"padding": [[2, 5]]}}),
+        ("cropping-int", I, {"cropping": {"cropping": 2}}),
+        ("cropping-pairs", I, {"cropping": {"cropping": [[0, 3], [5, 1]]}}),
+        ("cropping1d", [2, 9], {"cropping": {"cropping": [[2, 5]]}}),
+        ("cropping3d", [2, 4, 5, 6], {"cropping": {"cropping": [1, 0, 2]}}),
+        ("depthwise-x1", I, {"depthwise_conv": {"kernel": 3, "padding": 1}}),
+        ("depthwise-x3-s2", I, {"depthwise_conv": {"kernel": 3, "stride": 2,
+                                                   "depth_multiplier": 3, "bias": False}}),
+        ("depthwise1d-x2", [2, 9], {"depthwise_conv": {"kernel": 4, "depth_multiplier": 2,
+                                                       "dilation": 2}}),
+        ("separable-x1", I, {"separable_conv": {"filters": 8, "kernel": 3, "padding": 1}}),
+        ("separable-x2-s2", I, {"separable_conv": {"filters": 5, "kernel": [3, 5],
+                                                   "stride": 2, "depth_multiplier": 2}}),
+        ("separable-nobias", I, {"separable_conv": {"filters": 4, "kernel": 3,
+                                                    "bias": False, "dilation": 2}}),
+        ("separable1d", [2, 9], {"separable_conv": {"filters": 3, "kernel": 3,
+                                                    "depth_multiplier": 4}}),
+        ("convT-output-size", [4, 7, 6], {"conv_transpose": {"filters": 3, "kernel": 3,
+                                                             "stride": 2, "padding": 1,
+                                                             "output_size": [14, 11]}}),
+        ("convT-output-size-s3", [4, 7, 6], {"conv_transpose": {"filters": 2, "kernel": 4,
+                                                                "stride": 3, "dilation": 2,
+                                                                "output_size": [27, 24]}}),
+        ("convT1d-output-size", [2, 5], {"conv_transpose": {"filters": 3, "kernel": 2,
+                                                            "stride": 4, "output_size": 19}}),
+        ("avgpool-divisor", I, {"avgpool": {"kernel": 3, "stride": 2, "padding": 1,
+                                            "ceil_mode": True, "divisor_override": 4}}),
+        ("avgpool3d-divisor", [2, 4, 5, 6], {"avgpool": {"kernel": 2, "divisor_override": 3}}),
+        ("lppool2", I, {"lppool": {"norm_type": 2, "kernel": 3, "stride": 2}}),
+        ("lppool-ceil", I, {"lppool": {"norm_type": 3, "kernel": [2, 3], "ceil_mode": True}}),
+        ("lppool1d", [2, 9], {"lppool": {"norm_type": 1.5, "kernel": 4, "stride": 3,
+                                         "ceil_mode": True}}),
+        ("lppool3d", [2, 4, 5, 6], {"lppool": {"norm_type": 2, "kernel": 2}}),
+        ("fractional-size", I, {"fractional_maxpool": {"kernel": 2, "output_size": [8, 6]}}),
+        ("fractional-ratio", I, {"fractional_maxpool": {"kernel": [3, 2],
+                                                        "output_ratio": [0.5, 0.75]}}),
+        ("fractional-one", I, {"fractional_maxpool": {"kernel": 3, "output_size": [1, 12]}}),
+        ("fractional3d", [2, 6, 7, 8], {"fractional_maxpool": {"kernel": 2,
+                                                               "output_ratio": 0.6}}),
+        ("adaptive-avg-none", I, {"adaptive_avgpool": {"output_size": [None, 4]}}),
+        ("adaptive-max-none3d", [2, 4, 5, 6], {"adaptive_maxpool": {"output_size": [2, None,
+                                                                                    None]}}),
     ]
 
 
@@ -681,6 +873,7 @@ def moving_cases():
 
 
 MAC_KINDS = {"conv", "conv_transpose", "dense"}
+MAC_KINDS |= {"depthwise_conv", "separable_conv"}  # issue 9's convolutions
 
 
 def run_layer_case(case_id, in_shape, entry):
@@ -749,7 +942,7 @@ def run_unpool_case(case_id, in_shape, pool, unpool):
 def make_layers():
     cases = (conv_cases() + conv_transpose_cases() + pool_cases() + dense_and_flatten_cases()
              + norm_cases() + activation_cases() + upsample_cases() + pad_cases()
-             + norm_activation_cases() + moving_cases())
+             + norm_activation_cases() + moving_cases() + conv_pad_pool_cases())
     ids = [c[0] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return [run_layer_case(*c) for c in cases] + [run_unpool_case(*c) for c in unpool_cases()]

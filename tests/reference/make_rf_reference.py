@@ -53,7 +53,27 @@ CHAINS = [
         {"conv": {"filters": 1, "kernel": 2, "stride": 3}},
         {"conv_transpose": {"filters": 1, "kernel": 1, "stride": 4}},
         {"avgpool": {"kernel": 3, "stride": 2}}]),
+    # issue 9: Keras' cropping shifts the field by the pixels cut before
+    # (no padding after a crop: padding there stands, in the unbounded input the field is
+    # measured on, for pixels the crop cut, which PyTorch's zeros do not read)
+    ("conv3-crop3-1-conv2s2-crop1-0-conv3", 24, [
+        {"conv": {"filters": 1, "kernel": 3, "padding": 1}},
+        {"cropping": {"cropping": [[3, 1]]}},
+        {"conv": {"filters": 1, "kernel": 2, "stride": 2}},
+        {"cropping": {"cropping": [[1, 0]]}},
+        {"conv": {"filters": 1, "kernel": 3}}]),
 ]
+
+
+class Crop(nn.Module):
+    """Keras' Cropping1D: x[..., before:N - after]."""
+
+    def __init__(self, before, after):
+        super().__init__()
+        self.before, self.after = before, after
+
+    def forward(self, x):
+        return x[..., self.before:x.shape[-1] - self.after]
 
 
 def module(entry):
@@ -65,6 +85,9 @@ def module(entry):
         m = nn.ConvTranspose1d(1, 1, args["kernel"], args.get("stride", 1),
                                args.get("padding", 0), dilation=args.get("dilation", 1),
                                bias=False)
+    elif kind == "cropping":
+        (before, after), = args["cropping"]
+        return Crop(before, after)
     elif kind == "avgpool":
         return nn.AvgPool1d(args["kernel"], args.get("stride", args["kernel"]))
     else:

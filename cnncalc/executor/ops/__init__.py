@@ -24,7 +24,7 @@ from __future__ import annotations
 
 # The families register their ops on import; this order keeps OPS in the order it always had.
 # isort: off
-from . import conv, dense, pool, norm, activation, reshape, merge  # noqa: F401
+from . import conv, dense, pool, norm, activation, reshape, merge, pad  # noqa: F401
 # isort: on
 from .activation import ActivationOp, DropoutOp, SoftmaxOp
 from .base import (

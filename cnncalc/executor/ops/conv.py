@@ -9,9 +9,10 @@ from ...geometry import FLOOR, Window, transposed_size
 from ...layers import Layer
 from ..im2col import col2im, im2col, is_channel_major, phased_shape
 from .base import Array, Op, channel_view, he_normal, register, spatial_axes
+from .pad import gather, padded_sources, scatter
 
 
-@register("conv")
+@register("conv", "depthwise_conv")
 class ConvOp(Op):
     """y = W * x + b with im2col: one matrix product forward, two backward.
 
@@ -34,6 +35,15 @@ class ConvOp(Op):
     def __init__(self, layer: Layer):
         super().__init__(layer)
         self.axes = layer.windows()
+        # padding that copies pixels (padding_mode reflect, replicate, circular): the input
+        # is padded by a gather first, and the windows slide over it unpadded (same counts:
+        # N + pb + pa - F is unchanged, and a conv's rule drops no window)
+        self.sources: tuple[Array, ...] = ()
+        if getattr(layer, "padding_mode", "zeros") != "zeros":
+            self.sources = tuple(padded_sources(a.size, a.pad_before, a.pad_after,
+                                                layer.padding_mode) for a in self.axes)
+            self.axes = tuple(Window(a.size + a.pad_before + a.pad_after, a.kernel, a.stride,
+                                     0, 0, a.dilation, a.rule) for a in self.axes)
         self.x: Array | None = None
         # the adjoint conv's windows: over dy (size O), one per input pixel (count S)
         stride_1 = all(a.stride == 1 for a in self.axes)
@@ -52,7 +62,7 @@ class ConvOp(Op):
         adjoint backward of dy, N F K S) and the phased padded array they are copied from,
         counted twice for the gradient arrays made beside them."""
         layer, kernel = self.layer, math.prod(a.kernel for a in self.axes)
-        channels, sizes = layer.input_shape[0], layer.input_shape[1:]
+        channels, sizes = layer.input_shape[0], tuple(a.size for a in self.axes)
         columns = batch * channels * kernel * math.prod(a.count for a in self.axes)
         padded = math.prod(phased_shape((batch, channels, *sizes), self.axes))
         if self.by_adjoint:
@@ -60,6 +70,8 @@ class ConvOp(Op):
             columns = max(columns, batch * layer.filters * kernel * math.prod(sizes))
             padded = max(padded, math.prod(phased_shape((batch, layer.filters, *outputs),
                                                         self.adjoint_axes)))
+        if self.sources:  # the gathered input kept for backward, and the scatter's copies
+            padded += 2 * batch * channels * math.prod(sizes)
         return 2 * (columns + padded)
 
     def _grouped_weight(self) -> Array:
@@ -67,6 +79,8 @@ class ConvOp(Op):
         return w.reshape(self.layer.groups, w.shape[0] // self.layer.groups, -1)
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        if self.sources:
+            x = gather(x, self.sources)
         self.x = x
         n, groups, filters = x.shape[0], self.layer.groups, self.layer.filters
         cols = im2col(x, self.axes, "channel", scratch=self.scratch)   # (C*K, N*L)
@@ -82,8 +96,14 @@ class ConvOp(Op):
         return out.swapaxes(0, 1)                                # (N, F, *O), channel-major
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        if not self.by_adjoint:
-            return self.backward_by_col2im(dy)
+        dx = self.backward_by_adjoint(dy, inplace) if self.by_adjoint else \
+            self.backward_by_col2im(dy)
+        if self.sources:  # back through the padding: each copied pixel's shares added
+            return scatter(dx, self.sources, self.layer.input_shape[1:])
+        return dx
+
+    def backward_by_adjoint(self, dy: Array, inplace: bool = False) -> Array:
+        """Stride 1, one group: dx is the conv of dy with the flipped kernel."""
         x, self.x = self.x, None
         n, c = x.shape[:2]
         weight = self.params["weight"]
@@ -218,3 +238,45 @@ class ConvTransposeOp(Op):
             self.grads["bias"] = dy.sum(axis=(0, *spatial_axes(dy)))
         dxt = np.matmul(w.reshape(groups, c // groups, -1), colg)  # (g, C/g, N*L)
         return dxt.reshape(c, n, *x.shape[2:]).swapaxes(0, 1).copy()
+
+
+@register("separable_conv")
+class SeparableConvOp(Op):
+    """Keras' separable conv: the depthwise conv's op, then the 1x1 pointwise conv's, each
+    the conv op of the layer's two parts, sharing this op's parameters."""
+
+    def __init__(self, layer: Layer):
+        super().__init__(layer)
+        self.depthwise = ConvOp(layer.depthwise)  # type: ignore[attr-defined]
+        self.pointwise = ConvOp(layer.pointwise)  # type: ignore[attr-defined]
+
+    def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
+                dtype: np.dtype) -> Array:
+        if name.endswith("weight"):
+            return he_normal(shape, math.prod(shape[1:]), rng, dtype)
+        return np.zeros(shape, dtype)
+
+    def workspace(self, batch: int) -> int:
+        """The larger conv's, plus the depthwise output between them and its gradient."""
+        middle = batch * math.prod(self.layer.depthwise.output_shape())  # type: ignore[attr-defined]
+        return max(self.depthwise.workspace(batch), self.pointwise.workspace(batch)) + \
+            2 * middle
+
+    def _share(self) -> None:
+        self.depthwise.scratch = self.pointwise.scratch = self.scratch
+        self.depthwise.params = {"weight": self.params["depthwise_weight"]}
+        self.pointwise.params = {"weight": self.params["pointwise_weight"]} | (
+            {"bias": self.params["bias"]} if "bias" in self.params else {})
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self._share()
+        return self.pointwise.forward(self.depthwise.forward(x, train), train)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        dmid = self.pointwise.backward(dy)
+        dx = self.depthwise.backward(dmid, inplace=True)
+        self.grads = {"depthwise_weight": self.depthwise.grads["weight"],
+                      "pointwise_weight": self.pointwise.grads["weight"]}
+        if "bias" in self.pointwise.grads:
+            self.grads["bias"] = self.pointwise.grads["bias"]
+        return dx

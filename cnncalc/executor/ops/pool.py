@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ...geometry import Window, adaptive_window
+from ...geometry import Window, adaptive_window, fractional_alpha, fractional_start
 from ...layers import Layer
 from .. import parallel
 from ..im2col import (
@@ -141,6 +141,8 @@ class AvgPoolOp(Op):
         self.divisor = self._divisor()
 
     def _divisor(self) -> Array | float:
+        if getattr(self.layer, "divisor_override", None):
+            return float(self.layer.divisor_override)
         # per axis, each window's pixels inside the input (and, with count_include_pad, the
         # declared padding: Caffe's pool_size); the product over axes is the divisor
         counts = [w.inside(np.arange(w.count), self.layer.count_include_pad)
@@ -168,6 +170,130 @@ class AvgPoolOp(Op):
         for offset in self.offsets:
             dxp[_tap_region(self.axes, offset)] += share
         return unpad(dxp, self.axes)
+
+
+@register("lppool")
+class LPPoolOp(Op):
+    """PyTorch's power-average pooling: y = (K avgpool(x^p))^(1/p), the average pool's
+    divisor as PyTorch's (a window clipped at the input's end divides by its taps inside,
+    then is scaled by all K). Where the pooled sum is 0 the gradient is 0, as in PyTorch."""
+
+    def __init__(self, layer: Layer):
+        super().__init__(layer)
+        self.pool = AvgPoolOp(layer)  # the layer's windows, padding 0, divisor included
+        self.taps = float(math.prod(layer.kernel))  # type: ignore[attr-defined]
+        self.p = float(layer.norm_type)  # type: ignore[attr-defined]
+
+    def workspace(self, batch: int) -> int:
+        """x^p and the pool's padded copy (input-sized), the kept x; the pooled sum and the
+        output; backward the same again."""
+        layer = self.layer
+        return batch * (4 * math.prod(layer.input_shape) + 3 * math.prod(layer.output_shape()))
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        self.x = x
+        self.s = self.pool.forward(x ** self.p) * self.taps
+        self.y = np.power(self.s, 1.0 / self.p)  # NaN where a negative sum has no root
+        return self.y
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        x, s, y = self.x, self.s, self.y
+        self.x = self.s = self.y = None
+        nonzero = s != 0
+        ds = np.where(nonzero, dy * y / (self.p * np.where(nonzero, s, 1.0)), 0.0)
+        dpow = self.pool.backward(ds * self.taps)
+        return dpow * self.p * x ** (self.p - 1)
+
+
+@register("fractional_maxpool")
+class FractionalMaxPoolOp(Op):
+    """Max over fractional max pooling's windows, PyTorch's rule (`geometry.fractional_start`)
+    from one random sample per batch element, channel and axis: `buffers['samples']`,
+    (N, C, axes) in [0, 1) like PyTorch's `_random_samples` (whose last axis lists, in 2-D,
+    the width's sample first, in 3-D depth, height, width). Drawn at the first forward of a
+    batch size and kept, so repeated forwards (the gradient check) use the same windows;
+    set it to reproduce PyTorch's. The first maximum in a window wins (PyTorch's tie rule)."""
+
+    def init(self, rng: np.random.Generator, dtype: np.dtype) -> None:
+        super().init(rng, dtype)
+        self.rng = np.random.default_rng(int(rng.integers(2 ** 62)))
+        axes = len(self.layer.input_shape) - 1
+        self.buffers = {"samples": np.zeros((0, self.layer.input_shape[0], axes), dtype)}
+
+    def workspace(self, batch: int) -> int:
+        """Every window's taps gathered, (N, C, *o, *K), and the winners' indices (int64,
+        counted twice for their size beside a float32 run) with their offsets per axis;
+        backward, the float64 sums of bincount and their copy, input-sized."""
+        layer = self.layer
+        out = math.prod(layer.output_shape())
+        return batch * (out * math.prod(layer.kernel) + (4 + 2 * len(layer.kernel)) * out
+                        + 4 * math.prod(layer.input_shape))
+
+    def _samples(self, n: int, dtype: np.dtype) -> Array:
+        samples = self.buffers.get("samples")
+        if samples is None or samples.shape[0] != n:
+            if not hasattr(self, "rng"):
+                self.rng = np.random.default_rng(0)
+            shape = (n, self.layer.input_shape[0], len(self.layer.input_shape) - 1)
+            samples = self.rng.random(shape, dtype=np.float64).astype(dtype)
+            self.buffers["samples"] = samples
+        return samples.astype(dtype, copy=False)
+
+    def _starts(self, samples: Array) -> list[Array]:
+        """Per spatial axis, every window's start, (N, C, o) integers."""
+        layer = self.layer
+        ndim = len(layer.kernel)
+        column = (1, 0) if ndim == 2 else tuple(range(ndim))  # ATen's sample order
+        real = samples.dtype.type
+        starts = []
+        for axis, (n, k, o) in enumerate(zip(layer.input_shape[1:], layer.kernel,
+                                             layer.output_size)):
+            u = samples[..., column[axis]][..., None]                  # (N, C, 1)
+            last = np.full((*samples.shape[:2], 1), n - k, dtype=np.int64)
+            if o == 1:
+                starts.append(last)
+                continue
+            index = np.arange(o - 1, dtype=samples.dtype)
+            first = fractional_start(index, u, fractional_alpha(n, o, k, real))
+            starts.append(np.concatenate([first.astype(np.int64), last], axis=-1))
+        return starts
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        layer = self.layer
+        n, c = x.shape[:2]
+        ndim = len(layer.kernel)
+        starts = self._starts(self._samples(n, x.dtype))
+        # per axis, the input position of (window, tap), shaped to broadcast as
+        # (N, C, *outputs, *taps)
+        positions = []
+        for axis, (start, k) in enumerate(zip(starts, layer.kernel)):
+            pos = start[..., None] + np.arange(k)                       # (N, C, o, k)
+            shape = [n, c] + [1] * (2 * ndim)
+            shape[2 + axis], shape[2 + ndim + axis] = pos.shape[2], k
+            positions.append(pos.reshape(shape))
+        batch = np.arange(n).reshape(n, 1, *[1] * (2 * ndim))
+        channel = np.arange(c).reshape(1, c, *[1] * (2 * ndim))
+        windows = x[(batch, channel, *positions)]
+        flat = windows.reshape(*windows.shape[:2 + ndim], -1)
+        won = flat.argmax(axis=-1)[..., None]                           # first maximum
+        y = np.take_along_axis(flat, won, axis=-1)[..., 0]
+        # the winner's input position, flattened over the spatial axes
+        taps = np.unravel_index(won[..., 0], layer.kernel)
+        where = np.zeros(y.shape, dtype=np.int64)
+        for axis, (start, tap_) in enumerate(zip(starts, taps)):
+            shape = [n, c] + [1] * ndim
+            shape[2 + axis] = start.shape[2]
+            where = where * layer.input_shape[1 + axis] + start.reshape(shape) + tap_
+        self.where, self.shape = where, x.shape
+        return np.ascontiguousarray(y)
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        n, c = self.shape[:2]
+        plane = math.prod(self.shape[2:])
+        rows = np.arange(n * c).reshape(n, c, *[1] * (dy.ndim - 2)) * plane
+        grad = np.bincount((rows + self.where).ravel(), weights=dy.ravel(),
+                           minlength=n * c * plane)
+        return grad.reshape(self.shape).astype(dy.dtype)
 
 
 @register("global_avgpool")

@@ -50,7 +50,7 @@ def pytorch_refuses_same(subject: Subject, layer: Layer) -> str | None:
     padding='same') raises ValueError ("padding='same' is not supported for strided
     convolutions"); at stride 1 a conv takes it, even kernels and dilations included."""
     if subject.analysis.spec.framework != "pytorch" or \
-            getattr(layer, "padding_mode", None) != "same":
+            getattr(layer, "padding_rule", None) != "same":
         return None
     if layer.is_pool:
         return "PyTorch's pooling layers take no padding='same'"
@@ -83,7 +83,7 @@ def asymmetric_same(subject: Subject) -> Iterator[Finding]:
     """
     for row in subject.rows:
         layer = row.node.layer
-        if getattr(layer, "padding_mode", None) != "same" or \
+        if getattr(layer, "padding_rule", None) != "same" or \
                 pytorch_refuses_same(subject, layer):
             continue  # C104 says what matters more: PyTorch cannot build it at all
         for axes, window in grouped_windows(layer.windows()):
