@@ -48,13 +48,13 @@ def process_ratio(runs: int) -> None:
           f"{min(our_times) * 1000:6.1f} ms")
     print(f"ratio                             median {us / ref:.2f}x, best "
           f"{min(our_times) / min(ref_times):.2f}x  (target <= 1.30x)")
-    probe = ("import sys, runpy; sys.argv = ['cnncalc', 'shapes', %r]\n"
+    probe = (f"import sys, runpy; sys.argv = ['cnncalc', 'shapes', {str(EXAMPLE)!r}]\n"
              "try:\n    runpy.run_module('cnncalc', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
              "print('numpy imported' if 'numpy' in sys.modules else 'numpy not imported',"
-             " file=sys.stderr)" % str(EXAMPLE))
+             " file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, check=True)
     print(f"numpy on the shapes path:         {result.stderr.strip().splitlines()[-1]}")
 
 

@@ -750,7 +750,8 @@ def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:
                         "layers": [{"name": r["name"], "type": r["type"],
                                     "output_shape": r["output_shape"]} for r in layers]}
     # issue 9's examples (make_example_reference.py builds them), at their reduced sizes
-    from make_example_reference import NETS as NETS9, reduced_entry
+    from make_example_reference import NETS as NETS9
+    from make_example_reference import reduced_entry
 
     for name, (ctor, in_shape, reduced) in NETS9.items():
         torch.manual_seed(0)

@@ -46,6 +46,7 @@ jump / start are those of the first two of these positions only.
 """
 
 import copy
+import itertools
 import json
 import os
 import sys
@@ -1146,13 +1147,13 @@ def measure_rf(model, layer_name, in_ch, side, steps=2):
             print(f"  note: {layer_name} field at step {k} has {holes} zero pixels inside its extent")
 
     (r0, r1), (c0, c1) = fields[0]
-    (s0, s1), (d0, d1) = fields[1]
+    (s0, _), (d0, _) = fields[1]
     size = [r1 - r0 + 1, c1 - c0 + 1]
     jump = [s0 - r0, d0 - c0]
     start = [num((r0 + r1) / 2 - i0 * jump[0]), num((c0 + c1) / 2 - j0 * jump[1])]
     rf = {"layer": layer_name, "size": size, "jump": jump, "start": start}
     sizes = sorted({(f[0][1] - f[0][0] + 1, f[1][1] - f[1][0] + 1) for f in fields})
-    shifts = sorted({(b[0][0] - a[0][0], b[0][1] - a[0][1]) for a, b in zip(fields, fields[1:])})
+    shifts = sorted({(b[0][0] - a[0][0], b[0][1] - a[0][1]) for a, b in itertools.pairwise(fields)})
     if len(sizes) > 1 or len(shifts) > 1:
         # Not translation-uniform (e.g. transposed convs): size/jump/start above are
         # for the central position only; record what each position sees.
