@@ -1,6 +1,7 @@
 """Pooling: windowed max and mean, global, and PyTorch's adaptive windows."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -33,7 +34,17 @@ def padding_only_window(windows: tuple[Window, ...]) -> tuple[int, int] | None:
 
 
 def _tap_offsets(axes: tuple[Window, ...]) -> list[tuple[int, ...]]:
-    return [tuple(int(i) for i in t) for t in np.ndindex(*(a.kernel for a in axes))]
+    """The kernel taps that read an input pixel in some window, in kernel order. A tap that
+    reads only padding adds nothing to a sum and never wins a max, so it is skipped: a
+    kernel far larger than its input (100,000 wide on 33 pixels) costs the taps that land
+    on the input, not the kernel's size."""
+    live = [[k for k in range(a.kernel) if _reads(a, k)] for a in axes]
+    return [tuple(int(i) for i in t) for t in itertools.product(*live)]
+
+
+def _reads(axis: Window, tap: int) -> bool:
+    windows, _ = axis.tap_inside(tap)
+    return windows.stop > windows.start
 
 
 def _tap_region(axes: tuple[Window, ...], offset: tuple[int, ...]) -> tuple[slice, ...]:
@@ -53,6 +64,17 @@ class MaxPoolOp(Op):
         super().__init__(layer)
         self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
+        kernel = tuple(a.kernel for a in self.axes)  # each kept tap's index in the kernel
+        self.flat = np.array([np.ravel_multi_index(o, kernel) for o in self.offsets],
+                             dtype=np.int64)
+
+    def workspace(self, batch: int) -> int:
+        """The phased padded input (its reach per axis, however large the kernel) and its
+        gradient, and the winners: the memory guard must see a kernel far beyond the
+        input before anything is allocated."""
+        shape = (batch, self.layer.input_shape[0], *(a.size for a in self.axes))
+        return 2 * math.prod(phased_shape(shape, self.axes)) + \
+            batch * math.prod(self.layer.output_shape())
 
     def refusal(self, batch: int, train: bool) -> str | None:
         """A window whose taps all fall in padding has no defined maximum: PyTorch outputs
@@ -101,7 +123,7 @@ class MaxPoolOp(Op):
     def argmax(self) -> Array:
         """Per output (N, C, *O), the flat index of its maximum in its channel's input plane
         (PyTorch's return_indices), for a max unpool; read between forward and backward."""
-        taps = np.unravel_index(self.winner, tuple(a.kernel for a in self.axes))
+        taps = np.unravel_index(self.flat[self.winner], tuple(a.kernel for a in self.axes))
         flat: Array | int = 0
         for axis, (a, t) in enumerate(zip(self.axes, taps)):
             at = np.arange(a.count).reshape((-1,) + (1,) * (len(self.axes) - 1 - axis))
@@ -140,6 +162,10 @@ class AvgPoolOp(Op):
         self.offsets = _tap_offsets(self.axes)
         self.divisor = self._divisor()
 
+    def workspace(self, batch: int) -> int:
+        """The padded input (its reach per axis) and the padded gradient."""
+        return 2 * batch * self.layer.input_shape[0] * math.prod(a.reach for a in self.axes)
+
     def _divisor(self) -> Array | float:
         if getattr(self.layer, "divisor_override", None):
             return float(self.layer.divisor_override)
@@ -150,13 +176,16 @@ class AvgPoolOp(Op):
         divisor = counts[0]
         for more in counts[1:]:
             divisor = np.multiply.outer(divisor, more)
-        if np.all(divisor == len(self.offsets)):
-            return float(len(self.offsets))
+        taps = math.prod(a.kernel for a in self.axes)
+        if np.all(divisor == taps):
+            return float(taps)
         return divisor.astype(np.float64)
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.shape = x.shape
         windows = window_view(pad(x, self.axes), self.axes)
+        if not self.offsets:  # every window reads only padding: its sum is 0
+            return np.zeros(windows.shape[:2 + len(self.axes)], dtype=x.dtype)
         total = windows[(slice(None), slice(None), *self.offsets[0])].copy()
         for offset in self.offsets[1:]:
             total += windows[(slice(None), slice(None), *offset)]
@@ -188,7 +217,8 @@ class LPPoolOp(Op):
         """x^p and the pool's padded copy (input-sized), the kept x; the pooled sum and the
         output; backward the same again."""
         layer = self.layer
-        return batch * (4 * math.prod(layer.input_shape) + 3 * math.prod(layer.output_shape()))
+        return self.pool.workspace(batch) + batch * (
+            4 * math.prod(layer.input_shape) + 3 * math.prod(layer.output_shape()))
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.x = x
