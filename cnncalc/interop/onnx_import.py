@@ -71,7 +71,7 @@ def load_model(path: str | Path) -> Any:
                             f"ONNX file may hold")
     try:
         model = onnx.load_model_from_string(file.read_bytes())
-    except Exception as err:  # protobuf's DecodeError and friends
+    except Exception as err:  # noqa: BLE001  (protobuf's DecodeError and friends)
         raise ImportProblem(f"{path}: not an ONNX model: {' '.join(str(err).split())[:200]}"
                             ) from None
     return model
@@ -130,7 +130,7 @@ class _Importer:
     def _infer_shapes(self, model: Any) -> None:
         try:
             inferred = self.onnx.shape_inference.infer_shapes(model)
-        except Exception:  # shapes then come only from the declared ones
+        except Exception:  # noqa: BLE001  (shapes then come only from the declared ones)
             inferred = model
         for info in [*inferred.graph.input, *inferred.graph.value_info,
                      *inferred.graph.output]:
@@ -155,7 +155,7 @@ class _Importer:
 
         try:
             array = numpy_helper.to_array(tensor)
-        except Exception:
+        except Exception:  # noqa: BLE001  (a tensor without data: said below)
             array = None
         if array is None or array.size != math.prod(tensor.dims):
             raise ImportProblem(f"{self.where(index, node)}: input '{name}' has no values "
@@ -428,7 +428,7 @@ class _Importer:
         eps = _num(attrs.get("epsilon", 1e-5))
         if not _close(eps, 1e-5):
             args["eps"] = eps
-        momentum = _num(1 - attrs.get("momentum", 0.9))
+        momentum = _num(1 - _num(attrs.get("momentum", 0.9)))
         if not _close(momentum, 0.1):
             args["momentum"] = momentum
         self.emit(index, node, "batchnorm", args, [node.input[0]])
@@ -660,6 +660,34 @@ class _Importer:
             raise ImportProblem(f"{self.where(index, node)}: resize mode '{mode}' has no "
                                 f"cnncalc kind")
         self.emit(index, node, "upsample", args, [node.input[0]])
+
+    def op_Transpose(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        perm = [int(p) for p in attrs.get("perm", [])]
+        if not perm or perm[0] != 0:
+            raise ImportProblem(f"{self.where(index, node)}: a transpose that moves the batch "
+                                f"axis has no cnncalc kind")
+        self.emit(index, node, "permute", {"dims": [p - 1 for p in perm[1:]]},
+                  [node.input[0]])
+
+    def op_DepthToSpace(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        if _text(attrs.get("mode", b"DCR")) != "CRD":
+            raise ImportProblem(f"{self.where(index, node)}: only mode CRD (PyTorch's "
+                                f"PixelShuffle) has a cnncalc kind")
+        self.emit(index, node, "pixel_shuffle", {"factor": int(attrs["blocksize"])},
+                  [node.input[0]])
+
+    def op_LpPool(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        kernel = list(attrs.get("kernel_shape", []))
+        strides = list(attrs.get("strides", [1] * len(kernel)))
+        if any(attrs.get("pads", [])) or attrs.get("auto_pad", b"NOTSET") not in (
+                b"NOTSET", "NOTSET"):
+            raise ImportProblem(f"{self.where(index, node)}: a padded LP pool has no cnncalc "
+                                f"kind")
+        args: dict[str, Any] = {"norm_type": _num(attrs.get("p", 2)), "kernel": _axes(kernel),
+                                "stride": _axes(strides)}
+        if attrs.get("ceil_mode", 0):
+            args["ceil_mode"] = True
+        self.emit(index, node, "lppool", args, [node.input[0]])
 
     # -- merges --------------------------------------------------------------------------
     def _merge(self, index: int, node: Any, kind: str, args: dict[str, Any]) -> None:
@@ -967,23 +995,6 @@ def _find_blocks(imported: Imported, items: list[Item]) -> dict[int, tuple[_Bloc
     owner = {e: n for n, item in enumerate(items) for e in item.entries()}
     sigs = [_signature(entries, item) if not item.flat else None for item in items]
 
-    def eligible(at: int, size: int) -> bool:
-        span = items[at:at + size]
-        if len(span) < size or any(i.flat for i in span):
-            return False
-        ends = span[-1].entry
-        for item in span:
-            for e in item.entries():
-                if e in outputs and not (e == ends == last and outputs == {last}):
-                    return False
-                for c in (c for c in range(len(entries)) if e in entries[c].inputs):
-                    where = owner[c]
-                    if at <= where < at + size:
-                        continue
-                    if e != ends or where != at + size or items[where].flat:
-                        return False
-        return True
-
     readers: dict[int, list[int]] = {}
     for c, entry in enumerate(entries):
         for r in entry.inputs:
@@ -1020,8 +1031,11 @@ def _find_blocks(imported: Imported, items: list[Item]) -> dict[int, tuple[_Bloc
                     eligible_fast(pos + copies * size, size):
                 copies += 1
             layers = sum(len(i.entries()) for i in items[pos:pos + size])
-            saved = (copies - 1) * size
-            if copies > 1 and layers > 1 and (best is None or saved > best[0]):
+            values = [[v for i in items[pos + k * size:pos + (k + 1) * size]
+                       for v in _slots(entries, i)] for k in range(copies)]
+            calls = 1 + sum(a != b for a, b in zip(values, values[1:]))  # with `repeat`
+            saved = layers * copies - layers - calls  # the entries a reader no longer reads
+            if copies > 1 and saved >= 3 and (best is None or saved > best[0]):
                 best = (saved, size, copies)
         if best is None:
             pos += 1
@@ -1101,8 +1115,8 @@ def render(imported: Imported, title: str, structured: bool = True) -> str:
     def label(ref: Ref) -> str:
         return names[ref] if ref >= 0 else input_names[-1 - ref]
 
-    lines = [f"# imported from ONNX by `cnncalc import`; check the figures with "
-             f"`cnncalc summary`", f"name: {title}", "framework: pytorch"]
+    lines = [("# imported from ONNX by `cnncalc import`; check the figures with "
+              "`cnncalc summary`"), f"name: {title}", "framework: pytorch"]
     if len(imported.inputs) == 1 and not any(
             -1 in e.inputs for i, e in enumerate(entries) if i > 0):
         lines.append(f"input: {_yaml(imported.inputs[0][1])}")
@@ -1125,7 +1139,7 @@ def render(imported: Imported, title: str, structured: bool = True) -> str:
             lines.append("    layers:")
             slots = iter(block.slots)
             for item in block.items:
-                _render_item(lines, entries, item, 6, None, slots, label)
+                _render_item(lines, entries, item, 6, None, slots, label, named=False)
     lines.append("layers:")
     previous: Ref = -1
     pos = 0
@@ -1164,12 +1178,12 @@ def _param_values(block: _Block, values: list[int]) -> list[int]:
 
 
 def _render_item(lines: list[str], entries: list[Entry], item: Item, indent: int,
-                 previous: Ref | None, slots: Any, label: Any) -> None:
-    """One item at `indent`; `previous` None inside a block (no names, no `from:`),
-    `slots` the block's slot values to substitute (None outside a block)."""
+                 previous: Ref | None, slots: Any, label: Any, named: bool = True) -> None:
+    """One item at `indent`, reading `previous` (None: read implicitly, as inside a path);
+    `named` false inside a block (its layers take the block's names); `slots` the block's
+    slot values to substitute (None outside a block)."""
     pad = " " * indent
     entry = entries[item.entry]
-    named = previous is not None
     if item.form == "layer":
         args = dict(entry.args)
         if slots is not None:
@@ -1178,7 +1192,8 @@ def _render_item(lines: list[str], entries: list[Entry], item: Item, indent: int
             args = {"from": [label(r) for r in entry.inputs], **args}
         lines.append(f"{pad}- {entry.kind}: {_yaml(args)}" if args or named else
                      f"{pad}- {entry.kind}")
-        if named and entry.kind not in MERGE_KINDS and entry.inputs[0] != previous:
+        if previous is not None and entry.kind not in MERGE_KINDS and \
+                entry.inputs[0] != previous:
             lines.append(f"{pad}  from: {label(entry.inputs[0])}")
     else:
         lines.append(f"{pad}- {item.form}:")
@@ -1188,8 +1203,8 @@ def _render_item(lines: list[str], entries: list[Entry], item: Item, indent: int
                     continue
                 lines.append(f"{pad}    {key}:")
                 for inner in path:
-                    _render_item(lines, entries, inner, indent + 6, None if not named else
-                                 -2, slots, label)
+                    _render_item(lines, entries, inner, indent + 6, None, slots, label,
+                                 named)
         else:
             for path in item.paths:
                 if not path:
@@ -1197,8 +1212,8 @@ def _render_item(lines: list[str], entries: list[Entry], item: Item, indent: int
                     continue
                 first = len(lines)
                 for inner in path:
-                    _render_item(lines, entries, inner, indent + 6, None if not named else
-                                 -2, slots, label)
+                    _render_item(lines, entries, inner, indent + 6, None, slots, label,
+                                 named)
                 lines[first] = f"{pad}    - -" + lines[first][indent + 7:]
             lines.append(f"{pad}  merge: {entry.kind}")
     if named:
