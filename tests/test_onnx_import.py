@@ -15,14 +15,14 @@ import pytest
 from click.testing import CliRunner
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
+from onnx import TensorProto, helper
 
-from cnncalc.analysis import analyze_text  # noqa: E402
-from cnncalc.build import build  # noqa: E402
-from cnncalc.cli import main  # noqa: E402
-from cnncalc.interop import onnx_import  # noqa: E402
-from cnncalc.interop.onnx_import import ImportProblem, import_model  # noqa: E402
-from cnncalc.spec import parse  # noqa: E402
+from cnncalc.analysis import analyze_text
+from cnncalc.build import build
+from cnncalc.cli import main
+from cnncalc.interop import onnx_import
+from cnncalc.interop.onnx_import import ImportProblem, import_model
+from cnncalc.spec import parse
 
 HERE = Path(__file__).parent
 REFERENCE = HERE / "reference"
@@ -173,14 +173,15 @@ def test_convs_pools_and_dense(tmp_path: Path) -> None:
     for line in ("conv: {filters: 8, kernel: 3, stride: 2, padding: [[0, 1], [1, 2]]}",
                  "batchnorm: {eps: 0.001, momentum: 0.01}",
                  "leaky_relu: {negative_slope: 0.2}",
-                 "avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
-                 "count_include_pad: false}",
+                 ("avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true, "
+                  "count_include_pad: false}"),
                  "conv: {filters: 8, kernel: 3, padding: 1, groups: 8, bias: false}",
                  "relu6: {}", "maxpool: {kernel: 2, stride: 1}",  # ONNX: stride 1 unless given
-                 "conv_transpose: {filters: 4, kernel: 3, stride: 2, padding: 1, "
-                 "output_padding: 1}", "instancenorm: {affine: true}",
-                 "prelu: {num_parameters: 4}", "local_response_norm: {size: 3, alpha: "
-                 "0.0001, beta: 0.75, k: 1}", "reflection_pad: {padding: [1, 2]}",
+                 ("conv_transpose: {filters: 4, kernel: 3, stride: 2, padding: 1, "
+                  "output_padding: 1}"), "instancenorm: {affine: true}",
+                 "prelu: {num_parameters: 4}",
+                 "local_response_norm: {size: 3, alpha: 0.0001, beta: 0.75, k: 1}",
+                 "reflection_pad: {padding: [1, 2]}",
                  "upsample: {scale: 2}", "dense: {units: 10}", "dense: {units: 5}",
                  "softmax: {}"):
         assert f"- {line}" in text, line

@@ -8,6 +8,7 @@ the import with one located message naming it.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -1033,7 +1034,7 @@ def _find_blocks(imported: Imported, items: list[Item]) -> dict[int, tuple[_Bloc
             layers = sum(len(i.entries()) for i in items[pos:pos + size])
             values = [[v for i in items[pos + k * size:pos + (k + 1) * size]
                        for v in _slots(entries, i)] for k in range(copies)]
-            calls = 1 + sum(a != b for a, b in zip(values, values[1:]))  # with `repeat`
+            calls = 1 + sum(a != b for a, b in itertools.pairwise(values))  # `repeat`
             saved = layers * copies - layers - calls  # the entries a reader no longer reads
             if copies > 1 and saved >= 3 and (best is None or saved > best[0]):
                 best = (saved, size, copies)
