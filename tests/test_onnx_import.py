@@ -328,3 +328,23 @@ def test_spec_onnx_spec_round_trip(example: Path, tmp_path: Path) -> None:
     assert after.totals.params == before.totals.params
     assert after.totals.macs == before.totals.macs
     assert [list(o.shape) for o in after.outputs] == [list(o.shape) for o in before.outputs]
+
+
+def test_gelu_from_erf_and_the_folding_hint(tmp_path: Path) -> None:
+    """PyTorch's GELU before opset 20 (five nodes) is one gelu; a conv with a bias and no
+    batch norm anywhere draws the folding hint."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"]),
+             helper.make_node("Div", ["c", "sqrt2"], ["d"]),
+             helper.make_node("Erf", ["d"], ["e"]),
+             helper.make_node("Add", ["e", "one"], ["a"]),
+             helper.make_node("Mul", ["c", "a"], ["m"]),
+             helper.make_node("Mul", ["m", "half"], ["y"])]
+    inits = [weight("w", 4, 2, 1, 1), weight("b", 4), floats("sqrt2", [2 ** 0.5]),
+             floats("one", [1.0]), floats("half", [0.5])]
+    path = model_file(tmp_path, nodes, inits, {"x": [1, 2, 5, 5]}, ["y"])
+    text, notes = import_model(path, structured=False)
+    assert [line.split(":")[0].strip() for line in text.splitlines()
+            if line.startswith("  - ")] == ["- conv", "- gelu"]
+    assert len(notes) == 2 and "1 of its convs have biases" in notes[1]
+    shapes, _ = oracle(path)
+    assert list(analyze_text(text).outputs[0].shape) == shapes["y"] == [4, 5, 5]

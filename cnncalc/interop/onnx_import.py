@@ -114,6 +114,8 @@ class _Importer:
         if count > limits.max_layers():
             raise ImportProblem(f"{file}: {count:,} nodes is more than cnncalc's "
                                 f"{limits.max_layers():,} layers (CNNCALC_MAX_LAYERS raises it)")
+        self.opset = max([o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
+                         or [1])
         self.consts: dict[str, Any] = {t.name: t for t in self.graph.initializer}
         self.refs: dict[str, Ref] = {}
         self.shapes: dict[str, list[int | None]] = {}
@@ -233,6 +235,8 @@ class _Importer:
                             self.skip.add(g)
                             self.fused[index] = ("hardswish", {}, [other])
                             break
+            if node.op_type == "Erf":
+                self._find_gelu(index, producer)
             if node.op_type == "Add" and len(node.input) == 2:
                 for mm, bias in ((node.input[0], node.input[1]),
                                  (node.input[1], node.input[0])):
@@ -248,6 +252,44 @@ class _Importer:
                         self.fused[index] = ("dense", {"units": int(weight.dims[1])},
                                              [nodes[m].input[0]])
                         break
+
+    def _find_gelu(self, erf: int, producer: dict[str, int]) -> None:
+        """PyTorch's exact GELU before opset 20: Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)
+        -> gelu, the last Mul standing for the five nodes."""
+        nodes = self.graph.node
+
+        def only(name: str, op: str) -> int | None:
+            users = self.consumers.get(name, [])
+            return users[0] if len(users) == 1 and nodes[users[0]].op_type == op else None
+
+        def constant(name: str, value: float) -> bool:
+            tensor = self.consts.get(name)
+            if tensor is None or math.prod(tensor.dims) != 1:
+                return False
+            from onnx import numpy_helper
+
+            try:
+                return _close(numpy_helper.to_array(tensor).reshape(-1)[0].item(), value)
+            except Exception:  # noqa: BLE001  (no data: not the pattern)
+                return False
+
+        div = producer.get(nodes[erf].input[0])
+        if div is None or nodes[div].op_type != "Div" or \
+                not constant(nodes[div].input[1], math.sqrt(2)) or \
+                self.consumers.get(nodes[erf].input[0]) != [erf]:
+            return
+        x = nodes[div].input[0]
+        add = only(nodes[erf].output[0], "Add")
+        if add is None or not any(constant(n, 1.0) for n in nodes[add].input):
+            return
+        mul = only(nodes[add].output[0], "Mul")
+        if mul is None or x not in nodes[mul].input:
+            return
+        half = only(nodes[mul].output[0], "Mul")
+        if half is None or not any(constant(n, 0.5) for n in nodes[half].input):
+            return
+        self.skip.update((div, erf, add, mul))
+        self.fused[half] = ("gelu", {}, [x])
 
     def emit(self, index: int, node: Any, kind: str, args: dict[str, Any],
              reads: list[str]) -> None:
@@ -423,8 +465,6 @@ class _Importer:
 
     # -- normalisation -------------------------------------------------------------------
     def op_BatchNormalization(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
-        if attrs.get("training_mode", 0) and any(node.output[1:]):
-            pass  # running statistics written back: still one batchnorm layer
         args: dict[str, Any] = {}
         eps = _num(attrs.get("epsilon", 1e-5))
         if not _close(eps, 1e-5):
@@ -433,8 +473,6 @@ class _Importer:
         if not _close(momentum, 0.1):
             args["momentum"] = momentum
         self.emit(index, node, "batchnorm", args, [node.input[0]])
-        self.refs.update({out: self.refs[node.output[0]] for out in node.output[1:] if out
-                          and not self.consumers.get(out)})
 
     def op_InstanceNormalization(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
         args: dict[str, Any] = {"affine": True}
@@ -542,13 +580,16 @@ class _Importer:
 
     def _softmax(self, index: int, node: Any, attrs: dict[str, Any], kind: str) -> None:
         rank = self.rank(node.input[0])
-        axis = int(attrs.get("axis", -1))
+        axis = int(attrs.get("axis", -1 if self.opset >= 13 else 1))
         if rank is None:
             raise ImportProblem(f"{self.where(index, node)}: the input's rank is unknown")
         axis = axis + rank if axis < 0 else axis
         if axis < 1:
             raise ImportProblem(f"{self.where(index, node)}: a softmax over the batch axis has "
                                 f"no cnncalc kind")
+        if self.opset < 13 and axis != rank - 1:  # before opset 13: over axes axis.. at once
+            raise ImportProblem(f"{self.where(index, node)}: a softmax over axes {axis} to "
+                                f"{rank - 1} together (opset {self.opset}) has no cnncalc kind")
         self.emit(index, node, kind, {} if axis == 1 else {"axis": axis - 1},
                   [node.input[0]])
 
@@ -605,6 +646,9 @@ class _Importer:
         if len(pads) != 2 * rank or any(pads[i] or pads[i + rank] for i in (0, 1)):
             raise ImportProblem(f"{self.where(index, node)}: padding the batch or channel axis "
                                 f"has no cnncalc kind")
+        if mode == "constant" and attrs.get("value", 0.0) != 0:
+            raise ImportProblem(f"{self.where(index, node)}: padding with {attrs['value']} "
+                                f"(not 0) has no cnncalc kind")
         if mode == "constant" and len(node.input) > 2 and node.input[2]:
             value = self.values(node.input[2], index, node)
             if value and value[0] != 0:
@@ -788,7 +832,15 @@ def import_model(path: str | Path, structured: bool = True) -> tuple[str, list[s
     """The spec text of the ONNX model at `path`, and notes for the user."""
     model = load_model(path)
     imported = _Importer(model, str(path)).run()
-    return render(imported, sanitise(Path(path).stem), structured), [FOLD_NOTE]
+    notes = [FOLD_NOTE]
+    ops = [node.op_type for node in model.graph.node]
+    biased = sum(1 for node in model.graph.node if node.op_type == "Conv" and
+                 len(node.input) > 2 and node.input[2])
+    if biased and "BatchNormalization" not in ops:
+        notes.append(f"note: this model has no BatchNormalization and {biased} of its convs "
+                     f"have biases: if the framework's model has batch norm, it was folded "
+                     f"into them, and these counts are not the framework's")
+    return render(imported, sanitise(Path(path).stem), structured), notes
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -903,9 +955,6 @@ class _Structure:
         reads = self.entries[j].inputs
         members = set(inside)
         if reads.count(cursor) > 1 or any(r != cursor and r not in members for r in reads):
-            return None
-        if any(c not in members and c != j for c in self.consumers.get(cursor, [])
-               if c in set(after) or c in members) and strict:
             return None
         if any(c in after for c in self.consumers.get(cursor, [])) and strict:
             return None
