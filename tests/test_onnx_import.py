@@ -348,3 +348,27 @@ def test_gelu_from_erf_and_the_folding_hint(tmp_path: Path) -> None:
     assert len(notes) == 2 and "1 of its convs have biases" in notes[1]
     shapes, _ = oracle(path)
     assert list(analyze_text(text).outputs[0].shape) == shapes["y"] == [4, 5, 5]
+
+
+def test_a_layer_whose_shape_is_not_onnx_is_refused(tmp_path: Path) -> None:
+    """Every imported layer's output shape is compared with the model's: here the model
+    declares [4, 9, 9] where its conv gives [4, 5, 5]."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="/body/conv/Conv")
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 9, 9])],
+        [weight("w", 4, 2, 1, 1)])
+    path = tmp_path / "m.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(ImportProblem, match=r"node 0 '/body/conv/Conv' \(Conv\): cnncalc "
+                                            r"computes the output \[4, 5, 5\], ONNX's shape "
+                                            r"inference \[4, 9, 9\]"):
+        import_model(path)
+
+
+def test_a_malformed_node_is_one_located_line(tmp_path: Path) -> None:
+    path = model_file(tmp_path, [helper.make_node("LRN", ["x"], ["y"], name="norm")], [],
+                      {"x": [1, 4, 3, 3]}, ["y"])
+    with pytest.raises(ImportProblem, match=r"node 0 'norm' \(LRN\): malformed node "
+                                            r"\(KeyError: 'size'\)"):
+        import_model(path)

@@ -41,6 +41,8 @@ class Entry:
     name: str = ""
     base: str = ""       # the graph's name for it, before uniquifying
     op_suffix: str = ""  # the node name's last part (an op counter), to tell bases apart
+    where: str = ""      # the node, as messages name it
+    tensor: str = ""     # the ONNX tensor it computes
 
 
 @dataclass
@@ -296,6 +298,7 @@ class _Importer:
         refs = [self.ref(name, index, node) for name in reads]
         entry = Entry(kind, args, refs)
         entry.base, entry.op_suffix = _graph_name(node.name, node.output[0])
+        entry.where, entry.tensor = self.where(index, node), node.output[0]
         self.entries.append(entry)
         self.refs[node.output[0]] = len(self.entries) - 1
         for extra in node.output[1:]:
@@ -314,7 +317,13 @@ class _Importer:
         if handler is None or node.domain not in ("", "ai.onnx"):
             raise ImportProblem(f"{self.where(index, node)}: no cnncalc layer kind for this "
                                 f"op")
-        handler(index, node, _attrs(node))
+        try:
+            handler(index, node, _attrs(node))
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+            if isinstance(err, ImportProblem):
+                raise
+            raise ImportProblem(f"{self.where(index, node)}: malformed node ({type(err).__name__}"
+                                f": {' '.join(str(err).split())[:100]})") from None
 
     # -- constants and aliases ------------------------------------------------------------
     def op_Constant(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
@@ -831,7 +840,17 @@ def _padding(pairs: list[list[int]]) -> Any:
 def import_model(path: str | Path, structured: bool = True) -> tuple[str, list[str]]:
     """The spec text of the ONNX model at `path`, and notes for the user."""
     model = load_model(path)
-    imported = _Importer(model, str(path)).run()
+    importer = _Importer(model, str(path))
+    imported = importer.run()
+    title = sanitise(Path(path).stem)
+    flat = render(imported, title, structured=False)
+    figures = _verify(flat, imported, importer.shapes, str(path))
+    text = flat
+    if structured:
+        text = render(imported, title, structured=True)
+        if _verify(text, None, {}, str(path)) != figures:  # a bug, never the model's fault
+            raise ImportProblem(f"{path}: the spec with blocks computes other figures than "
+                                f"the flat one; rerun with --flat and report it")
     notes = [FOLD_NOTE]
     ops = [node.op_type for node in model.graph.node]
     biased = sum(1 for node in model.graph.node if node.op_type == "Conv" and
@@ -840,7 +859,35 @@ def import_model(path: str | Path, structured: bool = True) -> tuple[str, list[s
         notes.append(f"note: this model has no BatchNormalization and {biased} of its convs "
                      f"have biases: if the framework's model has batch norm, it was folded "
                      f"into them, and these counts are not the framework's")
-    return render(imported, sanitise(Path(path).stem), structured), notes
+    return text, notes
+
+
+def _verify(text: str, imported: Imported | None, shapes: dict[str, list[int | None]],
+            file: str) -> tuple[int, int, int]:
+    """Build the spec; each layer's output shape must be ONNX's inferred one (where ONNX
+    knows it). Returns (layers, params, MACs)."""
+    from ..analysis import analyze
+    from ..build import build
+    from ..errors import SpecError
+    from ..spec import parse
+
+    try:
+        analysis = analyze(build(parse(text, f"{file} (imported)")))
+    except SpecError as error:
+        first = str(error.problems[0]) if error.problems else str(error)
+        raise ImportProblem(f"{file}: the imported spec does not build: {first}") from None
+    if imported is not None:
+        by_name = {entry.name: entry for entry in imported.entries}
+        for row in analysis.rows:
+            entry = by_name.get(row.node.name)
+            known = shapes.get(entry.tensor) if entry else None
+            if entry is None or not known or None in known:
+                continue
+            if list(row.output_shape) != list(known[1:]):
+                raise ImportProblem(f"{entry.where}: cnncalc computes the output "
+                                    f"{list(row.output_shape)}, ONNX's shape inference "
+                                    f"{list(known[1:])}")
+    return len(analysis.rows), analysis.totals.params, analysis.totals.macs
 
 
 # -- rendering -----------------------------------------------------------------------------
