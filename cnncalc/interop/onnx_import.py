@@ -914,6 +914,8 @@ def _yaml(value: Any) -> str:
 MERGE_KINDS = ("add", "multiply", "concat")
 SLOT_KEYS = ("filters", "units", "groups")  # what differs between a block's copies
 MAX_BLOCK_ITEMS = 12  # the longest run of items tried as one block
+MAX_FORK_ENTRIES = 2000  # a fork must close within this many entries to become a form
+MAX_FORK_MERGES = 64     # and at one of the first this many merges after it
 
 
 @dataclass
@@ -946,10 +948,11 @@ class _Structure:
 
     def top(self) -> list[Item]:
         members = list(range(len(self.entries)))
+        every = set(members)
         items: list[Item] = []
         cursor, pos = -1, 0
         while pos < len(members):
-            step = self.step(members, pos, cursor, strict=False)
+            step = self.step(members, every, pos, cursor, strict=False, depth=0)
             if step is None:
                 e = members[pos]
                 items.append(Item("layer", e, flat=True))
@@ -960,24 +963,27 @@ class _Structure:
                 cursor = item.entry
         return items
 
-    def step(self, members: list[int], pos: int, cursor: Ref, strict: bool
-             ) -> tuple[Item, int] | None:
-        later = set(members[pos:])
-        local = [c for c in self.consumers.get(cursor, []) if c in later]
+    def step(self, members: list[int], every: set[int], pos: int, cursor: Ref, strict: bool,
+             depth: int) -> tuple[Item, int] | None:
+        """The item at members[pos], reading `cursor`; None if it does not read it alone."""
         e = members[pos]
+        local = [c for c in self.consumers.get(cursor, []) if c >= e and c in every]
         if len(local) > 1:
-            return self.fork(members, pos, cursor, strict)
+            return self.fork(members, every, pos, cursor, strict, depth)
         entry = self.entries[e]
         if local == [e] and entry.inputs == [cursor] and entry.kind not in MERGE_KINDS:
             return Item("layer", e), pos + 1
         return None
 
-    def region(self, members: list[int], start: Ref) -> list[Item] | None:
+    def region(self, members: list[int], start: Ref, depth: int) -> list[Item] | None:
         """Items for `members` read from `start` alone, or None."""
+        if depth > limits.MAX_BLOCK_DEPTH:
+            return None
+        every = set(members)
         items: list[Item] = []
         cursor, pos = start, 0
         while pos < len(members):
-            step = self.step(members, pos, cursor, strict=True)
+            step = self.step(members, every, pos, cursor, strict=True, depth=depth)
             if step is None:
                 return None
             item, pos = step
@@ -985,25 +991,31 @@ class _Structure:
             cursor = item.entry
         return items
 
-    def fork(self, members: list[int], pos: int, cursor: Ref, strict: bool
-             ) -> tuple[Item, int] | None:
-        for q in range(pos, len(members)):
+    def fork(self, members: list[int], every: set[int], pos: int, cursor: Ref, strict: bool,
+             depth: int) -> tuple[Item, int] | None:
+        """The merge that closes the paths leaving `cursor` (the first few tried, within a
+        window: a hostile graph must not make this quadratic)."""
+        tried = 0
+        for q in range(pos, min(len(members), pos + MAX_FORK_ENTRIES)):
             j = members[q]
             merge = self.entries[j]
             if merge.kind not in MERGE_KINDS or merge.args:
                 continue
-            found = self.close(members[pos:q], j, cursor, members[q + 1:], strict)
+            tried += 1
+            if tried > MAX_FORK_MERGES:
+                break
+            found = self.close(members[pos:q], j, cursor, every, strict, depth)
             if found is not None:
                 return found, q + 1
         return None
 
-    def close(self, inside: list[int], j: int, cursor: Ref, after: list[int],
-              strict: bool) -> Item | None:
+    def close(self, inside: list[int], j: int, cursor: Ref, every: set[int], strict: bool,
+              depth: int) -> Item | None:
         reads = self.entries[j].inputs
         members = set(inside)
         if reads.count(cursor) > 1 or any(r != cursor and r not in members for r in reads):
             return None
-        if any(c in after for c in self.consumers.get(cursor, [])) and strict:
+        if strict and any(c > j and c in every for c in self.consumers.get(cursor, [])):
             return None
         for e in inside:
             if e in self.outputs or any(c not in members and c != j
@@ -1025,7 +1037,7 @@ class _Structure:
             if branch & claimed:
                 return None
             claimed |= branch
-            items = self.region(sorted(branch), cursor)
+            items = self.region(sorted(branch), cursor, depth + 1)
             if items is None or items[-1].entry != r:
                 return None
             paths.append(items)
