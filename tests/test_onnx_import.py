@@ -372,3 +372,17 @@ def test_a_malformed_node_is_one_located_line(tmp_path: Path) -> None:
     with pytest.raises(ImportProblem, match=r"node 0 'norm' \(LRN\): malformed node "
                                             r"\(KeyError: 'size'\)"):
         import_model(path)
+
+
+def test_the_readme_table_is_what_import_gives() -> None:
+    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:-1] for line in readme.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip() in TORCHVISION]
+    assert sorted(r[0].strip() for r in rows) == TORCHVISION
+    for model, params, macs, counts in rows:
+        path = REFERENCE / "onnx" / f"{model.strip()}.onnx"
+        flat, short = (int(n) for n in counts.split("->"))
+        assert int(params.replace(",", "")) == RECORDED[model.strip()]["params"]
+        assert int(macs.replace(",", "")) == RECORDED[model.strip()]["macs"]
+        assert entries(import_model(path, structured=False)[0]) == flat
+        assert entries(import_model(path)[0]) == short

@@ -95,8 +95,9 @@ def _graph_name(node_name: str, output: str) -> tuple[str, str]:
     """'/layer1/layer1.0/conv1/Conv' -> ('layer1_0_conv1', 'Conv'): the module path without
     repeated prefixes, and the last part (the op and its counter)."""
     parts = [p for p in (node_name or output).split("/") if p]
-    if len(parts) < 2:
-        return sanitise(parts[0] if parts else output), ""
+    if len(parts) < 2:  # '/Flatten' (a function, not a module): the op's name, lower case
+        return sanitise(parts[0].lower() if parts and node_name.startswith("/") else
+                        parts[0] if parts else output), ""
     modules: list[str] = []
     for part in parts[:-1]:
         if modules and part.startswith(modules[-1] + "."):
@@ -1221,17 +1222,14 @@ def render(imported: Imported, title: str, structured: bool = True) -> str:
     while len(set(input_names)) < len(input_names) or set(input_names) & set(names):
         input_names = [f"{n}_in" for n in input_names]
 
+    named_inputs: set[Ref] = set()
+
     def label(ref: Ref) -> str:
+        if ref < 0:
+            named_inputs.add(ref)
         return names[ref] if ref >= 0 else input_names[-1 - ref]
 
-    lines = [("# imported from ONNX by `cnncalc import`; check the figures with "
-              "`cnncalc summary`"), f"name: {title}", "framework: pytorch"]
-    if len(imported.inputs) == 1 and not any(
-            -1 in e.inputs for i, e in enumerate(entries) if i > 0):
-        lines.append(f"input: {_yaml(imported.inputs[0][1])}")
-    else:
-        lines.append("input: {" + ", ".join(f"{n}: {_yaml(shape)}" for n, (_, shape) in
-                                            zip(input_names, imported.inputs)) + "}")
+    lines: list[str] = []
     if imported.outputs != [len(entries) - 1]:
         lines.append(f"outputs: {_yaml([label(r) for r in imported.outputs])}")
     defined: list[_Block] = []
@@ -1274,7 +1272,14 @@ def render(imported: Imported, title: str, structured: bool = True) -> str:
         _render_item(lines, entries, item, 2, previous, None, label)
         previous = item.entry
         pos += 1
-    return "\n".join(lines) + "\n"
+    head = [("# imported from ONNX by `cnncalc import`; check the figures with "
+             "`cnncalc summary`"), f"name: {title}", "framework: pytorch"]
+    if len(imported.inputs) == 1 and not named_inputs:
+        head.append(f"input: {_yaml(imported.inputs[0][1])}")
+    else:  # named: an entry reads one by name
+        head.append("input: {" + ", ".join(f"{n}: {_yaml(shape)}" for n, (_, shape) in
+                                           zip(input_names, imported.inputs)) + "}")
+    return "\n".join(head + lines) + "\n"
 
 
 def _param_values(block: _Block, values: list[int]) -> list[int]:

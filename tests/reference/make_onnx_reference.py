@@ -15,7 +15,8 @@ the model is exported in eval mode with
 PRESERVE keeps every BatchNormalization node: the default (eval) export folds batch norm
 into the preceding conv, and its parameter count is then no longer PyTorch's. The
 TorchScript exporter (dynamo=False) is used: it honours `training` and
-`do_constant_folding`; the dynamo exporter (torch 2.9+'s default) ignores them.
+`do_constant_folding`. The dynamo exporter (torch 2.9+'s default, dynamo=True) was tried and
+needs the `onnxscript` package, which the reference machine does not have.
 
 Weights are large, so every float initializer with more than 16 elements is stored
 shape-only: its `dims` and `data_type` kept, its data removed. `onnx.checker` rejects such
