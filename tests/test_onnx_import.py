@@ -386,3 +386,17 @@ def test_the_readme_table_is_what_import_gives() -> None:
         assert int(macs.replace(",", "")) == RECORDED[model.strip()]["macs"]
         assert entries(import_model(path, structured=False)[0]) == flat
         assert entries(import_model(path)[0]) == short
+
+
+def test_slices_squeezes_and_reductions(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Slice", ["x", "st", "en", "ax"], ["s"]),
+             helper.make_node("ReduceMean", ["s", "sp"], ["m"], keepdims=1),
+             helper.make_node("Squeeze", ["m", "sp"], ["q"]),
+             helper.make_node("ReduceMax", ["s", "sp"], ["k"], keepdims=0),
+             helper.make_node("Concat", ["q", "k"], ["y"], axis=1)]
+    inits = [ints("st", [1, 0]), ints("en", [-2, 5]), ints("ax", [2, 3]), ints("sp", [2, 3])]
+    path = model_file(tmp_path, nodes, inits, {"x": [1, 3, 10, 6]}, ["y"], opset=18)
+    text = check(path, params=0)
+    for line in ("cropping: {cropping: [[1, 2], [0, 1]]}", "global_avgpool: {}",
+                 "flatten: {}", "global_maxpool: {keepdims: false}"):
+        assert f"- {line}" in text, line

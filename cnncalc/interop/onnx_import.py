@@ -744,6 +744,68 @@ class _Importer:
             args["ceil_mode"] = True
         self.emit(index, node, "lppool", args, [node.input[0]])
 
+    def op_Slice(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        """A slice of the spatial axes with step 1: cropping."""
+        shape = self.shapes.get(node.input[0])
+        if shape is None or None in shape[1:]:
+            raise ImportProblem(f"{self.where(index, node)}: the input's sizes are unknown")
+        rank = len(shape)
+        if len(node.input) > 1:  # opset 10+: inputs; before: attributes
+            starts = self.values(node.input[1], index, node) or []
+            ends = self.values(node.input[2], index, node) or []
+            axes = self.values(node.input[3], index, node) if len(node.input) > 3 else None
+            steps = self.values(node.input[4], index, node) if len(node.input) > 4 else None
+        else:
+            starts, ends = attrs.get("starts", []), attrs.get("ends", [])
+            axes, steps = attrs.get("axes"), None
+        axes = [int(a) + rank if a < 0 else int(a) for a in
+                (axes if axes is not None else range(len(starts)))]
+        if steps and any(step != 1 for step in steps):
+            raise ImportProblem(f"{self.where(index, node)}: a slice with a step has no "
+                                f"cnncalc kind")
+        crops = [[0, 0] for _ in range(rank - 2)]
+        for axis, start, end in zip(axes, starts, ends):
+            size = int(shape[axis])  # type: ignore[arg-type]
+            first = max(0, min(size, int(start) + size if start < 0 else int(start)))
+            last = max(0, min(size, int(end) + size if end < 0 else int(end)))
+            if (first, last) == (0, size):
+                continue
+            if axis < 2 or last <= first:
+                raise ImportProblem(f"{self.where(index, node)}: a slice of the batch or "
+                                    f"channels, or an empty one, has no cnncalc kind")
+            crops[axis - 2] = [first, size - last]
+        self.emit(index, node, "cropping", {"cropping": _padding(crops)}, [node.input[0]])
+
+    def op_Squeeze(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        """[N, C, 1, 1] -> [N, C]: a flatten."""
+        before = self.shapes.get(node.input[0])
+        after = self.shapes.get(node.output[0])
+        if not before or not after or len(after) != 2 or None in before[1:] or \
+                math.prod(before[1:]) != after[1]:  # type: ignore[arg-type]
+            raise ImportProblem(f"{self.where(index, node)}: only a squeeze to [batch, C] "
+                                f"(a flatten) has a cnncalc kind")
+        self.emit(index, node, "flatten", {}, [node.input[0]])
+
+    def _reduce(self, index: int, node: Any, attrs: dict[str, Any], kind: str) -> None:
+        """A mean or max over every spatial axis: global pooling."""
+        rank = self.rank(node.input[0])
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = self.values(node.input[1], index, node)
+        if rank is None or axes is None:
+            raise ImportProblem(f"{self.where(index, node)}: the axes or the rank are unknown")
+        if sorted(int(a) + rank if a < 0 else int(a) for a in axes) != list(range(2, rank)):
+            raise ImportProblem(f"{self.where(index, node)}: only a reduction over every "
+                                f"spatial axis (global pooling) has a cnncalc kind")
+        keep = bool(attrs.get("keepdims", 1))
+        self.emit(index, node, kind, {} if keep else {"keepdims": False}, [node.input[0]])
+
+    def op_ReduceMean(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        self._reduce(index, node, attrs, "global_avgpool")
+
+    def op_ReduceMax(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        self._reduce(index, node, attrs, "global_maxpool")
+
     # -- merges --------------------------------------------------------------------------
     def _merge(self, index: int, node: Any, kind: str, args: dict[str, Any]) -> None:
         reads = [name for name in node.input if name]
