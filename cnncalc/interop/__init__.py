@@ -1,0 +1,1 @@
+"""Models in and out of cnncalc: ONNX import (and export), imported only by their commands."""
