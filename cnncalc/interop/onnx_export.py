@@ -134,52 +134,42 @@ def _pad(g: _Graph, x: str, name: str, pads: tuple[tuple[int, int], ...], mode: 
     return g.add("Pad", [x, g.ints(f"{name}/pads", flat)], name, mode=_PAD_MODES[mode])[0]
 
 
-def _conv(g: _Graph, node: Node, x: str, name: str | None = None) -> str:
+def _conv(g: _Graph, node: Node, x: str) -> str:
     layer = node.layer
-    name = name or node.name
-    pads = layer.padding
-    # a ceil size rule: the after-padding that gives the same count under ONNX's floor
-    extras = [max((o - 1) * s + d * (k - 1) + 1 - (n + b + a), 0) for n, k, s, (b, a), d, o
-              in zip(layer.input_shape[1:], layer.kernel, layer.stride, pads, layer.dilation,
-                     layer.output_shape()[1:])]
-    if getattr(layer, "padding_mode", "zeros") != "zeros":
-        x = _pad(g, x, f"{name}/pad", pads, layer.padding_mode)
-        g.declare(x, (layer.input_shape[0], *(n + b + a for n, (b, a) in
-                                              zip(layer.input_shape[1:], pads))))
-        pads = tuple((0, 0) for _ in pads)
-    fixed = [(b, a + extra) for (b, a), extra in zip(pads, extras)]
-    w = g.weight(node, "weight", node.layer.param_shapes()["weight"])
-    inputs = [x, w] + ([g.weight(node, "bias", (layer.filters,))] if layer.bias else [])
-    return g.add("Conv", inputs, name, kernel_shape=list(layer.kernel),
-                 strides=list(layer.stride), dilations=list(layer.dilation),
-                 group=layer.groups, pads=_flat_pads(tuple(fixed)))[0]
+    return _conv_with(g, node, x, layer, "weight", "bias" if layer.bias else None, node.name)
 
 
 def _separable(g: _Graph, node: Node, x: str) -> str:
+    """The depthwise conv (named NAME/depthwise), then the pointwise one (NAME)."""
     layer = node.layer
     dw, pw = layer.depthwise, layer.pointwise
-    mid = f"{node.name}/depthwise"
-    shapes = layer.param_shapes()
-    y = _conv_with(g, node, x, dw, "depthwise_weight", None, mid)
+    y = _conv_with(g, node, x, dw, "depthwise_weight", None, f"{node.name}/depthwise")
     g.declare(y, dw.output_shape())
-    bias = "bias" if "bias" in shapes else None
+    bias = "bias" if "bias" in layer.param_shapes() else None
     return _conv_with(g, node, y, pw, "pointwise_weight", bias, node.name)
 
 
 def _conv_with(g: _Graph, node: Node, x: str, conv: Any, wkey: str, bkey: str | None,
                name: str) -> str:
+    """One Conv: a Pad node first for a padding mode other than zeros; under a ceil size
+    rule, the extra after-padding that gives the same count under ONNX's floor rule (the
+    executor's last window reads zeros there too)."""
     pads = conv.padding
+    extras = [max((o - 1) * s + d * (k - 1) + 1 - (n + b + a), 0) for n, k, s, (b, a), d, o
+              in zip(conv.input_shape[1:], conv.kernel, conv.stride, pads, conv.dilation,
+                     conv.output_shape()[1:])]
     if conv.padding_mode != "zeros":
         x = _pad(g, x, f"{name}/pad", pads, conv.padding_mode)
         g.declare(x, (conv.input_shape[0], *(n + b + a for n, (b, a) in
                                              zip(conv.input_shape[1:], pads))))
         pads = tuple((0, 0) for _ in pads)
+    fixed = tuple((b, a + extra) for (b, a), extra in zip(pads, extras))
     inputs = [x, g.weight(node, wkey, conv.param_shapes()["weight"])]
     if bkey:
         inputs.append(g.weight(node, bkey, (conv.filters,)))
     return g.add("Conv", inputs, name, kernel_shape=list(conv.kernel),
                  strides=list(conv.stride), dilations=list(conv.dilation),
-                 group=conv.groups, pads=_flat_pads(pads))[0]
+                 group=conv.groups, pads=_flat_pads(fixed))[0]
 
 
 def _conv_transpose(g: _Graph, node: Node, x: str) -> str:
@@ -195,12 +185,10 @@ def _conv_transpose(g: _Graph, node: Node, x: str) -> str:
 
 def _pool(g: _Graph, node: Node, x: str) -> str:
     layer = node.layer
-    ceil = layer.rule.ceil
-    floor_sizes = tuple(_window_size(n, k, s, b, a, d, False) for n, k, s, (b, a), d in zip(
-        layer.input_shape[1:], layer.kernel, layer.stride, layer.padding, layer.dilation))
-    ceil_mode = int(ceil and floor_sizes != layer.output_shape()[1:])
+    want = layer.output_shape()[1:]
+    pads, ceil_mode = _pool_pads(node, want)
     attrs: dict[str, Any] = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride),
-                             "pads": _flat_pads(layer.padding), "ceil_mode": ceil_mode}
+                             "pads": _flat_pads(pads), "ceil_mode": ceil_mode}
     if layer.kind == "maxpool":
         attrs["dilations"] = list(layer.dilation)
         if node.index in g.indices:
@@ -229,6 +217,47 @@ def _pool(g: _Graph, node: Node, x: str) -> str:
     g.declare(y, layer.output_shape())
     factor = math.prod(layer.kernel) / layer.divisor_override
     return g.add("Mul", [y, g.floats(f"{node.name}/factor", factor)], node.name)[0]
+
+
+def _pool_pads(node: Node, want: Shape) -> tuple[tuple[tuple[int, int], ...], int]:
+    """Pads (and ceil_mode) under which ONNX counts `want` windows, each where cnncalc puts
+    it. ONNX's ceil_mode is avoided where it can be: onnx's shape inference keeps a last
+    window that starts in the right padding and onnxruntime drops it (as PyTorch). So the
+    after-padding is cut or extended to end at the last window, and floor counts; except
+    where that would change an average's divisor (count_include_pad counts the declared
+    padding, never past it, as PyTorch): then ceil_mode, with the declared pads."""
+    layer = node.layer
+    pads, ceil_mode = [], 0
+    include_pad = layer.kind == "avgpool" and layer.count_include_pad
+    for (n, k, s, (b, a), d), o in zip(zip(layer.input_shape[1:], layer.kernel, layer.stride,
+                                           layer.padding, layer.dilation), want):
+        need = (o - 1) * s + d * (k - 1) + 1 - (n + b)  # the last window's end past N
+        if _window_size(n, k, s, b, a, d, False) == o:
+            pads.append((b, a))
+        elif 0 <= need <= a or not include_pad:
+            pads.append((b, max(need, 0)))
+        elif (o - 1) * s >= n + b:
+            raise _fail(node, "the ceil rule keeps a last window that starts in the right "
+                              "padding; ONNX's ceil_mode drops it, and extra padding would "
+                              "change the divisor (count_include_pad): use framework: "
+                              "pytorch, or count_include_pad: false")
+        else:
+            pads.append((b, a))
+            ceil_mode = 1
+    if ceil_mode:  # every axis by the declared pads, then
+        pads = list(layer.padding)
+        if any(_window_size(n, k, s, b, a, d, True) != o for n, k, s, (b, a), d, o in zip(
+                layer.input_shape[1:], layer.kernel, layer.stride, pads, layer.dilation,
+                want)):
+            raise _fail(node, "ceil_mode drops a last window that starts in the padding on "
+                              "one axis while another needs ceil_mode for the divisor "
+                              "(count_include_pad): onnx's shape inference and onnxruntime "
+                              "count that window differently")
+    if any(p >= k for (b, a), k in zip(pads, layer.kernel) for p in (b, a)):
+        raise _fail(node, f"padding {[list(p) for p in pads]} as large as the kernel "
+                          f"{list(layer.kernel)}: ONNX runtimes refuse a pad not smaller than "
+                          f"the kernel")
+    return tuple(pads), ceil_mode
 
 
 def _adaptive(g: _Graph, node: Node, x: str) -> str:
