@@ -21,19 +21,19 @@ from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx")
 
-from onnx import shape_inference  # noqa: E402
+from onnx import shape_inference
 
-from cnncalc.build import build  # noqa: E402
-from cnncalc.cli import main  # noqa: E402
-from cnncalc.errors import SpecError  # noqa: E402
-from cnncalc.graph import Network  # noqa: E402
-from cnncalc.interop.onnx_export import (  # noqa: E402
+from cnncalc.build import build
+from cnncalc.cli import main
+from cnncalc.errors import SpecError
+from cnncalc.graph import Network
+from cnncalc.interop.onnx_export import (
     OPSET,
     NotExportable,
     executor_params,
     to_onnx,
 )
-from cnncalc.spec import load_file, parse  # noqa: E402
+from cnncalc.spec import load_file, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

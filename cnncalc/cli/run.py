@@ -95,9 +95,9 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
             click.echo(f"{spec}: the network could not be built{at}: {err}", err=True)
             sys.exit(2)
         if compare:
-            from ..interop.onnx_export import exportable
+            from ..interop.onnx_export import to_onnx
 
-            exportable(network)  # a layer without an ONNX form: said before running
+            to_onnx(network, None)  # a layer without an ONNX form: said before running
         steps = len(network.nodes) * (2 if backward else 1)
         options: dict[str, Any] = {"batch": batch, "input_size": sizes, "dtype": dtype, "seed": seed,
                    "backward": backward, "train": not eval_mode,

@@ -272,23 +272,24 @@ def _adaptive(g: _Graph, node: Node, x: str) -> str:
                           f"{list(layer.output_size)}, and more than {MAX_ADAPTIVE_WINDOWS} "
                           f"unequal windows would each be a node: give an input size the "
                           f"output size divides")
-    return _adaptive_windows(g, node, x, "ReduceMean" if op == "AveragePool" else "ReduceMax")
+    return _adaptive_windows(g, node, x, "ReduceMean" if op == "AveragePool" else "ReduceMax",
+                             layer.output_size)
 
 
 MAX_ADAPTIVE_WINDOWS = 64  # per layer, summed over the axes, when windows are unequal
 
 
-def _adaptive_windows(g: _Graph, node: Node, x: str, reduce: str) -> str:
+def _adaptive_windows(g: _Graph, node: Node, x: str, reduce: str,
+                      output_size: tuple[int, ...]) -> str:
     """PyTorch's adaptive windows (start floor(i n / o), end ceil((i + 1) n / o)) when they
     differ in size: axis by axis (a mean or maximum over a box is one over each axis in
     turn), each window a Slice and a Reduce, the windows joined by a Concat."""
     layer = node.layer
     name = node.name
     shape = list(layer.input_shape)
-    axes = [a for a, (n, o) in enumerate(zip(layer.input_shape[1:], layer.output_size))
-            if n != o]
+    axes = [a for a, (n, o) in enumerate(zip(layer.input_shape[1:], output_size)) if n != o]
     for step, a in enumerate(axes):
-        n, o = shape[1 + a], layer.output_size[a]
+        n, o = shape[1 + a], output_size[a]
         parts = []
         shape[1 + a] = 1
         for i in range(o):
@@ -521,10 +522,11 @@ def _upsample(g: _Graph, node: Node, x: str) -> str:
                       "nearest_mode": "round_prefer_ceil"}
     elif mode in ("linear", "bilinear", "trilinear", "cubic", "bicubic"):
         cubic = mode in ("cubic", "bicubic")
+        # half_pixel, not pytorch_half_pixel: that one samples pixel 0 for an output of
+        # length 1, where PyTorch samples the middle
         attrs = {"mode": "cubic" if cubic else "linear",
                  "coordinate_transformation_mode":
-                     "align_corners" if layer.align_corners else
-                     ("half_pixel" if cubic else "pytorch_half_pixel")}
+                     "align_corners" if layer.align_corners else "half_pixel"}
         if cubic:
             attrs["cubic_coeff_a"] = -0.75
     else:
@@ -542,13 +544,17 @@ def _upsample(g: _Graph, node: Node, x: str) -> str:
 
 
 def _adaptive_area(g: _Graph, node: Node, x: str) -> str:
+    """Area sampling is adaptive average pooling to the size."""
     layer = node.layer
     sizes = layer.input_shape[1:]
-    if any(n % o for n, o in zip(sizes, layer.size)):
+    if not any(n % o for n, o in zip(sizes, layer.size)):
+        kernel = [n // o for n, o in zip(sizes, layer.size)]
+        return g.add("AveragePool", [x], node.name, kernel_shape=kernel, strides=kernel)[0]
+    if sum(layer.size) > MAX_ADAPTIVE_WINDOWS:
         raise _fail(node, f"area sampling from {list(sizes)} to {list(layer.size)} averages "
-                          f"windows of unequal sizes, which has no ONNX operator")
-    kernel = [n // o for n, o in zip(sizes, layer.size)]
-    return g.add("AveragePool", [x], node.name, kernel_shape=kernel, strides=kernel)[0]
+                          f"unequal windows, and more than {MAX_ADAPTIVE_WINDOWS} would each "
+                          f"be a node")
+    return _adaptive_windows(g, node, x, "ReduceMean", layer.size)
 
 
 def _modepad(g: _Graph, node: Node, x: str) -> str:
@@ -703,9 +709,9 @@ def to_onnx(network: Network, params: Params | None, batch: int | str = 1,
         inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
                                                     g.dims(given.shape)))
     for node in network.nodes:  # the pools an unpool reads give their indices
-        if node.layer.kind == "maxunpool" and len(node.inputs) > 1 and node.inputs[1] >= 0:
-            if network.nodes[node.inputs[1]].layer.kind == "maxpool":
-                g.indices[node.inputs[1]] = ""
+        if node.layer.kind == "maxunpool" and len(node.inputs) > 1 and node.inputs[1] >= 0 \
+                and network.nodes[node.inputs[1]].layer.kind == "maxpool":
+            g.indices[node.inputs[1]] = ""
     for node in network.nodes:
         xs = [g.tensors[r] for r in node.inputs]
         kind = node.layer.kind
@@ -745,9 +751,19 @@ def model_bytes(network: Network) -> int:
                    for s in node.layer.param_shapes().values())
 
 
-__all__ = ["EXPORTERS", "MAX_BYTES", "NO_ONNX_FORM", "OPSET", "NotExportable", "Params",
-           "write_onnx",
-           "executor_params", "exportable", "model_bytes", "to_onnx"]
+__all__ = [
+    "EXPORTERS",
+    "MAX_BYTES",
+    "NO_ONNX_FORM",
+    "OPSET",
+    "NotExportable",
+    "Params",
+    "executor_params",
+    "exportable",
+    "model_bytes",
+    "to_onnx",
+    "write_onnx",
+]
 
 
 def write_onnx(network: Network, path: str, seed: int, weights: bool,
