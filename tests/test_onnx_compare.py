@@ -138,3 +138,57 @@ def test_onnxruntime_computes_what_the_executor_does_on_every_variant(tmp_path: 
     assert result.exit_code == 0, result.output
     line = LINE.fullmatch(result.output.strip().splitlines()[-1])
     assert line and line["verdict"] == "ok", result.output
+
+
+ONE_D = """\
+input: [3, 20]
+framework: pytorch
+layers:
+  - conv: {filters: 6, kernel: 3, padding: 1, padding_mode: reflect}
+    name: a
+  - maxpool: {kernel: 2, ceil_mode: true}
+  - branches:
+      - [conv: {filters: 6, kernel: 1}]
+      - [avgpool: {kernel: 3, stride: 1, padding: 1}]
+      - [global_avgpool]
+    merge: add
+  - concat: {from: [a], axis: 1}
+  - upsample: {scale: 2, mode: linear}
+  - adaptive_avgpool: {output_size: 7}
+  - flatten
+  - dense: {units: 4}
+"""
+THREE_D = """\
+input: [2, 6, 8, 7]
+framework: pytorch
+layers:
+  - conv: {filters: 4, kernel: 3, stride: 2, padding: 1}
+  - batchnorm
+  - relu
+  - conv_transpose: {filters: 3, kernel: 2, stride: 2}
+  - branches:
+      - [sigmoid]
+      - [tanh]
+      - [conv: {filters: 3, kernel: 1}]
+    merge: multiply
+  - upsample: {scale: 2, mode: trilinear}
+  - maxpool: {kernel: 2, ceil_mode: true}
+  - global_maxpool
+"""
+
+
+@pytest.mark.parametrize("text", [ONE_D, THREE_D], ids=["1-D", "3-D"])
+def test_one_and_three_dimensional_nets_agree_too(tmp_path: Path, text: str) -> None:
+    from test_onnx_export import check_against_cnncalc
+
+    from cnncalc.build import build
+    from cnncalc.spec import load_file
+
+    spec = tmp_path / "net.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(main, ["run", str(spec), "--compare", "onnxruntime"])
+    assert result.exit_code == 0, result.output
+    line = LINE.fullmatch(result.output.strip().splitlines()[-1])
+    assert line and line["verdict"] == "ok", result.output
+    network = build(load_file(spec))
+    check_against_cnncalc(network, onnx_export.to_onnx(network, None, batch=2), batch=2)

@@ -349,3 +349,13 @@ def test_onnxruntime_computes_what_the_executor_does_on_random_small_nets(text: 
     assume(result.ok)
     for diff in compare_onnxruntime(network, result):
         assert diff.ok, f"{diff}\n{text}"
+
+
+def test_export_at_another_input_size(tmp_path: Path) -> None:
+    out = tmp_path / "g.onnx"
+    path = ROOT / "examples" / "googlenet.yaml"
+    result = CliRunner().invoke(main, ["export", str(path), "--to", "onnx", "-o", str(out),
+                                       "--no-weights", "--input-size", "96", "--batch", "N"])
+    assert result.exit_code == 0, result.output
+    network = build(load_file(path).resized((96,)))
+    assert check_against_cnncalc(network, onnx.load(str(out)), batch="N") == 215
