@@ -359,3 +359,28 @@ def test_export_at_another_input_size(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     network = build(load_file(path).resized((96,)))
     assert check_against_cnncalc(network, onnx.load(str(out)), batch="N") == 215
+
+
+def test_the_structure_only_file_runs_once_the_weights_are_fed(tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from cnncalc.executor.runner import run
+
+    network = build(load_file(ROOT / "examples" / "lenet5.yaml"))
+    result = run(network, batch=2, backward=False, train=False, keep=True)
+    model = to_onnx(network, None, batch=2)
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    feeds = {"input": result.input_values[0]} | {
+        f"{name}.{key}": value for name, params in result.params.items()
+        for key, value in params.items()}
+    (y,) = session.run(None, feeds)
+    assert np.allclose(y, result.output_values[0], rtol=1e-4, atol=1e-5)
+
+
+def test_an_unwritable_output_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "net.onnx"
+    result = CliRunner().invoke(main, ["export", str(ROOT / "examples" / "lenet5.yaml"),
+                                       "--to", "onnx", "-o", str(out), "--no-weights"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, \
+        result.output
+    assert "net.onnx" in result.output

@@ -161,8 +161,9 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
         raise MemoryRefused(memory, max_memory, batch, network.input_shape)
 
     rng = init_ops([unit.op for unit in units], seed, dtype)
-    kept = {u.node.name: {k: v.copy() for k, v in (u.op.params | u.op.buffers).items()}
-            for u in units} if keep else None
+    # as fed: training updates the running statistics in place (eval leaves all as is)
+    kept = {u.node.name: {k: v.copy() if train else v for k, v in
+                          (u.op.params | u.op.buffers).items()} for u in units} if keep else None
     xs = [rng.standard_normal((batch, *given.shape), dtype=np.dtype(dtype))
           for given in network.inputs]
     clock = _Clock(progress)

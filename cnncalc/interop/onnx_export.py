@@ -773,7 +773,7 @@ def write_onnx(network: Network, path: str, seed: int, weights: bool,
     protobuf's 2 GiB) before anything is written."""
     from ..files import write_atomic
 
-    exportable(network)
+    to_onnx(network, None, batch)  # every refusal, before the weights are drawn
     size = model_bytes(network)
     if weights and size > MAX_BYTES:
         raise NotExportable.at(network.spec.where("input"), (
