@@ -54,6 +54,7 @@ class _Graph:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self.weight_inputs: list[onnx.ValueInfoProto] = []
+        self.weights: list[tuple[str, np.ndarray]] = []
         self.value_info: list[onnx.ValueInfoProto] = []
         self.used: set[str] = set()
         self.tensors: dict[Ref, str] = {}
@@ -97,10 +98,10 @@ class _Graph:
             self.weight_inputs.append(helper.make_tensor_value_info(
                 tensor, TensorProto.FLOAT, list(shape)))
             return tensor
-        value = self.params[node.name][key].astype(np.float32)
+        value = self.params[node.name][key].astype(np.float32, copy=False)
         value = transform(value) if transform else value.reshape(shape)
         assert value.shape == tuple(shape), (node.name, key, value.shape, shape)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), tensor))
+        self.weights.append((tensor, value))  # added to the finished model: no copies
         return tensor
 
     def add(self, op: str, inputs: list[str], name: str, outputs: int = 1,
@@ -740,6 +741,11 @@ def to_onnx(network: Network, params: Params | None, batch: int | str = 1,
     model = helper.make_model(graph, producer_name=producer,
                               opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = IR_VERSION
+    for tensor, value in g.weights:  # raw little-endian bytes, as numpy_helper writes them
+        proto = model.graph.initializer.add()
+        proto.name, proto.data_type = tensor, TensorProto.FLOAT
+        proto.dims.extend(value.shape)
+        proto.raw_data = np.ascontiguousarray(value, dtype="<f4").tobytes()
     helper.set_model_props(model, {"weights": "data" if params is not None else
                                    "graph inputs (structure only)"})
     return model
