@@ -224,7 +224,17 @@ def layer(draw: st.DrawFn) -> dict:
     build on the input it meets (the net is discarded when they do not)."""
     kind = draw(st.sampled_from([
         "conv", "conv", "conv_transpose", "maxpool", "maxpool", "avgpool", "adaptive",
-        "upsample", "pad", "cropping", "activation", "norm", "depthwise", "separable"]))
+        "upsample", "pad", "cropping", "activation", "norm", "depthwise", "separable",
+        "branches", "shuffle"]))
+    if kind == "branches":
+        merge = draw(st.sampled_from(["add", "concat", "multiply"]))
+        return {"branches": [[], [draw(st.sampled_from(
+            ["sigmoid", {"conv": {"filters": 4, "kernel": 3, "padding": 1}}, "identity"]))],
+            ["global_avgpool"] if merge != "concat" else []], "merge": merge}
+    if kind == "shuffle":
+        return draw(st.sampled_from([
+            {"pixel_shuffle": {"factor": 2}}, {"pixel_unshuffle": {"factor": 2}},
+            {"permute": {"dims": [0, 2, 1]}}, {"flatten": {"start_dim": 2}}]))
     kernel = _sizes(draw, 1, 4)
     stride = _sizes(draw, 1, 3)
     if kind in ("conv", "depthwise", "separable"):
@@ -298,11 +308,12 @@ def layer(draw: st.DrawFn) -> dict:
 def small_net(draw: st.DrawFn) -> str:
     layers = draw(st.lists(layer(), min_size=1, max_size=5))
     head = draw(st.sampled_from([[], ["flatten", {"dense": {"units": 3}}],
+                                 [{"dense": {"units": 3}}],
                                  ["global_avgpool"], [{"global_maxpool": {"keepdims": False}},
                                                       {"dense": {"units": 2}}]]))
     spec = {"input": [4, draw(st.integers(3, 11)), draw(st.integers(3, 11))],
             **draw(st.sampled_from([{}, {"framework": "pytorch"}, {"framework": "caffe"},
-                                    {"rounding": "floor"}])),
+                                    {"framework": "tensorflow"}, {"rounding": "floor"}])),
             "layers": layers + head}
     return yaml.safe_dump(spec, sort_keys=False)
 

@@ -346,9 +346,8 @@ def _scale_shift(g: _Graph, node: Node, c: int, affine: bool) -> tuple[str, str]
 
 
 def _running(g: _Graph, node: Node, c: int) -> tuple[str, str]:
-    if g.params is None:
-        return g.weight(node, "running_mean", (c,)), g.weight(node, "running_var", (c,))
-    return (g.weight(node, "running_mean", (c,)), g.weight(node, "running_var", (c,)))
+    """The running statistics, which eval mode normalises by."""
+    return g.weight(node, "running_mean", (c,)), g.weight(node, "running_var", (c,))
 
 
 def _batchnorm(g: _Graph, node: Node, x: str) -> str:
