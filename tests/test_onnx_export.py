@@ -395,3 +395,13 @@ def test_an_unwritable_output_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, \
         result.output
     assert "net.onnx" in result.output
+
+
+def test_every_kind_is_exported_or_said_to_have_no_onnx_form() -> None:
+    from cnncalc.interop.onnx_export import EXPORTERS, NO_ONNX_FORM
+    from cnncalc.layers.base import LAYERS
+
+    kinds = {cls.kind for cls in LAYERS.values()}  # LAYERS also maps the aliases
+    # maxunpool reads two values, as the merges (add, concat, multiply) do: its own writer
+    assert kinds == set(EXPORTERS) | set(NO_ONNX_FORM) | {"maxunpool"}
+    assert set(NO_ONNX_FORM) == {"fractional_maxpool"}
