@@ -192,3 +192,28 @@ def test_one_and_three_dimensional_nets_agree_too(tmp_path: Path, text: str) -> 
     assert line and line["verdict"] == "ok", result.output
     network = build(load_file(spec))
     check_against_cnncalc(network, onnx_export.to_onnx(network, None, batch=2), batch=2)
+
+
+def test_a_symbolic_batch_runs_at_any_batch() -> None:
+    """SegNet's unpools of odd sizes read their size from the pool's input (a Shape node)
+    when the batch is symbolic."""
+    import onnxruntime as ort
+
+    from cnncalc.build import build
+    from cnncalc.executor.runner import run
+    from cnncalc.spec import load_file
+
+    spec = load_file(ROOT / "examples" / "segnet.yaml")
+    network = build(spec.resized((40, 48)))
+    model = onnx_export.to_onnx(network, run(spec, batch=1, input_size=(40, 48),
+                                             backward=False, train=False, keep=True).params,
+                                batch="N")
+    assert sum(n.op_type == "MaxUnpool" and len(n.input) == 3 for n in model.graph.node) == 2
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    for batch in (1, 3):
+        result = run(spec, batch=batch, input_size=(40, 48), backward=False, train=False,
+                     keep=True)
+        (y,) = session.run(None, {"input": result.input_values[0]})
+        want = result.output_values[0]
+        assert np.abs(y - want).max() <= 1e-4 * np.abs(want).max()
