@@ -6,10 +6,10 @@ inference and the initializers' sizes, never against cnncalc's formulas.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -311,23 +311,49 @@ def test_missing_onnx_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
 
 
 # -- round trip through the ONNX exporter ------------------------------------------------------
-EXPORTER = importlib.util.find_spec("cnncalc.interop.onnx_export")
 
 
-@pytest.mark.skipif(EXPORTER is None, reason="cnncalc.interop.onnx_export is not there yet")
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
-def test_spec_onnx_spec_round_trip(example: Path, tmp_path: Path) -> None:
+# What the importer cannot read back yet, each with the one line it says (issue 10 stays
+# open on these): the exporter writes an unequal adaptive pool as one ReduceMean per window
+# joined by a Concat, and a max pool's indices for a max unpool as its second output.
+NOT_YET = {
+    "googlenet": "only a reduction over every spatial axis (global pooling) has a cnncalc kind",
+    "segnet": "is used; cnncalc's maxpool has one output",
+}
+# ... and what has no ONNX form at all (export refuses it: tests/test_onnx_export.py)
+NO_ONNX = {"tiny_all_kinds"}  # its fractional max pool draws random windows
+
+
+def _round_trip(example: Path, tmp_path: Path) -> tuple[Any, Path]:
     net = tmp_path / "net.onnx"
     exported = run(["export", str(example), "--to", "onnx", "--no-weights", "-o", str(net)])
     assert exported.exit_code == 0, exported.output
     back = tmp_path / "back.yaml"
-    imported = run(["import", str(net), "-o", str(back)])
+    return run(["import", str(net), "-o", str(back)]), back
+
+
+ROUND_TRIPS = [e for e in EXAMPLES if e.stem not in NOT_YET and e.stem not in NO_ONNX]
+
+
+@pytest.mark.parametrize("example", ROUND_TRIPS, ids=[e.stem for e in ROUND_TRIPS])
+def test_spec_onnx_spec_round_trip(example: Path, tmp_path: Path) -> None:
+    """spec -> ONNX (structure only) -> spec: the same params, MACs and output shapes."""
+    imported, back = _round_trip(example, tmp_path)
     assert imported.exit_code == 0, imported.output
     before = analyze_text(example.read_text())
     after = analyze_text(back.read_text())
     assert after.totals.params == before.totals.params
     assert after.totals.macs == before.totals.macs
     assert [list(o.shape) for o in after.outputs] == [list(o.shape) for o in before.outputs]
+
+
+@pytest.mark.parametrize("stem", sorted(NOT_YET))
+def test_the_round_trips_not_yet_made_fail_as_stated(stem: str, tmp_path: Path) -> None:
+    """The list above stays true: each still fails with its one located line, nothing
+    written; when one starts to pass, it leaves the list."""
+    imported, back = _round_trip(HERE.parent / "examples" / f"{stem}.yaml", tmp_path)
+    assert imported.exit_code == 2 and NOT_YET[stem] in imported.output
+    assert not back.exists()
 
 
 def test_gelu_from_erf_and_the_folding_hint(tmp_path: Path) -> None:

@@ -37,9 +37,13 @@ MAX_BATCH = 2 ** 24
                                    "[default: half the machine's memory].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True)
+@click.option("--compare", type=click.Choice(("onnxruntime",)),
+              help="Also run the network exported to ONNX with the same weights and batch in "
+                   "this runtime (eval mode, float32) and report the largest difference per "
+                   "output; exit 1 beyond 1e-4 relative.")
 def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
                 eval_mode: bool, dtype: str, seed: int, gradcheck: bool,
-                max_memory: str | None, fmt: str) -> None:
+                max_memory: str | None, fmt: str, compare: str | None) -> None:
     """Run the network in NumPy: random weights and batch, forward and backward, and every
     executed shape against the calculated one (exit 1 on a mismatch).
 
@@ -47,12 +51,25 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
     Example:
       cnncalc run examples/resnet18.yaml --input-size 64 --batch 4
       cnncalc run examples/tiny_all_kinds.yaml --gradcheck
+      cnncalc run examples/unet.yaml --input-size 64 --compare onnxruntime
     """
     try:
         import numpy  # noqa: F401  (a dependency, but an environment may lack it)
     except ImportError:
         click.echo("cnncalc run needs numpy: pip install numpy", err=True)
         sys.exit(2)
+    if compare:
+        if dtype != "float32":
+            raise click.BadParameter("--compare runs in float32; drop --dtype float64",
+                                     param_hint="--dtype")
+        for module in ("onnx", "onnxruntime"):
+            try:
+                __import__(module)
+            except ImportError:
+                click.echo(f"cnncalc run --compare onnxruntime needs {module}: "
+                           f"pip install 'cnncalc[onnx]'", err=True)
+                sys.exit(2)
+        eval_mode = True  # both runtimes in eval mode: no dropout, running statistics
     from ..build import build
     from ..errors import SpecError
     from ..executor.memory import default_limit, parse_memory_limit
@@ -77,10 +94,15 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
             at = f" at input size {input_size}" if sizes else ""
             click.echo(f"{spec}: the network could not be built{at}: {err}", err=True)
             sys.exit(2)
+        if compare:
+            from ..interop.onnx_export import to_onnx
+
+            to_onnx(network, None)  # a layer without an ONNX form: said before running
         steps = len(network.nodes) * (2 if backward else 1)
         options: dict[str, Any] = {"batch": batch, "input_size": sizes, "dtype": dtype, "seed": seed,
                    "backward": backward, "train": not eval_mode,
-                   "gradient_check": gradcheck, "max_memory": limit}
+                   "gradient_check": gradcheck, "max_memory": limit,
+                   "keep": bool(compare)}
         if sys.stdout.isatty():
             with click.progressbar(length=steps, label="running", file=sys.stderr) as bar:
                 result = run(base, progress=bar.update, **options)
@@ -96,5 +118,13 @@ def run_command(spec: str, batch: int, input_size: str | None, backward: bool,
     click.echo(render(result, fmt))
     for mismatch in result.mismatches:
         click.echo(str(mismatch), err=True)
-    if not result.ok:
+    agree = True
+    if compare:
+        from ..interop.onnx_compare import compare_onnxruntime
+
+        diffs = compare_onnxruntime(network, result)
+        for diff in diffs:  # beside a table; on stderr when stdout is json or csv
+            click.echo(str(diff), err=fmt in ("json", "csv"))
+        agree = all(diff.ok for diff in diffs)
+    if not result.ok or not agree:
         sys.exit(1)

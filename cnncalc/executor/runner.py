@@ -68,6 +68,11 @@ class RunResult:
     gradient_checked: bool
     inputs: tuple[tuple[str, Shape], ...] = ()    # every input's name and shape
     outputs: tuple[tuple[str, Shape], ...] = ()   # every output's name and executed shape
+    # with run(keep=True): the batch fed, the outputs computed, and each node's parameters
+    # and buffers as they were when the batch was fed (for a second runtime to compare)
+    input_values: tuple[np.ndarray, ...] = ()
+    output_values: tuple[np.ndarray, ...] = ()
+    params: dict[str, dict[str, np.ndarray]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,7 +110,7 @@ Progress = Callable[[int], None]
 def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | None = None,
         dtype: str = "float32", seed: int = 0, backward: bool = True, train: bool = True,
         gradient_check: bool = False, max_memory: int | None = None,
-        progress: Progress | None = None) -> RunResult:
+        progress: Progress | None = None, keep: bool = False) -> RunResult:
     """Build, initialise (He for conv and dense, ones/zeros for norms), run a random batch
     forward and, with `backward`, backward from a scalar loss; check every executed shape.
 
@@ -116,16 +121,19 @@ def run(spec: NetSpec | Network, batch: int = 2, input_size: tuple[int, ...] | N
     Raises SpecError for a bad spec or an op that cannot run (a max-pool window of
     padding only, batch norm on one value per channel), MemoryRefused above `max_memory`
     bytes. A non-finite output or loss is a mismatch naming the first layer that gave one;
-    NumPy's floating-point warnings are off, as that check replaces them.
+    NumPy's floating-point warnings are off, as that check replaces them. `keep` also
+    returns the batch, the outputs and the parameters (`input_values`, `output_values`,
+    `params`).
     """
     with np.errstate(all="ignore"):
         return _run(spec, batch, input_size, dtype, seed, backward, train, gradient_check,
-                    max_memory, progress)
+                    max_memory, progress, keep)
 
 
 def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None,
          dtype: str, seed: int, backward: bool, train: bool, gradient_check: bool,
-         max_memory: int | None, progress: Progress | None) -> RunResult:
+         max_memory: int | None, progress: Progress | None, keep: bool = False
+         ) -> RunResult:
     if batch < 1:
         raise ValueError(f"the batch must be at least 1; found {batch}")
     if dtype not in DTYPES:
@@ -141,10 +149,7 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
     memory = estimate(analysis, batch, itemsize, 0, backward)
     if max_memory is not None and memory.total > max_memory:
         raise MemoryRefused(memory, max_memory, batch, network.input_shape)
-    units = [_Unit(node, op_for(node.layer)) for node in network.nodes]
-    for unit in units:  # an op that reads another op's state (maxunpool: its pool's argmax)
-        if hasattr(unit.op, "link"):
-            unit.op.link([units[r].op if r >= 0 else None for r in unit.node.inputs])
+    units = [_Unit(node, op) for node, op in zip(network.nodes, make_ops(network))]
     for unit in units:  # before anything is allocated
         why = unit.op.refusal(batch, train)
         if why:
@@ -155,12 +160,10 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
     if max_memory is not None and memory.total > max_memory:
         raise MemoryRefused(memory, max_memory, batch, network.input_shape)
 
-    rng = np.random.default_rng(seed)
-    scratch = Scratch()  # one buffer for every op's temporaries, not one each
-    for index, unit in enumerate(units):
-        unit.op.init(rng, np.dtype(dtype))
-        unit.op.seed = seed + index  # dropout masks differ per layer, same per run
-        unit.op.scratch = scratch
+    rng = init_ops([unit.op for unit in units], seed, dtype)
+    # as fed: training updates the running statistics in place (eval leaves all as is)
+    kept = {u.node.name: {k: v.copy() if train else v for k, v in
+                          (u.op.params | u.op.buffers).items()} for u in units} if keep else None
     xs = [rng.standard_normal((batch, *given.shape), dtype=np.dtype(dtype))
           for given in network.inputs]
     clock = _Clock(progress)
@@ -199,7 +202,37 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
                      memory, tuple(mismatches), gradient_check,
                      tuple((i.name, i.shape) for i in network.inputs),
                      tuple((network.output_name(i), tuple(v.shape[1:]))
-                           for i, v in enumerate(ys)))
+                           for i, v in enumerate(ys)),
+                     tuple(xs) if keep else (), tuple(ys) if keep else (), kept)
+
+
+def make_ops(network: Network) -> list[Op]:
+    """One op per node, linked to the ops whose state it reads (maxunpool: its pool's
+    argmax)."""
+    ops = [op_for(node.layer) for node in network.nodes]
+    for node, op in zip(network.nodes, ops):
+        if hasattr(op, "link"):
+            op.link([ops[r] if r >= 0 else None for r in node.inputs])
+    return ops
+
+
+def init_ops(ops: list[Op], seed: int, dtype: str) -> np.random.Generator:
+    """Initialise the ops in order from one generator seeded `seed` (what `run` does);
+    returns the generator, from which `run` then draws the batch."""
+    rng = np.random.default_rng(seed)
+    scratch = Scratch()  # one buffer for every op's temporaries, not one each
+    for index, op in enumerate(ops):
+        op.init(rng, np.dtype(dtype))
+        op.seed = seed + index  # dropout masks differ per layer, same per run
+        op.scratch = scratch
+    return rng
+
+
+def initialised_ops(network: Network, seed: int, dtype: str = "float32") -> list[Op]:
+    """The network's ops with the parameters `run(seed=seed)` gives them."""
+    ops = make_ops(network)
+    init_ops(ops, seed, dtype)
+    return ops
 
 
 class _Clock:
@@ -418,4 +451,5 @@ def _shape_mismatches(layers: tuple[LayerRun, ...], units: list[_Unit], network:
     return found
 
 
-__all__ = ["DTYPES", "LayerRun", "MemoryRefused", "Mismatch", "RunResult", "resized", "run"]
+__all__ = ["DTYPES", "LayerRun", "MemoryRefused", "Mismatch", "RunResult", "init_ops",
+           "initialised_ops", "make_ops", "resized", "run"]

@@ -107,6 +107,19 @@ def _graph_name(node_name: str, output: str) -> tuple[str, str]:
     return sanitise(".".join(modules)), sanitise(parts[-1]).lower()
 
 
+_WEIGHT_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+               "InstanceNormalization", "LayerNormalization", "PRelu"}
+
+
+class _ShapeOnly:
+    """A weight known by its shape alone (a graph input standing for it): what the importer
+    reads of an initializer, dims, with no values."""
+
+    def __init__(self, name: str, dims: list[int]):
+        self.name, self.dims = name, dims
+        self.data_location = 0  # TensorProto.DEFAULT: not external
+
+
 class _Importer:
     def __init__(self, model: Any, file: str):
         onnx = _require_onnx()
@@ -130,7 +143,29 @@ class _Importer:
             for name in node.input:
                 if name:
                     self.consumers.setdefault(name, []).append(index)
+        self._weights_as_inputs()
         self._infer_shapes(model)
+
+    def _weights_as_inputs(self) -> None:
+        """A structure-only model (`cnncalc export --no-weights`, or any exporter that keeps
+        weights out of the file) declares its learned tensors as graph inputs with their
+        shapes. A graph input read only in weight slots (a Conv's W and B, a Gemm's, a
+        norm's scale and shift, the bias added to a MatMul) is taken as a shape-only
+        weight, never as a network input."""
+        producer = {out: node for node in self.graph.node for out in node.output}
+        for info in self.graph.input:
+            uses = [(self.graph.node[i], list(self.graph.node[i].input).index(info.name))
+                    for i in self.consumers.get(info.name, [])]
+            if info.name in self.consts or not uses or not all(
+                    slot > 0 and (node.op_type in _WEIGHT_OPS or node.op_type == "Add" and any(
+                        getattr(producer.get(other), "op_type", "") == "MatMul"
+                        for other in node.input if other != info.name))
+                    for node, slot in uses):
+                continue
+            dims = _dims(info)
+            if dims is None or any(d is None for d in dims):
+                continue
+            self.consts[info.name] = _ShapeOnly(info.name, [int(d) for d in dims])
 
     # -- reading the model -------------------------------------------------------------
     def _infer_shapes(self, model: Any) -> None:
@@ -160,7 +195,7 @@ class _Importer:
         from onnx import numpy_helper
 
         try:
-            array = numpy_helper.to_array(tensor)
+            array = None if isinstance(tensor, _ShapeOnly) else numpy_helper.to_array(tensor)
         except Exception:  # noqa: BLE001  (a tensor without data: said below)
             array = None
         if array is None or array.size != math.prod(tensor.dims):
@@ -485,11 +520,27 @@ class _Importer:
         self.emit(index, node, "batchnorm", args, [node.input[0]])
 
     def op_InstanceNormalization(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
-        args: dict[str, Any] = {"affine": True}
+        # ONNX always takes a scale and a shift; constant ones and zeros are PyTorch's
+        # affine=False (its default), which learns nothing
+        args: dict[str, Any] = {"affine": not self._identity_affine(node)}
         eps = _num(attrs.get("epsilon", 1e-5))
         if not _close(eps, 1e-5):
             args["eps"] = eps
         self.emit(index, node, "instancenorm", args, [node.input[0]])
+
+    def _identity_affine(self, node: Any) -> bool:
+        """Whether a norm's scale and shift are constants of ones and zeros."""
+        scale, shift = (self.consts.get(name) for name in node.input[1:3])
+        if scale is None or shift is None or isinstance(scale, _ShapeOnly) or isinstance(
+                shift, _ShapeOnly):
+            return False
+        from onnx import numpy_helper
+
+        try:
+            return bool((numpy_helper.to_array(scale) == 1).all() and
+                        (numpy_helper.to_array(shift) == 0).all())
+        except Exception:  # noqa: BLE001  (a shape-only tensor: learned, as far as we know)
+            return False
 
     def op_LayerNormalization(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
         dims = self.weight_dims(node.input[1], index, node)
