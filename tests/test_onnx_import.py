@@ -314,11 +314,10 @@ def test_missing_onnx_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
 
 
 # What the importer cannot read back yet, each with the one line it says (issue 10 stays
-# open on these): the exporter writes an unequal adaptive pool as one ReduceMean per window
-# joined by a Concat, and a max pool's indices for a max unpool as its second output.
+# open on this): the exporter writes an unequal adaptive pool as one ReduceMean per window
+# joined by a Concat.
 NOT_YET = {
     "googlenet": "only a reduction over every spatial axis (global pooling) has a cnncalc kind",
-    "segnet": "is used; cnncalc's maxpool has one output",
 }
 # ... and what has no ONNX form at all (export refuses it: tests/test_onnx_export.py)
 NO_ONNX = {"tiny_all_kinds"}  # its fractional max pool draws random windows

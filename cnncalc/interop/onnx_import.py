@@ -43,6 +43,7 @@ class Entry:
     op_suffix: str = ""  # the node name's last part (an op counter), to tell bases apart
     where: str = ""      # the node, as messages name it
     tensor: str = ""     # the ONNX tensor it computes
+    paired: bool = False  # a max pool whose indices a max unpool reads, or that unpool
 
 
 @dataclass
@@ -338,6 +339,11 @@ class _Importer:
         self.entries.append(entry)
         self.refs[node.output[0]] = len(self.entries) - 1
         for extra in node.output[1:]:
+            readers = [self.graph.node[i].op_type for i in self.consumers.get(extra, [])]
+            if kind == "maxpool" and readers and set(readers) == {"MaxUnpool"}:
+                self.refs[extra] = len(self.entries) - 1  # the pool, for its unpools
+                entry.paired = True
+                continue
             if extra and self.consumers.get(extra) or extra in {o.name for o in
                                                                 self.graph.output}:
                 raise ImportProblem(f"{self.where(index, node)}: its output '{extra}' is used; "
@@ -501,6 +507,16 @@ class _Importer:
 
     def op_AveragePool(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
         self._pool(index, node, attrs, "avgpool")
+
+    def op_MaxUnpool(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
+        """MaxUnpool(X, I): `maxunpool: {indices: POOL}` reading X; the output takes the
+        pool's input size (an output_shape input is refused unless it is that size)."""
+        pool = self.refs.get(node.input[1])
+        if pool is None or pool < 0 or self.entries[pool].kind != "maxpool":
+            raise ImportProblem(f"{self.where(index, node)}: its indices must be a MaxPool's "
+                                f"second output")
+        self.emit(index, node, "maxunpool", {}, [node.input[0], node.input[1]])
+        self.entries[-1].paired = True
 
     def op_GlobalAveragePool(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
         self.emit(index, node, "global_avgpool", {}, [node.input[0]])
@@ -1187,6 +1203,8 @@ def _signature(entries: list[Entry], item: Item) -> Any:
     """What an item is, with its channel counts left out (SLOT_KEYS)."""
     entry = entries[item.entry]
     if item.form == "layer":
+        if entry.paired:  # a pool and its unpool name each other: never inside a block
+            return ("paired", item.entry)
         return ("layer", entry.kind, tuple((k, "#" if k in SLOT_KEYS else json.dumps(v))
                                            for k, v in entry.args.items()))
     return (item.form, entry.kind,
@@ -1417,6 +1435,8 @@ def _render_item(lines: list[str], entries: list[Entry], item: Item, indent: int
             args = {k: next(slots) if k in SLOT_KEYS else v for k, v in args.items()}
         if entry.kind in MERGE_KINDS:
             args = {"from": [label(r) for r in entry.inputs], **args}
+        if entry.kind == "maxunpool":
+            args = {"indices": label(entry.inputs[1]), **args}
         lines.append(f"{pad}- {entry.kind}: {_yaml(args)}" if args or named else
                      f"{pad}- {entry.kind}")
         if previous is not None and entry.kind not in MERGE_KINDS and \
