@@ -313,13 +313,7 @@ def test_missing_onnx_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
 # -- round trip through the ONNX exporter ------------------------------------------------------
 
 
-# What the importer cannot read back yet, each with the one line it says (issue 10 stays
-# open on this): the exporter writes an unequal adaptive pool as one ReduceMean per window
-# joined by a Concat.
-NOT_YET = {
-    "googlenet": "only a reduction over every spatial axis (global pooling) has a cnncalc kind",
-}
-# ... and what has no ONNX form at all (export refuses it: tests/test_onnx_export.py)
+# What has no ONNX form at all (export refuses it: tests/test_onnx_export.py)
 NO_ONNX = {"tiny_all_kinds"}  # its fractional max pool draws random windows
 
 
@@ -331,7 +325,7 @@ def _round_trip(example: Path, tmp_path: Path) -> tuple[Any, Path]:
     return run(["import", str(net), "-o", str(back)]), back
 
 
-ROUND_TRIPS = [e for e in EXAMPLES if e.stem not in NOT_YET and e.stem not in NO_ONNX]
+ROUND_TRIPS = [e for e in EXAMPLES if e.stem not in NO_ONNX]
 
 
 @pytest.mark.parametrize("example", ROUND_TRIPS, ids=[e.stem for e in ROUND_TRIPS])
@@ -344,15 +338,6 @@ def test_spec_onnx_spec_round_trip(example: Path, tmp_path: Path) -> None:
     assert after.totals.params == before.totals.params
     assert after.totals.macs == before.totals.macs
     assert [list(o.shape) for o in after.outputs] == [list(o.shape) for o in before.outputs]
-
-
-@pytest.mark.parametrize("stem", sorted(NOT_YET))
-def test_the_round_trips_not_yet_made_fail_as_stated(stem: str, tmp_path: Path) -> None:
-    """The list above stays true: each still fails with its one located line, nothing
-    written; when one starts to pass, it leaves the list."""
-    imported, back = _round_trip(HERE.parent / "examples" / f"{stem}.yaml", tmp_path)
-    assert imported.exit_code == 2 and NOT_YET[stem] in imported.output
-    assert not back.exists()
 
 
 def test_gelu_from_erf_and_the_folding_hint(tmp_path: Path) -> None:

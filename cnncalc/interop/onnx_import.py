@@ -276,6 +276,8 @@ class _Importer:
                             break
             if node.op_type == "Erf":
                 self._find_gelu(index, producer)
+            if node.op_type == "Concat":
+                self._find_adaptive(index, producer)
             if node.op_type == "Add" and len(node.input) == 2:
                 for mm, bias in ((node.input[0], node.input[1]),
                                  (node.input[1], node.input[0])):
@@ -291,6 +293,78 @@ class _Importer:
                         self.fused[index] = ("dense", {"units": int(weight.dims[1])},
                                              [nodes[m].input[0]])
                         break
+
+    def _adaptive_stage(self, index: int, producer: dict[str, int]
+                        ) -> tuple[str, int, int, str, list[int]] | None:
+        """Concat over spatial axis a of Reduce(Slice(x, start_i, end_i, a), a) for every
+        window i of PyTorch's adaptive pooling of n into o (start floor(i n / o), end
+        ceil((i + 1) n / o)): an adaptive pool along a, as cnncalc's exporter writes one
+        whose windows differ in size. (x, a, o, reduce op, helper nodes) or None."""
+        nodes, node = self.graph.node, self.graph.node[index]
+        axis, parts = _attrs(node).get("axis"), list(node.input)
+        if not isinstance(axis, int) or axis < 2 or len(parts) < 2:
+            return None
+        found: tuple[str, str] | None = None
+        helpers: list[int] = []
+        for i, part in enumerate(parts):
+            r = producer.get(part)
+            if r is None or self.consumers.get(part) != [index]:
+                return None
+            reduce = nodes[r]
+            axes = _attrs(reduce).get("axes")
+            try:
+                if axes is None and len(reduce.input) > 1:
+                    axes = self.values(reduce.input[1], r, reduce)
+                cut_index = producer.get(reduce.input[0])
+                if reduce.op_type not in ("ReduceMean", "ReduceMax") or cut_index is None:
+                    return None
+                cut = nodes[cut_index]
+                if cut.op_type != "Slice" or len(cut.input) not in (4, 5) or \
+                        self.consumers.get(cut.output[0]) != [r] or \
+                        _attrs(reduce).get("keepdims", 1) != 1 or list(axes or []) != [axis]:
+                    return None
+                start, stop, along = (self.values(cut.input[k], cut_index, cut)
+                                      for k in (1, 2, 3))
+                step = self.values(cut.input[4], cut_index, cut) if len(cut.input) == 5 \
+                    else [1]
+            except ImportProblem:
+                return None
+            if found is None:
+                found = (cut.input[0], reduce.op_type)
+            shape = self.shapes.get(found[0])
+            if (cut.input[0], reduce.op_type) != found or shape is None or \
+                    len(shape) <= axis or shape[axis] is None or along != [axis] or step != [1]:
+                return None
+            n, o = int(shape[axis]), len(parts)  # type: ignore[arg-type]
+            if [start, stop] != [[(i * n) // o], [-(-((i + 1) * n) // o)]]:
+                return None
+            helpers += [r, cut_index]
+        assert found is not None
+        return found[0], axis, len(parts), found[1], helpers
+
+    def _find_adaptive(self, index: int, producer: dict[str, int]) -> None:
+        """One adaptive pool from its per-axis stages (see `_adaptive_stage`)."""
+        stage = self._adaptive_stage(index, producer)
+        if stage is None:
+            return
+        x, axis, out, op, helpers = stage
+        sizes = {axis: out}
+        before = producer.get(x)
+        if before is not None and self.consumers.get(x) == [h for h in helpers if
+                                                          self.graph.node[h].op_type ==
+                                                          "Slice"]:
+            earlier = self._adaptive_stage(before, producer)
+            if earlier is not None and earlier[3] == op and earlier[1] not in sizes:
+                x, _, _, _, more = earlier
+                sizes[earlier[1]] = earlier[2]
+                helpers += [*more, before]
+        rank = self.rank(x)
+        if rank is None:
+            return
+        output = [sizes.get(a) for a in range(2, rank)]
+        kind = "adaptive_avgpool" if op == "ReduceMean" else "adaptive_maxpool"
+        self.skip.update(helpers)
+        self.fused[index] = (kind, {"output_size": output}, [x])
 
     def _find_gelu(self, erf: int, producer: dict[str, int]) -> None:
         """PyTorch's exact GELU before opset 20: Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)
