@@ -24,7 +24,8 @@ class LazyGroup(click.Group):
     lazy: ClassVar[dict[str, str]] = {"lint": "cnncalc.cli.lint:lint_command",
                                        "rules": "cnncalc.cli.lint:rules_command",
                                        "check": "cnncalc.cli.lint:check_command",
-                                       "run": "cnncalc.cli.run:run_command"}
+                                       "run": "cnncalc.cli.run:run_command",
+                                       "export": "cnncalc.cli.export_pytorch:export_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
