@@ -16,12 +16,12 @@ import keyword
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import SpecError
 from ..files import write_atomic
 from ..geometry import FLOOR, PYTORCH_CEIL, SizeRule, window_count
 from ..graph import Network, Node, Ref
-from ..layers import Layer
 
 # nn.Module's own attributes: a layer named like one would shadow it.
 _MODULE_NAMES = frozenset((
@@ -138,16 +138,16 @@ class Emitted:
         self.call = call
 
 
-def _windows_fit(layer: Layer, padding: tuple[tuple[int, int], ...], rule: SizeRule) -> bool:
+def _windows_fit(layer: Any, padding: tuple[tuple[int, int], ...], rule: SizeRule) -> bool:
     """Whether PyTorch, with this padding and size rule, counts the layer's windows."""
     return all(window_count(w.size, w.kernel, w.stride, pb, pa, w.dilation, rule) == w.count
                for w, (pb, pa) in zip(layer.windows(), padding))
 
 
-def _overhang(layer: Layer) -> tuple[tuple[int, int], ...]:
+def _overhang(layer: Any) -> tuple[tuple[int, int], ...]:
     """The declared padding plus what a ceil-rounded last window reads past it."""
     return tuple((pb, pa + max(0, w.reach - (pb + w.size + pa)))
-                 for w, (pb, pa) in zip(layer.windows(), layer.padding))  # type: ignore[attr-defined]
+                 for w, (pb, pa) in zip(layer.windows(), layer.padding))
 
 
 def _padded(inner: Call, pads: tuple[int, ...], extra: str = "") -> Call:
@@ -157,13 +157,13 @@ def _padded(inner: Call, pads: tuple[int, ...], extra: str = "") -> Call:
     return lambda v: inner([f"F.pad({v[0]}, {_tuple(pads)}{extra})", *v[1:]])
 
 
-def _conv(layer: Layer, name: str) -> tuple[str, Call]:
+def _conv(layer: Any, name: str) -> tuple[str, Call]:
     """A conv (plain, depthwise, or one half of a separable one)."""
     ndim = len(layer.input_shape) - 1
-    kwargs: dict[str, str] = {"kernel_size": _ints(layer.kernel)}  # type: ignore[attr-defined]
-    if set(layer.stride) != {1}:  # type: ignore[attr-defined]
-        kwargs["stride"] = _ints(layer.stride)  # type: ignore[attr-defined]
-    padding, mode = layer.padding, layer.padding_mode  # type: ignore[attr-defined]
+    kwargs: dict[str, str] = {"kernel_size": _ints(layer.kernel)}
+    if set(layer.stride) != {1}:
+        kwargs["stride"] = _ints(layer.stride)
+    padding, mode = layer.padding, layer.padding_mode
     pads: tuple[int, ...] = ()
     extra = ""
     if all(b == a for b, a in padding) and _windows_fit(layer, padding, FLOOR):
@@ -180,11 +180,11 @@ def _conv(layer: Layer, name: str) -> tuple[str, Call]:
             raise Refused("PyTorch's conv cannot count these windows")
         pads = _pad_order(read)
         extra = "" if mode == "zeros" else f', mode="{_PAD_MODES[mode]}"'
-    if set(layer.dilation) != {1}:  # type: ignore[attr-defined]
-        kwargs["dilation"] = _ints(layer.dilation)  # type: ignore[attr-defined]
-    if layer.groups != 1:  # type: ignore[attr-defined]
-        kwargs["groups"] = str(layer.groups)  # type: ignore[attr-defined]
-    if not layer.bias:  # type: ignore[attr-defined]
+    if set(layer.dilation) != {1}:
+        kwargs["dilation"] = _ints(layer.dilation)
+    if layer.groups != 1:
+        kwargs["groups"] = str(layer.groups)
+    if not layer.bias:
         kwargs["bias"] = "False"
     ctor = _call(f"nn.Conv{ndim}d", str(layer.input_shape[0]),
                  str(layer.output_shape()[0]), **kwargs)
@@ -204,22 +204,22 @@ def _crop(expr: str, crops: tuple[tuple[int, int], ...], shape: tuple[int, ...])
 
 
 def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
-    layer = node.layer
+    layer: Any = node.layer  # a window pool: its kind's fields
     kind = layer.kind
     ndim = len(layer.input_shape) - 1
-    padding = layer.padding  # type: ignore[attr-defined]
-    kernel, stride = layer.kernel, layer.stride  # type: ignore[attr-defined]
-    dilation = layer.dilation  # type: ignore[attr-defined]
+    padding = layer.padding
+    kernel, stride = layer.kernel, layer.stride
+    dilation = layer.dilation
     if kind == "lppool":
         if set(dilation) != {1} or any(b or a for b, a in padding):
             raise Refused("PyTorch's LPPool has neither padding nor dilation")
         for ceil in (False, True):
             if _windows_fit(layer, padding, PYTORCH_CEIL if ceil else FLOOR):
-                kwargs = {"stride": _ints(stride)}
+                options = {} if stride == kernel else {"stride": _ints(stride)}
                 if ceil:
-                    kwargs["ceil_mode"] = "True"
-                ctor = _call(f"nn.LPPool{ndim}d", _num(layer.norm_type),  # type: ignore[attr-defined]
-                             _ints(kernel), **kwargs)
+                    options["ceil_mode"] = "True"
+                ctor = _call(f"nn.LPPool{ndim}d", _num(layer.norm_type),
+                             _ints(kernel), **options)
                 return ctor, lambda v: f"{name}({v[0]})"
         raise Refused("PyTorch's LPPool cannot count these windows")
     symmetric = all(b == a for b, a in padding) and all(
@@ -231,7 +231,7 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
                 native = ceil
                 break
     kwargs: dict[str, str] = {}
-    if set(stride) != set(kernel) or len(set(stride)) > 1 or stride != kernel:
+    if stride != kernel:
         kwargs["stride"] = _ints(stride)
     pads: tuple[int, ...] = ()
     extra = ""
@@ -249,7 +249,7 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
                 raise Refused("a max pool whose indices a maxunpool reads needs padding "
                               "PyTorch's MaxPool takes (symmetric, at most half the kernel)")
             extra = ', value=float("-inf")'
-        elif read != padding or (not layer.count_include_pad  # type: ignore[attr-defined]
+        elif read != padding or (not layer.count_include_pad
                                  and any(b or a for b, a in padding)):
             raise Refused("average pooling with this padding divides by a count PyTorch's "
                           "AvgPool cannot give (asymmetric padding with "
@@ -263,10 +263,10 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
     else:  # avgpool
         if set(dilation) != {1}:
             raise Refused("PyTorch's AvgPool has no dilation")
-        if not layer.count_include_pad and "padding" in kwargs:  # type: ignore[attr-defined]
+        if not layer.count_include_pad and "padding" in kwargs:
             kwargs["count_include_pad"] = "False"
-        if layer.divisor_override is not None:  # type: ignore[attr-defined]
-            kwargs["divisor_override"] = str(layer.divisor_override)  # type: ignore[attr-defined]
+        if layer.divisor_override is not None:
+            kwargs["divisor_override"] = str(layer.divisor_override)
     module = "MaxPool" if kind == "maxpool" else "AvgPool"
     ctor = _call(f"nn.{module}{ndim}d", _ints(kernel), **kwargs)
     return ctor, _padded(lambda v: f"{name}({v[0]})", pads, extra)
@@ -276,7 +276,7 @@ def _emit(network: Network, node: Node, name: str, indexed: set[int],
           indices: dict[int, str]) -> Emitted:
     """The modules and the forward expression of one node; `name` is its attribute path
     ('self.layer1.conv1')."""
-    layer = node.layer
+    layer: Any = node.layer  # each branch reads the fields of the kind it tests
     kind = layer.kind
     shape = layer.input_shape
     ndim = len(shape) - 1
@@ -295,40 +295,40 @@ def _emit(network: Network, node: Node, name: str, indexed: set[int],
         return one(_call(module, *args, **kwargs))
     if kind in ("softmax", "log_softmax"):
         module = "nn.Softmax" if kind == "softmax" else "nn.LogSoftmax"
-        return one(_call(module, dim=str(layer.axis + 1)))  # type: ignore[attr-defined]
+        return one(_call(module, dim=str(layer.axis + 1)))
     if kind == "spatial_dropout":
-        return one(_call(f"nn.Dropout{ndim}d", p=_num(layer.p)))  # type: ignore[attr-defined]
+        return one(_call(f"nn.Dropout{ndim}d", p=_num(layer.p)))
     if kind in ("conv", "depthwise_conv"):
         ctor, call = _conv(layer, name)
         return Emitted({"": ctor}, call)
     if kind == "separable_conv":
-        first, first_call = _conv(layer.depthwise, name + ".depthwise")  # type: ignore[attr-defined]
-        second, second_call = _conv(layer.pointwise, name + ".pointwise")  # type: ignore[attr-defined]
+        first, first_call = _conv(layer.depthwise, name + ".depthwise")
+        second, second_call = _conv(layer.pointwise, name + ".pointwise")
         return Emitted({"": "Block()", "depthwise": first, "pointwise": second},
                        lambda v: second_call([first_call(v)]))
     if kind == "conv_transpose":
-        padding = layer.padding  # type: ignore[attr-defined]
+        padding = layer.padding
         common = tuple(min(b, a) for b, a in padding)
         crops = tuple((b - p, a - p) for (b, a), p in zip(padding, common))
-        kwargs = {"kernel_size": _ints(layer.kernel)}  # type: ignore[attr-defined]
+        kwargs = {"kernel_size": _ints(layer.kernel)}
         for field, default in (("stride", 1), ("padding", 0), ("output_padding", 0)):
             values = common if field == "padding" else getattr(layer, field)
             if set(values) != {default}:
                 kwargs[field] = _ints(values)
-        if layer.groups != 1:  # type: ignore[attr-defined]
-            kwargs["groups"] = str(layer.groups)  # type: ignore[attr-defined]
-        if not layer.bias:  # type: ignore[attr-defined]
+        if layer.groups != 1:
+            kwargs["groups"] = str(layer.groups)
+        if not layer.bias:
             kwargs["bias"] = "False"
-        if set(layer.dilation) != {1}:  # type: ignore[attr-defined]
-            kwargs["dilation"] = _ints(layer.dilation)  # type: ignore[attr-defined]
+        if set(layer.dilation) != {1}:
+            kwargs["dilation"] = _ints(layer.dilation)
         ctor = _call(f"nn.ConvTranspose{ndim}d", str(shape[0]),
                      str(layer.output_shape()[0]), **kwargs)
         full = (layer.output_shape()[0], *(n + b + a for n, (b, a) in
                                            zip(layer.output_shape()[1:], crops)))
         return Emitted({"": ctor}, lambda v: _crop(f"{name}({v[0]})", crops, full))
     if kind == "dense":
-        kwargs = {} if layer.bias else {"bias": "False"}  # type: ignore[attr-defined]
-        return one(_call("nn.Linear", str(shape[-1]), str(layer.units), **kwargs))  # type: ignore[attr-defined]
+        kwargs = {} if layer.bias else {"bias": "False"}
+        return one(_call("nn.Linear", str(shape[-1]), str(layer.units), **kwargs))
     if kind in ("batchnorm", "instancenorm"):
         module = "nn.BatchNorm" if kind == "batchnorm" else "nn.InstanceNorm"
         batch = kind == "batchnorm"
@@ -341,102 +341,102 @@ def _emit(network: Network, node: Node, name: str, indexed: set[int],
         return one(_call(f"{module}{max(ndim, 1)}d", str(shape[0]), **kwargs))
     if kind == "layernorm":
         kwargs = {}
-        if layer.eps != 1e-5:  # type: ignore[attr-defined]
-            kwargs["eps"] = _num(layer.eps)  # type: ignore[attr-defined]
-        if not layer.affine:  # type: ignore[attr-defined]
+        if layer.eps != 1e-5:
+            kwargs["eps"] = _num(layer.eps)
+        if not layer.affine:
             kwargs["elementwise_affine"] = "False"
-        elif not layer.bias:  # type: ignore[attr-defined]
+        elif not layer.bias:
             kwargs["bias"] = "False"
-        normalized = layer.normalized_shape()  # type: ignore[attr-defined]
+        normalized = layer.normalized_shape()
         text = str(normalized[0]) if len(normalized) == 1 else \
             "[" + ", ".join(str(n) for n in normalized) + "]"
         ctor = _call("nn.LayerNorm", text, **kwargs)
-        if layer.over == "channels" and ndim > 0:  # type: ignore[attr-defined]
+        if layer.over == "channels" and ndim > 0:
             # ConvNeXt's LayerNorm2d: the channels moved last, normalised, moved back
             return Emitted({"": ctor},
                            lambda v: f"{name}({v[0]}.movedim(1, -1)).movedim(-1, 1)")
         return one(ctor)
     if kind == "groupnorm":
         kwargs = {}
-        if layer.eps != 1e-5:  # type: ignore[attr-defined]
-            kwargs["eps"] = _num(layer.eps)  # type: ignore[attr-defined]
-        if not layer.affine:  # type: ignore[attr-defined]
+        if layer.eps != 1e-5:
+            kwargs["eps"] = _num(layer.eps)
+        if not layer.affine:
             kwargs["affine"] = "False"
-        return one(_call("nn.GroupNorm", str(layer.groups), str(shape[0]), **kwargs))  # type: ignore[attr-defined]
+        return one(_call("nn.GroupNorm", str(layer.groups), str(shape[0]), **kwargs))
     if kind == "local_response_norm":
         kwargs = {}
         for field, default in (("alpha", 1e-4), ("beta", 0.75), ("k", 1.0)):
             if getattr(layer, field) != default:
                 kwargs[field] = _num(getattr(layer, field))
-        return one(_call("nn.LocalResponseNorm", str(layer.size), **kwargs))  # type: ignore[attr-defined]
+        return one(_call("nn.LocalResponseNorm", str(layer.size), **kwargs))
     if kind in ("maxpool", "avgpool", "lppool"):
         ctor, call = _pool(node, name, node.index in indexed)
         return Emitted({"": ctor}, call)
     if kind == "fractional_maxpool":
         if ndim not in (2, 3):
             raise Refused("PyTorch's FractionalMaxPool is 2-D or 3-D only")
-        return one(_call(f"nn.FractionalMaxPool{ndim}d", _ints(layer.kernel),  # type: ignore[attr-defined]
-                         output_size=_ints(layer.output_size)))  # type: ignore[attr-defined]
+        return one(_call(f"nn.FractionalMaxPool{ndim}d", _ints(layer.kernel),
+                         output_size=_ints(layer.output_size)))
     if kind in ("global_avgpool", "global_maxpool"):
         module = "Avg" if kind == "global_avgpool" else "Max"
         ctor = _call(f"nn.Adaptive{module}Pool{ndim}d", "1")
-        if layer.keepdims:  # type: ignore[attr-defined]
+        if layer.keepdims:
             return one(ctor)
         return Emitted({"": ctor}, lambda v: f"torch.flatten({name}({v[0]}), 1)")
     if kind in ("adaptive_avgpool", "adaptive_maxpool"):
         module = "Avg" if kind == "adaptive_avgpool" else "Max"
-        size = layer.output_size  # type: ignore[attr-defined]
+        size = layer.output_size
         text = _ints(size) if None not in size else _tuple(size)
         return one(_call(f"nn.Adaptive{module}Pool{ndim}d", text))
     if kind == "maxunpool":
-        kwargs = {"kernel_size": _ints(layer.kernel)}  # type: ignore[attr-defined]
-        if layer.stride != layer.kernel:  # type: ignore[attr-defined]
-            kwargs["stride"] = _ints(layer.stride)  # type: ignore[attr-defined]
-        if any(layer.pad_before):  # type: ignore[attr-defined]
-            kwargs["padding"] = _ints(layer.pad_before)  # type: ignore[attr-defined]
+        kwargs = {"kernel_size": _ints(layer.kernel)}
+        if layer.stride != layer.kernel:
+            kwargs["stride"] = _ints(layer.stride)
+        if any(layer.pad_before):
+            kwargs["padding"] = _ints(layer.pad_before)
         ctor = _call(f"nn.MaxUnpool{ndim}d", **kwargs)
-        size = _tuple(layer.size)  # type: ignore[attr-defined]
+        size = _tuple(layer.size)
         pool = node.inputs[1]
         return Emitted({"": ctor}, lambda v: f"{name}({v[0]}, {indices[pool]}, "
                                              f"output_size={size})")
     if kind in _PADS:
         if ndim not in (1, 2, 3):
             raise Refused("PyTorch's padding modules are 1-D, 2-D or 3-D")
-        padding = _pad_order(layer.padding)  # type: ignore[attr-defined]
+        padding = _pad_order(layer.padding)
         return one(_call(f"nn.{_PADS[kind]}{ndim}d", _tuple(padding)))
     if kind == "flatten":
         kwargs = {}
-        if layer.start_dim != 1:  # type: ignore[attr-defined]
-            kwargs["start_dim"] = str(layer.start_dim)  # type: ignore[attr-defined]
-        if layer.end_dim != -1:  # type: ignore[attr-defined]
-            kwargs["end_dim"] = str(layer.end_dim)  # type: ignore[attr-defined]
+        if layer.start_dim != 1:
+            kwargs["start_dim"] = str(layer.start_dim)
+        if layer.end_dim not in (-1, len(shape)):  # the last axis, the batch counted
+            kwargs["end_dim"] = str(layer.end_dim)
         return one(_call("nn.Flatten", **kwargs))
     if kind == "upsample":
         kwargs = {}
-        if layer.scale is not None:  # type: ignore[attr-defined]
-            scale = tuple(float(s) for s in layer.scale)  # type: ignore[attr-defined]
+        if layer.scale is not None:
+            scale = tuple(float(s) for s in layer.scale)
             kwargs["scale_factor"] = _num(scale[0]) if len(set(scale)) == 1 else _tuple(scale)
         else:
-            kwargs["size"] = _ints(layer.size)  # type: ignore[attr-defined]
-        mode = layer.mode  # type: ignore[attr-defined]
+            kwargs["size"] = _ints(layer.size)
+        mode = layer.mode
         if mode in _LINEAR_MODES:
             mode = _LINEAR_MODES[ndim - 1]
         if mode != "nearest":
             kwargs["mode"] = f'"{mode}"'
-        if layer.align_corners and (mode in _LINEAR_MODES or mode == "bicubic"):  # type: ignore[attr-defined]
+        if layer.align_corners and (mode in _LINEAR_MODES or mode == "bicubic"):
             kwargs["align_corners"] = "True"
-        if layer.recompute_scale_factor and layer.scale is not None:  # type: ignore[attr-defined]
+        if layer.recompute_scale_factor and layer.scale is not None:
             kwargs["recompute_scale_factor"] = "True"
         return one(_call("nn.Upsample", **kwargs))
     # No module: tensor expressions and merges.
     if kind == "cropping":
-        crops = layer.cropping  # type: ignore[attr-defined]
+        crops = layer.cropping
         return Emitted({}, lambda v: _crop(v[0], crops, shape))
     if kind == "reshape":
-        target = ", ".join(str(n) for n in layer.shape)  # type: ignore[attr-defined]
+        target = ", ".join(str(n) for n in layer.shape)
         return Emitted({}, lambda v: f"{v[0]}.reshape({v[0]}.shape[0], {target})")
     if kind == "permute":
-        dims = ", ".join(str(d + 1) for d in layer.dims)  # type: ignore[attr-defined]
+        dims = ", ".join(str(d + 1) for d in layer.dims)
         return Emitted({}, lambda v: f"{v[0]}.permute(0, {dims})")
     if kind in ("add", "multiply"):
         op = "torch.add" if kind == "add" else "torch.mul"
@@ -448,7 +448,7 @@ def _emit(network: Network, node: Node, name: str, indexed: set[int],
             return text
         return Emitted({}, merged)
     if kind == "concat":
-        dim = layer.axis + 1  # type: ignore[attr-defined]
+        dim = layer.axis + 1
         return Emitted({}, lambda v: f"torch.cat([{', '.join(v)}], dim={dim})")
     raise Refused(f"cnncalc has no PyTorch export for kind '{kind}'")
 
@@ -476,9 +476,12 @@ def _wrap(head: str, text: str, indent: int, width: int = 99) -> list[str]:
     line = " " * indent + head + text
     if len(line) <= width or "(" not in text:
         return [line]
-    open_at = len(" " * indent + head) + text.index("(") + 1
-    parts = _split_args(text[text.index("(") + 1:-1])
-    if not parts or text[-1] != ")":
+    first = text.index("(")
+    if _closing(text, first) != len(text) - 1:  # not one call: leave it whole
+        return [line]
+    open_at = len(" " * indent + head) + first + 1
+    parts = _split_args(text[first + 1:-1])
+    if not parts:
         return [line]
     lines, current = [], line[:open_at]
     for i, part in enumerate(parts):
@@ -491,6 +494,17 @@ def _wrap(head: str, text: str, indent: int, width: int = 99) -> list[str]:
             current += ("" if current.endswith("(") else " ") + piece
     lines.append(current)
     return lines
+
+
+def _closing(text: str, start: int) -> int:
+    """Where the bracket opened at `start` closes (-1: never)."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += text[i] in "([{"
+        depth -= text[i] in ")]}"
+        if depth == 0:
+            return i
+    return -1
 
 
 def _split_args(text: str) -> list[str]:
@@ -509,6 +523,12 @@ def _split_args(text: str) -> list[str]:
 def render(network: Network) -> str:
     """The source of a module computing `network`; raises SpecError (located at the layer)
     for a layer PyTorch cannot compute as cnncalc does."""
+    return render_with_paths(network)[0]
+
+
+def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
+    """The source, and per node with a module its dotted path in the module
+    ('layer1.basic1.conv2': `get_submodule`'s and the state dict's name)."""
     spec = network.spec
     args = _Names(set(_TAKEN))
     inputs = [args.fresh(identifier(i.name)) for i in network.inputs]
@@ -516,6 +536,7 @@ def render(network: Network) -> str:
 
     # Attribute paths: each dotted name's parts made identifiers, unique per parent.
     paths: dict[str, str] = {"": "self"}
+    uses_block = uses_f = False
     children: dict[str, _Names] = {}
     init: list[tuple[str, str]] = []  # (target = , constructor)
 
@@ -539,7 +560,7 @@ def render(network: Network) -> str:
     indices: dict[int, str] = {}
     forward: list[str] = []
     last_use = network.last_use
-    uses_block = uses_f = False
+    modules: dict[int, str] = {}
     for node in network.nodes:
         path = attribute(node.name) if node.name else attribute(f"layer{node.index}")
         try:
@@ -548,6 +569,7 @@ def render(network: Network) -> str:
             raise SpecError.at(node.location, f"{node.layer.kind} '{node.name}': cannot be "
                                               f"exported to PyTorch: {why}") from None
         if emitted.modules:
+            modules[node.index] = path.removeprefix("self.")
             for suffix, ctor in emitted.modules.items():
                 target = f"{path}.{suffix}" if suffix else path
                 init.append((f"{target} = ", ctor))
@@ -556,6 +578,9 @@ def render(network: Network) -> str:
             del paths[node.name]
         expression = emitted.call([var[ref] for ref in node.inputs])
         uses_f |= "F.pad(" in expression
+        if node.index not in last_use:  # nothing reads it: run it, keep nothing
+            forward.extend(_wrap("", f"{expression}  # nothing reads this value", 8))
+            continue
         # Reuse the oldest variable whose value dies here (the main path keeps `x`).
         dying = [var[ref] for ref in dict.fromkeys(node.inputs)
                  if ref >= 0 and last_use.get(ref) == node.index]
@@ -604,7 +629,7 @@ def render(network: Network) -> str:
                   '    """A block instance of the spec: it holds its layers as submodules;',
                   '    the network\'s forward runs them."""']
     lines += ["", "", f"class {class_name(spec.name)}(nn.Module):",
-              f'    """Built from {_plain(source)} by cnncalc: attributes are the spec\'s layers."""',
+              f'    """The spec\'s layers as attributes; built from {_plain(source)} by cnncalc."""',
               "", "    def __init__(self) -> None:", "        super().__init__()"]
     for head, ctor in init:
         lines += _wrap(head, ctor, 8)
@@ -614,7 +639,7 @@ def render(network: Network) -> str:
     lines += ["", f"    def forward(self, {signature}) -> {returns}:"]
     lines += forward
     lines.append(f"        return {', '.join(outputs)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", modules
 
 
 def export_pytorch(network: Network, path: str | Path) -> None:
@@ -622,4 +647,4 @@ def export_pytorch(network: Network, path: str | Path) -> None:
     write_atomic(path, render(network).encode())
 
 
-__all__ = ["class_name", "export_pytorch", "identifier", "render"]
+__all__ = ["class_name", "export_pytorch", "identifier", "render", "render_with_paths"]
