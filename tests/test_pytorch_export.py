@@ -19,6 +19,7 @@ import pytest
 from conftest import EXAMPLES, REFERENCE, ROOT, run
 
 from cnncalc.build import build
+from cnncalc.errors import SpecError
 from cnncalc.graph import Network
 from cnncalc.interop.pytorch_export import class_name, identifier, render
 from cnncalc.layers import LAYERS
@@ -264,3 +265,69 @@ def test_hostile_names_and_an_unread_layer_give_valid_source(tmp_path: Path) -> 
     assert "def forward(self, for_: torch.Tensor, x: torch.Tensor)" in source
     assert "        self.unused(while_)  # nothing reads this value\n" in source
     assert "self.while_ = nn.Conv2d(2, 2, kernel_size=3, padding=1)" in source
+
+
+def _random_window_spec(rng: Any, index: int) -> str:
+    """A small spec of windowed layers with random conventions (as the reference script's
+    cases, but many): kernel, stride, padding (int, 'same', 'valid', asymmetric),
+    dilation, padding modes, ceil_mode, count_include_pad, rounding, framework."""
+    def padding() -> Any:
+        return rng.choice([rng.randint(0, 2), "same", "valid",
+                           [[rng.randint(0, 2), rng.randint(0, 2)] for _ in range(2)]])
+    entries = []
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["conv", "maxpool", "avgpool", "lppool", "conv_transpose",
+                           "depthwise_conv", "separable_conv"])
+        args: dict[str, Any] = {"kernel": rng.randint(1, 4), "stride": rng.randint(1, 3)}
+        if kind in ("conv", "separable_conv", "conv_transpose"):
+            args["filters"] = rng.randint(1, 4)
+        if kind in ("conv", "depthwise_conv", "separable_conv"):
+            args["padding"] = padding()
+            args["dilation"] = rng.randint(1, 2)
+            if kind == "conv":
+                args["padding_mode"] = rng.choice(["zeros", "reflect", "replicate",
+                                                   "circular"])
+        elif kind == "conv_transpose":
+            args["padding"] = [[rng.randint(0, 2), rng.randint(0, 2)] for _ in range(2)]
+            args["output_padding"] = rng.randint(0, args["stride"] - 1)
+        elif kind in ("maxpool", "avgpool"):
+            args["padding"] = padding()
+            args["ceil_mode"] = rng.random() < 0.4
+            if kind == "avgpool":
+                args["count_include_pad"] = rng.random() < 0.6
+        entry = f"  - {kind}: {json.dumps(args)}\n"
+        if rng.random() < 0.2:
+            entry += f"    rounding: {rng.choice(['ceil', 'floor'])}\n"
+        entries.append(entry)
+    framework = rng.choice(["", "framework: pytorch\n", "framework: caffe\n",
+                            "framework: tensorflow\n"])
+    return (f"name: random{index}\ninput: [2, {rng.randint(5, 20)}, {rng.randint(5, 20)}]\n"
+            f"{framework}layers:\n" + "".join(entries))
+
+
+def test_random_conventions_export_or_are_refused() -> None:
+    """Whatever builds either exports to source that compiles, with an attribute per
+    module-backed layer, or is refused with a located line; never another exception.
+    (tests/reference runs such specs in torch against the executor: see its CASES.)"""
+    import random
+
+    rng = random.Random(10)
+    exported = refused = 0
+    for index in range(300):
+        text = _random_window_spec(rng, index)
+        try:
+            network = build(parse(text, "random.yaml"))
+        except SpecError:
+            continue
+        try:
+            source = render(network)
+        except SpecError as error:
+            assert "cannot be exported to PyTorch" in str(error), text
+            assert str(error).startswith("random.yaml:"), str(error)
+            refused += 1
+            continue
+        compile(source, "random.py", "exec")
+        for node in network.nodes:
+            assert f"self.{identifier(node.name)} = " in source, (node.name, source)
+        exported += 1
+    assert exported > 100 and refused > 10, (exported, refused)

@@ -145,9 +145,21 @@ def _windows_fit(layer: Any, padding: tuple[tuple[int, int], ...], rule: SizeRul
 
 
 def _overhang(layer: Any) -> tuple[tuple[int, int], ...]:
-    """The declared padding plus what a ceil-rounded last window reads past it."""
-    return tuple((pb, pa + max(0, w.reach - (pb + w.size + pa)))
-                 for w, (pb, pa) in zip(layer.windows(), layer.padding))
+    """The padding the counted windows read: the declared padding, plus what a ceil-rounded
+    last window reads past it, or less the trailing padding that no window reads (a rule
+    that drops a window starting in the padding)."""
+    read = []
+    for w, (pb, pa) in zip(layer.windows(), layer.padding):
+        after = max(0, w.reach - (pb + w.size))
+        floor = window_count(w.size, w.kernel, w.stride, pb, pa, w.dilation, FLOOR)
+        read.append((pb, after if after > pa or floor > w.count else pa))
+    return tuple(read)
+
+
+def _hangs_past(read: tuple[tuple[int, int], ...],
+                padding: tuple[tuple[int, int], ...]) -> bool:
+    """Whether a window reads past the declared padding."""
+    return any(r > p for (_, r), (_, p) in zip(read, padding))
 
 
 def _padded(inner: Call, pads: tuple[int, ...], extra: str = "") -> Call:
@@ -173,7 +185,7 @@ def _conv(layer: Any, name: str) -> tuple[str, Call]:
                 kwargs["padding_mode"] = f'"{mode}"'
     else:  # asymmetric ('same' with an even extent) or a ceil-rounded last window
         read = _overhang(layer)
-        if read != padding and mode != "zeros":
+        if _hangs_past(read, padding) and mode != "zeros":
             raise Refused(f"a ceil-rounded last window past {mode} padding has no PyTorch "
                           f"equivalent")
         if not _windows_fit(layer, read, FLOOR):
@@ -249,8 +261,8 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
                 raise Refused("a max pool whose indices a maxunpool reads needs padding "
                               "PyTorch's MaxPool takes (symmetric, at most half the kernel)")
             extra = ', value=float("-inf")'
-        elif read != padding or (not layer.count_include_pad
-                                 and any(b or a for b, a in padding)):
+        elif _hangs_past(read, padding) or (not layer.count_include_pad
+                                            and any(b or a for b, a in padding)):
             raise Refused("average pooling with this padding divides by a count PyTorch's "
                           "AvgPool cannot give (asymmetric padding with "
                           "count_include_pad false, or a ceil-rounded window past it)")

@@ -100,6 +100,7 @@ framework: pytorch
 layers:
   - maxpool: {kernel: 2, ceil_mode: true}
   - avgpool: {kernel: 2, stride: 2, padding: 1, ceil_mode: true}
+  - avgpool: {kernel: 2, stride: 1, padding: [[0, 2]], ceil_mode: true}  # 1 pad read
   - conv: {filters: 3, kernel: 3, padding: same}
   - upsample: {scale: 2, mode: linear, align_corners: true}
   - adaptive_avgpool: {output_size: 3}
