@@ -331,3 +331,16 @@ def test_random_conventions_export_or_are_refused() -> None:
             assert f"self.{identifier(node.name)} = " in source, (node.name, source)
         exported += 1
     assert exported > 100 and refused > 10, (exported, refused)
+
+
+def test_a_dotted_layer_name_under_a_layer_is_flattened() -> None:
+    """'a.b' beside a layer 'a' cannot be a submodule of that conv: it becomes a_b (a
+    dotted name with no layer above it, as '1st.conv' in the cases, is a Block's child)."""
+    text = "name: dots\ninput: [2, 6, 6]\nlayers:\n" + "".join(
+        f"  - conv: {{filters: 2, kernel: 1}}\n    name: {name}\n"
+        for name in ("a.b", "a", "a.c", "a.b.c"))
+    source = render(build(parse(text, "dots.yaml")))
+    compile(source, "dots.py", "exec")
+    for attribute in ("a_b", "a", "a_c", "a_b_c"):
+        assert f"        self.{attribute} = nn.Conv2d(2, 2, kernel_size=1)\n" in source
+    assert "Block" not in source

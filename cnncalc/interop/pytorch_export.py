@@ -22,6 +22,7 @@ from ..errors import SpecError
 from ..files import write_atomic
 from ..geometry import FLOOR, PYTORCH_CEIL, SizeRule, window_count
 from ..graph import Network, Node, Ref
+from ..values import Value
 
 # nn.Module's own attributes: a layer named like one would shadow it.
 _MODULE_NAMES = frozenset((
@@ -129,13 +130,12 @@ class Refused(Exception):
     """A layer PyTorch cannot compute as cnncalc does: the reason, located by the caller."""
 
 
-class Emitted:
+class Emitted(Value):
     """What one layer becomes: its modules (attribute suffix -> constructor) and how forward
     calls them."""
 
-    def __init__(self, modules: dict[str, str], call: Call):
-        self.modules = modules
-        self.call = call
+    modules: dict[str, str]
+    call: Call
 
 
 def _windows_fit(layer: Any, padding: tuple[tuple[int, int], ...], rule: SizeRule) -> bool:
@@ -284,7 +284,7 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
     return ctor, _padded(lambda v: f"{name}({v[0]})", pads, extra)
 
 
-def _emit(network: Network, node: Node, name: str, indexed: set[int],
+def _emit(node: Node, name: str, indexed: set[int],
           indices: dict[int, str]) -> Emitted:
     """The modules and the forward expression of one node; `name` is its attribute path
     ('self.layer1.conv1')."""
@@ -555,7 +555,10 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
     def attribute(dotted: str) -> str:
         if dotted in paths:
             return paths[dotted]
-        parent, _, last = dotted.rpartition(".")
+        parent = dotted.rpartition(".")[0]
+        while parent in layers:  # a layer's own name with a dot in it, not a block's
+            parent = parent.rpartition(".")[0]
+        last = dotted[len(parent) + 1:] if parent else dotted
         above = attribute(parent) if parent else "self"
         if parent and parent not in containers:
             containers.add(parent)
@@ -567,6 +570,7 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
         return paths[dotted]
 
     containers: set[str] = set()
+    layers = {node.name for node in network.nodes}
     var: dict[Ref, str] = {-1 - k: name for k, name in enumerate(inputs)}
     born: dict[str, int] = {name: k - len(inputs) for k, name in enumerate(inputs)}
     indices: dict[int, str] = {}
@@ -576,7 +580,7 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
     for node in network.nodes:
         path = attribute(node.name) if node.name else attribute(f"layer{node.index}")
         try:
-            emitted = _emit(network, node, path, indexed, indices)
+            emitted = _emit(node, path, indexed, indices)
         except Refused as why:
             raise SpecError.at(node.location, f"{node.layer.kind} '{node.name}': cannot be "
                                               f"exported to PyTorch: {why}") from None
