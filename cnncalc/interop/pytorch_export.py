@@ -575,7 +575,16 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
     born: dict[str, int] = {name: k - len(inputs) for k, name in enumerate(inputs)}
     indices: dict[int, str] = {}
     forward: list[str] = []
-    last_use = network.last_use
+    # The last reader of each value, and of each max pool's indices: a maxunpool reads its
+    # pool's indices, not its values, so the values may die (and their name go) earlier.
+    last_use: dict[Ref, int] = {}
+    indices_last_use: dict[Ref, int] = {}
+    for node in network.nodes:
+        unpool = node.layer.kind == "maxunpool"
+        for k, ref in enumerate(node.inputs):
+            (indices_last_use if unpool and k == 1 else last_use)[ref] = node.index
+    for ref in network.outputs:
+        last_use[ref] = len(network.nodes)
     modules: dict[int, str] = {}
     for node in network.nodes:
         path = attribute(node.name) if node.name else attribute(f"layer{node.index}")
@@ -594,7 +603,7 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
             del paths[node.name]
         expression = emitted.call([var[ref] for ref in node.inputs])
         uses_f |= "F.pad(" in expression
-        if node.index not in last_use:  # nothing reads it: run it, keep nothing
+        if node.index not in last_use and node.index not in indexed:  # nothing reads it
             forward.extend(_wrap("", f"{expression}  # nothing reads this value", 8))
             continue
         # Reuse the oldest variable whose value dies here (the main path keeps `x`).
@@ -602,7 +611,7 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
                  if ref >= 0 and last_use.get(ref) == node.index]
         # A name is free again once its value is dead; network inputs keep theirs.
         live = {name for ref, name in var.items() if last_use.get(ref, -1) > node.index}
-        live |= {name for ref, name in indices.items() if last_use.get(ref, -1) > node.index}
+        live |= {name for ref, name in indices.items() if indices_last_use[ref] > node.index}
         variables = _Names(live | set(_TAKEN) | set(inputs))
         if dying:
             target = min(dying, key=lambda name: born[name])
@@ -618,9 +627,8 @@ def render_with_paths(network: Network) -> tuple[str, dict[int, str]]:
         var[node.index] = target
         if node.index in indexed:
             variables.used.add(target)
-            indices[node.index] = variables.fresh(target + "_indices",
-                                                  identifier(node.name.replace(".", "_"))
-                                                  + "_indices")
+            indices[node.index] = variables.fresh(
+                identifier(node.name.replace(".", "_")) + "_indices", target + "_indices")
             forward.extend(_wrap(f"{target}, {indices[node.index]} = ", expression, 8))
         else:
             forward.extend(_wrap(f"{target} = ", expression, 8))
