@@ -13,6 +13,7 @@ The output is deterministic (no timestamp): the same spec gives the same bytes.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -261,11 +262,23 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
                 raise Refused("a max pool whose indices a maxunpool reads needs padding "
                               "PyTorch's MaxPool takes (symmetric, at most half the kernel)")
             extra = ', value=float("-inf")'
-        elif _hangs_past(read, padding) or (not layer.count_include_pad
-                                            and any(b or a for b, a in padding)):
-            raise Refused("average pooling with this padding divides by a count PyTorch's "
-                          "AvgPool cannot give (asymmetric padding with "
-                          "count_include_pad false, or a ceil-rounded window past it)")
+        elif layer.divisor_override is None and (
+                _hangs_past(read, padding)
+                or not layer.count_include_pad and any(b or a for b, a in padding)):
+            # Each window's divisor is not the kernel's size: divide the window's mean by
+            # the mean of a mask of ones over what it counts (the input, and the declared
+            # padding with count_include_pad), zeros elsewhere.
+            ones = "torch.ones_like({}[:1, :1])"
+            if layer.count_include_pad:
+                extra = tuple((0, r - p) for (_, r), (_, p) in zip(read, padding))
+                ones = f"F.pad(F.pad({ones}, {_tuple(_pad_order(padding))}, value=1.0), " \
+                       f"{_tuple(_pad_order(extra))})"
+            else:
+                ones = f"F.pad({ones}, {_tuple(_pad_order(read))})"
+            pads, size = _tuple(_pad_order(read)), math.prod(kernel)
+            ctor = _call(f"nn.AvgPool{ndim}d", _ints(kernel), **kwargs)
+            return ctor, lambda v: (f"{name}(F.pad({v[0]}, {pads})) / "
+                                    f"{name}({ones.format(v[0])}).clamp(min=1 / {size})")
         pads = _pad_order(read)
     if kind == "maxpool":
         if set(dilation) != {1}:

@@ -107,6 +107,17 @@ layers:
   - flatten
   - dense: {units: 4, bias: false}
 """,
+    "keras_average": """\
+name: keras_average
+input: [3, 9, 10]
+framework: tensorflow
+layers:
+  - avgpool: {kernel: 3, stride: 2, padding: same}   # divides by the pixels inside
+  - avgpool: {kernel: 2, stride: 1, padding: [[1, 0], [0, 1]], count_include_pad: true}
+  - avgpool: {kernel: 2, stride: 2, padding: [[0, 1], [1, 0]], count_include_pad: true}
+    rounding: ceil                                   # a window past the padding
+  - avgpool: {kernel: 2, stride: 1, padding: [[0, 1], [1, 0]], divisor_override: 3}
+""",
     "three_d": """\
 name: three_d
 input: [2, 6, 7, 8]
