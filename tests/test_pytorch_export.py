@@ -139,8 +139,8 @@ def test_every_kind_is_exported_somewhere() -> None:
     ("pytorch_ceil", 'nn.Upsample(scale_factor=2.0, mode="linear", align_corners=True)'),
     ("pytorch_ceil", "x = self.avgpool2(F.pad(x, (0, 1)))"),  # the padding windows read
     # divided by the pixels each window counts, not by the kernel's size
-    ("keras_average", "x = self.avgpool1(F.pad(input, (0, 1, 1, 1))) / self.avgpool1(F.pad("
-                      "torch.ones_like(input[:1, :1]), (0, 1, 1, 1))).clamp(min=1 / 9)"),
+    ("keras_average", ("x = self.avgpool1(F.pad(input, (0, 1, 1, 1))) / self.avgpool1(F.pad("
+                       "torch.ones_like(input[:1, :1]), (0, 1, 1, 1))).clamp(min=1 / 9)")),
     ("three_d", "nn.ReplicationPad3d((1, 1, 0, 1, 1, 0))"),
     ("three_d", "nn.AdaptiveMaxPool3d((2, 6, 3))"),  # None: the size it keeps
     ("shapes_and_merges", "def forward(self, left_image: torch.Tensor, class_: torch.Tensor)"),

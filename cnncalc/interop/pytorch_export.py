@@ -270,14 +270,14 @@ def _pool(node: Node, name: str, with_indices: bool) -> tuple[str, Call]:
             # padding with count_include_pad), zeros elsewhere.
             ones = "torch.ones_like({}[:1, :1])"
             if layer.count_include_pad:
-                extra = tuple((0, r - p) for (_, r), (_, p) in zip(read, padding))
+                past = tuple((0, r - p) for (_, r), (_, p) in zip(read, padding))
                 ones = f"F.pad(F.pad({ones}, {_tuple(_pad_order(padding))}, value=1.0), " \
-                       f"{_tuple(_pad_order(extra))})"
+                       f"{_tuple(_pad_order(past))})"
             else:
                 ones = f"F.pad({ones}, {_tuple(_pad_order(read))})"
-            pads, size = _tuple(_pad_order(read)), math.prod(kernel)
+            padded, size = _tuple(_pad_order(read)), math.prod(kernel)
             ctor = _call(f"nn.AvgPool{ndim}d", _ints(kernel), **kwargs)
-            return ctor, lambda v: (f"{name}(F.pad({v[0]}, {pads})) / "
+            return ctor, lambda v: (f"{name}(F.pad({v[0]}, {padded})) / "
                                     f"{name}({ones.format(v[0])}).clamp(min=1 / {size})")
         pads = _pad_order(read)
     if kind == "maxpool":
