@@ -28,6 +28,7 @@ class Target:
 TARGETS: dict[str, Target] = {
     "onnx": Target("cnncalc.interop.onnx_export:write_onnx", ("onnx",),
                    "pip install 'cnncalc[onnx]'"),
+    "pytorch": Target("cnncalc.interop.pytorch_export:write_pytorch", (), ""),
 }
 
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
@@ -49,24 +50,27 @@ def _batch(ctx: click.Context, param: click.Parameter, text: str) -> int | str:
 @click.option("--to", "target", required=True, type=click.Choice(sorted(TARGETS)),
               help="The format to write.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The file to write (replaced atomically; nothing is written on an error).")
+              help="The file to write (replaced atomically; nothing is written on an "
+                   "error); '-' prints a PyTorch module's source.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Seed of the random weights: the ones `cnncalc run --seed` uses.")
+              help="ONNX: seed of the random weights, the ones `cnncalc run --seed` uses.")
 @click.option("--no-weights", is_flag=True,
-              help="Structure only: every learned tensor is a graph input with its shape "
+              help="ONNX: structure only, every learned tensor a graph input with its shape "
                    "and no data.")
 @click.option("--batch", default="1", show_default=True, callback=_batch,
-              help="The batch dimension: an integer, or a name (e.g. N) for a symbolic one.")
+              help="ONNX: the batch dimension, an integer or a name (e.g. N) for a "
+                   "symbolic one.")
 @click.option("--input-size", help="Other spatial input size: H, or H,W (D,H,W in 3-D).")
 def export_command(spec: str, target: str, output: str, seed: int, no_weights: bool,
                    batch: int | str, input_size: str | None) -> None:
     """Write the network in another format: ONNX (opset 20, eval mode), names and shapes
-    from the spec.
+    from the spec; or a PyTorch module's source.
 
     \b
     Examples:
       cnncalc export examples/resnet18.yaml --to onnx -o resnet18.onnx
       cnncalc export examples/unet.yaml --to onnx -o unet.onnx --no-weights --batch N
+      cnncalc export examples/resnet18.yaml --to pytorch -o resnet18.py
     """
     chosen = TARGETS[target]
     for module in chosen.needs:
@@ -98,4 +102,4 @@ def export_command(spec: str, target: str, output: str, seed: int, no_weights: b
         summary = writer(network, output, seed=seed, weights=not no_weights, batch=batch)
     except SpecError as error:
         fail(error)
-    click.echo(summary)
+    click.echo(summary, nl=not summary.endswith("\n"))
