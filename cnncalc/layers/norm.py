@@ -1,14 +1,50 @@
 """Normalisation layers: batch, layer, group and instance norm, local response norm."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import show
 from .base import Args, Argument, Layer, ParamCount, Shape, need_spatial, numel, register, shape_str
 
 
+class _ChannelNorm(Layer):
+    """What batch and instance norm share: a scale and shift per channel (`affine`, 2C
+    weights) and running mean and variance (`track_running_stats`, 2C buffers); the
+    defaults are each kind's own."""
+
+    needs_spatial: ClassVar[bool] = False
+
+    input_shape: Shape
+    affine: bool = True
+    track_running_stats: bool = True
+    eps: float = 1e-5
+    momentum: float = 0.1
+
+    @classmethod
+    def build(cls, args: Args, input_shape: Shape) -> Layer:
+        if cls.needs_spatial:
+            need_spatial(args, input_shape)
+        affine = args.boolean("affine", cls.affine)
+        track = args.boolean("track_running_stats", cls.track_running_stats)
+        eps = args.number("eps", 1e-5)
+        momentum = args.number("momentum", 0.1, maximum=1.0)
+        args.finish(())
+        return cls(input_shape, affine, track, eps, momentum)
+
+    def params(self) -> ParamCount:
+        channels = self.input_shape[0]
+        return ParamCount(2 * channels * self.affine, 2 * channels * self.track_running_stats)
+
+    def param_shapes(self) -> dict[str, Shape]:
+        c = (self.input_shape[0],)
+        return {"weight": c, "bias": c} if self.affine else {}
+
+    def ops(self) -> int:
+        return 2 * numel(self.input_shape)  # normalise, then scale and shift
+
+
 @register
-class BatchNorm(Layer):
+class BatchNorm(_ChannelNorm):
     """Normalise each channel over the batch and positions, then scale and shift it: 2C
     weights (affine) and 2C running statistics (mean and variance, used in eval mode)."""
 
@@ -29,32 +65,6 @@ class BatchNorm(Layer):
               "track_running_stats=True) (1d, 3d by the spatial axes)"
     keras = "layers.BatchNormalization(momentum=0.9, epsilon=1e-5)"
     normalises_channels = True  # per channel over the batch: a bias before it cancels
-
-    input_shape: Shape
-    affine: bool = True
-    track_running_stats: bool = True
-    eps: float = 1e-5
-    momentum: float = 0.1
-
-    @classmethod
-    def build(cls, args: Args, input_shape: Shape) -> Layer:
-        affine = args.boolean("affine", True)
-        track = args.boolean("track_running_stats", True)
-        eps = args.number("eps", 1e-5)
-        momentum = args.number("momentum", 0.1, maximum=1.0)
-        args.finish(())
-        return cls(input_shape, affine, track, eps, momentum)
-
-    def params(self) -> ParamCount:
-        channels = self.input_shape[0]
-        return ParamCount(2 * channels * self.affine, 2 * channels * self.track_running_stats)
-
-    def param_shapes(self) -> dict[str, Shape]:
-        c = (self.input_shape[0],)
-        return {"weight": c, "bias": c} if self.affine else {}
-
-    def ops(self) -> int:
-        return 2 * numel(self.input_shape)  # normalise, then scale and shift
 
 
 @register
@@ -192,7 +202,7 @@ class GroupNorm(Layer):
 
 
 @register
-class InstanceNorm(Layer):
+class InstanceNorm(_ChannelNorm):
     """Normalise each sample's channel over its positions (Ulyanov et al. 2016), as PyTorch's
     nn.InstanceNorm1d/2d/3d: no learned scale and shift unless `affine` (2C weights), no
     running statistics unless `track_running_stats` (2C buffers, used in eval mode)."""
@@ -214,34 +224,12 @@ class InstanceNorm(Layer):
               "track_running_stats=False) (1d, 3d by the spatial axes)"
     keras = "layers.GroupNormalization(groups=-1) (affine, no running statistics)"
 
-    input_shape: Shape
+    # a flat [C] would be (N, C): PyTorch's InstanceNorm1d reads it as one unbatched
+    # sample of C positions, not C channels
+    needs_spatial = True
+
     affine: bool = False
     track_running_stats: bool = False
-    eps: float = 1e-5
-    momentum: float = 0.1
-
-    @classmethod
-    def build(cls, args: Args, input_shape: Shape) -> Layer:
-        # a flat [C] would be (N, C): PyTorch's InstanceNorm1d reads it as one unbatched
-        # sample of C positions, not C channels
-        need_spatial(args, input_shape)
-        affine = args.boolean("affine", False)
-        track = args.boolean("track_running_stats", False)
-        eps = args.number("eps", 1e-5)
-        momentum = args.number("momentum", 0.1, maximum=1.0)
-        args.finish(())
-        return cls(input_shape, affine, track, eps, momentum)
-
-    def params(self) -> ParamCount:
-        channels = self.input_shape[0]
-        return ParamCount(2 * channels * self.affine, 2 * channels * self.track_running_stats)
-
-    def param_shapes(self) -> dict[str, Shape]:
-        c = (self.input_shape[0],)
-        return {"weight": c, "bias": c} if self.affine else {}
-
-    def ops(self) -> int:
-        return 2 * numel(self.input_shape)  # normalise, then scale and shift, as batch norm
 
     def describe(self) -> str:
         return ", ".join(name for name, on in (("affine", self.affine),
