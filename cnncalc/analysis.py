@@ -12,7 +12,7 @@ from .build import build
 from .errors import Location, SpecError
 from .graph import Network, Node, Ref
 from .layers import Shape, numel, shape_str
-from .receptive import AxisField, Field
+from .receptive import AxisField, Field, merge_fields
 from .spec import NetSpec, load_file, parse
 from .spec.yamlpos import Mapping
 from .values import Compared, Value
@@ -193,7 +193,13 @@ def _rows(network: Network) -> tuple[list[Row], list[Misalignment]]:
     misaligned: list[Misalignment] = []
     for node in network.nodes:
         ins = [fields[ref] for ref in node.inputs]
-        field, aligned = node.layer.receptive_fields(ins, input_size)
+        if any(0 < len(network.shape(ref)) - 1 != len(start) for ref in node.inputs):
+            # after a flatten or reshape that changed the number of spatial axes, positions
+            # no longer follow the input's axes: the field passes on as a bound (+g)
+            field, aligned = merge_fields(ins)
+            field = tuple(f.seeing_all() for f in field)
+        else:
+            field, aligned = node.layer.receptive_fields(ins, input_size)
         if not aligned:
             misaligned.append(Misalignment(node, tuple(ins)))
         fields[node.index] = field

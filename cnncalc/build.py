@@ -81,6 +81,7 @@ class _Inherited(Value):
     env: tuple[tuple[str, Any], ...] = ()
     blocks: tuple[str, ...] = ()
     on_branch: bool = False
+    block_kinds: tuple[str, ...] = ()
 
     def nested(self, **changes: Any) -> _Inherited:
         values = {**self.__dict__, "depth": self.depth + 1, **changes}
@@ -177,7 +178,7 @@ class _Builder:
         inner = _Inherited(rounding, inherited.trainable and trainable,
                            inherited.lint_ignore + _lint_ignore(meta),
                            inherited.depth, inherited.env, inherited.blocks,
-                           inherited.on_branch)
+                           inherited.on_branch, inherited.block_kinds)
         name = meta.get("name") if meta else None
         if name is not None and (not isinstance(name, str) or not name):
             raise SpecError.at(meta.where("name"), f"'name' must be text; found {show(name)}")
@@ -322,7 +323,8 @@ class _Builder:
         self.reserve(1, location)
         node = Node(len(self.nodes), name, layer, inputs, location, _expect(meta, location),
                     inherited.trainable, inherited.lint_ignore, inherited.depth,
-                    inherited.blocks, inherited.on_branch if on_branch is None else on_branch)
+                    inherited.blocks, inherited.on_branch if on_branch is None else on_branch,
+                    inherited.block_kinds)
         self.nodes.append(node)
         self.shapes.append(out)
         self.refs[name] = node.index
@@ -454,7 +456,8 @@ class _Builder:
         if source is None:  # the parameters' values may depend on in_channels: stop here
             return UNKNOWN
         env["in_channels"] = self.shape(source)[0]
-        inner = inherited.nested(env=tuple(env.items()), blocks=(*inherited.blocks, full))
+        inner = inherited.nested(env=tuple(env.items()), blocks=(*inherited.blocks, full),
+                                 block_kinds=(*inherited.block_kinds, block.name))
         self.block_stack.append(block.name)
         try:
             out = self.sequence(block.layers, source, _Scope(full + ".", outer=scope,

@@ -30,7 +30,8 @@ class Node(Value):
 
     `inputs` are references to the values it reads (one, or several for a merge); `blocks`
     the names of the block instances it sits in, outermost first (`('layer1',
-    'layer1.basic1')`); `depth` how deeply blocks and branches nest it, for indentation;
+    'layer1.basic1')`) and `block_kinds` the definitions they use (`('stage', 'basic')`);
+    `depth` how deeply blocks and branches nest it, for indentation;
     `on_branch` whether it lies on a branch beside others (a residual's or `branches`').
     """
 
@@ -45,6 +46,7 @@ class Node(Value):
     depth: int = 0
     blocks: tuple[str, ...] = ()
     on_branch: bool = False
+    block_kinds: tuple[str, ...] = ()
 
     @property
     def input_shape(self) -> Shape:

@@ -23,6 +23,7 @@ class BlockTotal:
     first read), its output and receptive field those of its last layer."""
 
     name: str
+    kind: str             # the block's definition in the spec's `blocks:` ('network' at 0)
     level: int            # enclosing block instances, itself included; 0: the network
     indent: int           # nesting for indentation, as Node.depth counts it
     first: int            # index of its first node
@@ -103,8 +104,9 @@ def _total(analysis: Analysis, name: str, rows: list[Row], level: int) -> BlockT
     # nested between them adds one more (see build._Inherited.nested)
     indent = 0 if level == 0 else min(
         r.node.depth - (len(r.node.blocks) - level) for r in rows) - 1
+    kind = "network" if level == 0 else rows[0].node.block_kinds[level - 1]
     return BlockTotal(
-        name=name, level=level, indent=max(indent, 0), first=rows[0].node.index,
+        name=name, kind=kind, level=level, indent=max(indent, 0), first=rows[0].node.index,
         layers=len(rows),
         input_shapes=tuple(network.shape(ref) for ref in outside),
         output_shape=output,

@@ -132,10 +132,10 @@ conv1     conv              7x7 s2 p3 nobias  [64, 112, 112]      9,408       0.
 bn1       batchnorm         --                [64, 112, 112]        128       0.00%           --        --    1,605,632       3.06 MiB     7       2
 relu      relu              --                [64, 112, 112]         --          --           --        --      802,816       3.06 MiB     7       2
 maxpool   maxpool           3x3 s2 p1         [64, 56, 56]           --          --           --        --    1,806,336     784.00 KiB    11       4
-layer1    block             14 layers         [64, 56, 56]      147,968       1.27%  462,422,016    25.49%    2,809,856      10.72 MiB    43       4
-layer2    block             16 layers         [128, 28, 28]     525,568       4.50%  411,041,792    22.66%    1,605,632       6.12 MiB    99       8
-layer3    block             16 layers         [256, 14, 14]   2,099,712      17.96%  411,041,792    22.66%      802,816       3.06 MiB   211      16
-layer4    block             16 layers         [512, 7, 7]     8,393,728      71.81%  411,041,792    22.66%      401,408       1.53 MiB   435      32
+layer1    stage             14 layers         [64, 56, 56]      147,968       1.27%  462,422,016    25.49%    2,809,856      10.72 MiB    43       4
+layer2    stage             16 layers         [128, 28, 28]     525,568       4.50%  411,041,792    22.66%    1,605,632       6.12 MiB    99       8
+layer3    stage             16 layers         [256, 14, 14]   2,099,712      17.96%  411,041,792    22.66%      802,816       3.06 MiB   211      16
+layer4    stage             16 layers         [512, 7, 7]     8,393,728      71.81%  411,041,792    22.66%      401,408       1.53 MiB   435      32
 avgpool   adaptive_avgpool  to 1x1            [512, 1, 1]            --          --           --        --       25,088       2.00 KiB   627     224
 flatten1  flatten           --                [512]                  --          --           --        --           --       2.00 KiB   627     224
 fc        dense             512->1000         [1000]            513,000       4.39%      512,000     0.03%        1,000       3.91 KiB   627     224
@@ -175,7 +175,7 @@ def test_markdown_draws_nesting_and_the_merge_sits_at_its_blocks_level() -> None
 
 def test_markdown_block_rows_at_depth_two() -> None:
     text = render(analyze_file(EXAMPLES / "resnet18.yaml"), "params", "markdown", depth=2)
-    assert "| └ layer1.basic1 | block" in text
+    assert "| └ layer1.basic1 | basic" in text
     assert "| maxpool         |" in text
 
 

@@ -363,3 +363,16 @@ def test_through_finds_its_bands_when_not_given():
         wide = plain.through(lambda i: (2 * i, 2 * i + 1), 1, 2)
     assert type(wide).__name__ == "WideField"
     assert (wide.size, wide.jump) == (4, 2)                # 3 + (2 - 1)
+
+
+def test_a_layer_after_the_spatial_axes_changed_in_number_keeps_a_bound():
+    # flatten(start_dim=2) turns [4, 3, 3] into [4, 9]: a 1-D conv and a global pool read it,
+    # and the add merges paths whose positions no longer follow the input's two axes
+    # (found by hypothesis: the merge indexed a one-axis field on two axes)
+    entries = [{"flatten": {"start_dim": 2}},
+               {"branches": [[], [{"conv": {"filters": 4, "kernel": 3, "padding": 1}}],
+                             ["global_avgpool"]], "merge": "add"}]
+    rows = analyze_layers(entries, [4, 3, 3]).rows
+    assert [len(r.field) for r in rows] == [2, 2, 2, 2]
+    assert all(f.sees_all for f in rows[-1].field)
+    assert rows[-1].output_shape == (4, 9)

@@ -90,6 +90,7 @@ def _totals_json(analysis: Analysis, batch: int) -> dict[str, Any]:
 def _block_json(block: BlockTotal) -> dict[str, Any]:
     return {
         "name": block.name,
+        "kind": block.kind,
         "depth": block.level,
         "layers": block.layers,
         "params": block.weights,

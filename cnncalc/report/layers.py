@@ -93,7 +93,7 @@ if TYPE_CHECKING:  # blocks and memory load only where --depth or summary asks f
 def _kind(line: Line) -> str:
     if isinstance(line, Row):
         return line.kind
-    return "network" if line.level == 0 else "block"
+    return line.kind
 
 
 def _config(line: Line) -> str:
