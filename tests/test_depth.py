@@ -233,7 +233,7 @@ def test_json_blocks_inputs_and_outputs() -> None:
     blocks = {b["name"]: b for b in data["blocks"]}
     assert len(blocks) == 12  # 4 stages and 8 basic blocks
     assert blocks["layer4"] == {
-        "name": "layer4", "depth": 1, "layers": 16, "params": 8_393_728,
+        "name": "layer4", "kind": "stage", "depth": 1, "layers": 16, "params": 8_393_728,
         "trainable_params": 8_393_728, "non_trainable_params": 5 * 1024,  # 5 batch norms x (mean, var) x 512
         "macs": 411_041_792, "ops": 401_408,
         "activations": blocks["layer4"]["activations"], "input_shapes": [[256, 14, 14]],
