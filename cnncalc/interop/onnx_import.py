@@ -166,7 +166,7 @@ class _Importer:
             dims = _dims(info)
             if dims is None or any(d is None for d in dims):
                 continue
-            self.consts[info.name] = _ShapeOnly(info.name, [int(d) for d in dims])
+            self.consts[info.name] = _ShapeOnly(info.name, [int(d) for d in dims if d is not None])
 
     # -- reading the model -------------------------------------------------------------
     def _infer_shapes(self, model: Any) -> None:
@@ -899,13 +899,13 @@ class _Importer:
         else:
             starts, ends = attrs.get("starts", []), attrs.get("ends", [])
             axes, steps = attrs.get("axes"), None
-        axes = [int(a) + rank if a < 0 else int(a) for a in
-                (axes if axes is not None else range(len(starts)))]
+        sliced = [int(a) + rank if a < 0 else int(a) for a in
+                  (axes if axes is not None else range(len(starts)))]
         if steps and any(step != 1 for step in steps):
             raise ImportProblem(f"{self.where(index, node)}: a slice with a step has no "
                                 f"cnncalc kind")
         crops = [[0, 0] for _ in range(rank - 2)]
-        for axis, start, end in zip(axes, starts, ends):
+        for axis, start, end in zip(sliced, starts, ends):
             size = int(shape[axis])  # type: ignore[arg-type]
             first = max(0, min(size, int(start) + size if start < 0 else int(start)))
             last = max(0, min(size, int(end) + size if end < 0 else int(end)))
@@ -987,7 +987,7 @@ class _Importer:
         counts: dict[str, int] = {}
         for entry in self.entries:
             counts[entry.base] = counts.get(entry.base, 0) + 1
-        taken: set[str] = {sanitise(name) for name, _ in []}
+        taken: set[str] = set()
         for entry in self.entries:
             base = entry.base
             if counts[base] > 1 and entry.op_suffix:
