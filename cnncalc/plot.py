@@ -244,7 +244,9 @@ def render(data: PlotData, fmt: str) -> bytes:
     import warnings
 
     settings = {"svg.hashsalt": "cnncalc", "font.family": "DejaVu Sans", "font.size": 9,
-                "svg.fonttype": "path", "axes.titlesize": 10, "axes.titlelocation": "left"}
+                "svg.fonttype": "path", "axes.titlesize": 10, "axes.titlelocation": "left",
+                "figure.constrained_layout.h_pad": 0.12,
+                "figure.constrained_layout.w_pad": 0.12}
     # matplotlib's defaults, not the user's matplotlibrc: the same data, the same picture
     with matplotlib.style.context("default"), matplotlib.rc_context(settings), \
             warnings.catch_warnings():
@@ -253,6 +255,7 @@ def render(data: PlotData, fmt: str) -> bytes:
         out = io.BytesIO()
         metadata = {"Date": None, "Creator": "cnncalc"} if fmt == "svg" else \
             {"Software": None}
+        # constrained layout alone can clip the rotated names by a few pixels
         figure.savefig(out, format=fmt, dpi=_DPI, metadata=metadata, bbox_inches="tight",
                        pad_inches=0.15)
     return out.getvalue()
