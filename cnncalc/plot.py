@@ -213,7 +213,8 @@ _PANELS = (("params", "Parameters", "#4c72b0"),
            ("macs", "MACs", "#dd8452"),
            ("activation_bytes", "Activation memory", "#55a868"))
 _FIELD_COLOURS = ("#8172b3", "#c44e52", "#937860")
-_LABEL_CHARS = 36     # longer names are shortened in the middle
+_LABEL_CHARS = 32     # longer names under the bars lose their leading parts
+_TITLE_CHARS = 64     # longer names in titles and notes, likewise
 _INCH_PER_ROW = 0.16  # width per bar, so that an unthinned label fits beside the next
 _MAX_WIDTH = 22.0     # inches; past it the labels are thinned
 _DPI = 100
@@ -327,7 +328,7 @@ def _panel_title(title: str, data: PlotData, values: list[int], is_bytes: bool) 
     text = f"{title}{what}: {_amount(total, is_bytes)} in all"
     if total and len(values) > 1:
         most = max(range(len(values)), key=lambda k: values[k])
-        text += f"; the most in {_short(data.rows[most].name)} " \
+        text += f"; the most in {_short(data.rows[most].name, _TITLE_CHARS)} " \
                 f"({100 * values[most] / total:.1f}%)"
     return _tex_safe(text)
 
@@ -417,7 +418,8 @@ def _field_panel(ax: Axes, data: PlotData) -> None:
         how = "a global path sees all" if by_global else f"field {size} ≥ {inputs}"
         # the note sits on the side of the point with more room
         left = at > len(data.rows) * 0.6
-        ax.annotate(_tex_safe(f"{_short(data.rows[at].name)}{axis}: {how}"), (at, size),
+        name = _short(data.rows[at].name, _TITLE_CHARS)
+        ax.annotate(_tex_safe(f"{name}{axis}: {how}"), (at, size),
                     xytext=(-12 if left else 12, 10 + 14 * k), textcoords="offset points",
                     ha="right" if left else "left", fontsize=8, color=colour,
                     arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.8})
@@ -457,17 +459,25 @@ def _labels(ax: Axes, data: PlotData, width: float) -> None:
 
 
 def _label(row: PlotRow) -> str:
-    name = _short(row.name)
+    """A row's name under its bar: inside a labelled band, without the band's name."""
+    name = row.name
+    if row.group and name.startswith(row.group + ".") and len(name) > len(row.group) + 1:
+        name = name[len(row.group) + 1:]
+    name = _short(name)
     return f"{name} ({_short(row.kind)})" if row.is_block else name
 
 
-def _short(text: str) -> str:
-    """One line of at most _LABEL_CHARS characters, shortened in the middle."""
+def _short(text: str, limit: int = _LABEL_CHARS) -> str:
+    """One line of at most `limit` characters: a longer dotted name keeps its last parts,
+    the most particular ('…conv_bn1.conv1'), any other text its end."""
     text = one_line(text)
-    if len(text) <= _LABEL_CHARS:
+    if len(text) <= limit:
         return text
-    keep = (_LABEL_CHARS - 1) // 2
-    return f"{text[:keep]}…{text[-keep:]}"
+    parts = text.split(".")
+    while len(parts) > 1 and len(".".join(parts)) > limit - 1:
+        parts.pop(0)
+    tail = ".".join(parts)
+    return "…" + (tail if len(tail) <= limit - 1 else tail[-(limit - 1):])
 
 
 def _tex_safe(text: str) -> str:
