@@ -273,6 +273,7 @@ def _figure(data: PlotData) -> Figure:
     figure.suptitle(_tex_safe(data.title), fontsize=12, x=0.01, ha="left")
     positions = list(range(count))
     spans = _group_spans(data)
+    named = _named_spans(data, width)
     for ax, (field, title, colour) in zip(axes, _PANELS):
         values = [getattr(row, field) for row in data.rows]
         is_bytes = field == "activation_bytes"
@@ -290,11 +291,11 @@ def _figure(data: PlotData) -> Figure:
             ax.bar_label(bars, labels=[_brief(v, is_bytes) if v else "" for v in values],
                          fontsize=7, padding=2, rotation=0 if pitch > 0.42 else 90)
         _bands(ax, spans)
-        _shares(ax, spans, values, is_bytes)
+        _shares(ax, named, values, is_bytes)
     if data.axes:
         _field_panel(axes[-1], data)
         _bands(axes[-1], spans)
-    _labels(axes[-1], data, width)
+    _labels(axes[-1], data, width, {group for group, _, _ in named})
     return figure
 
 
@@ -349,21 +350,23 @@ def _bands(ax: Axes, spans: list[tuple[str, int, int]]) -> None:
 
 def _shares(ax: Axes, spans: list[tuple[str, int, int]], values: list[int],
             is_bytes: bool) -> None:
-    """Each outermost block's name and share of the panel's total atop its band, where the
-    band is wide enough for it."""
+    """Each named band's block and its share of the panel's total, atop the band."""
     total = sum(values)
     if not total:
         return
-    inches_per_row = ax.get_position().width * ax.figure.get_figwidth() / len(values)
     for group, first, last in spans:
-        name = _short(group)
-        if (last - first + 1) * inches_per_row < 0.06 * max(len(name), 4):
-            continue
         part = 100 * sum(values[first:last + 1]) / total
         share = "<1%" if 0 < part < 0.5 else f"{part:.0f}%"
-        ax.text((first + last) / 2, 0.97, _tex_safe(f"{name}\n{share}"),
+        ax.text((first + last) / 2, 0.97, _tex_safe(f"{_short(group)}\n{share}"),
                 transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8,
                 color="#333333")
+
+
+def _named_spans(data: PlotData, width: float) -> list[tuple[str, int, int]]:
+    """The bands wide enough (at `width` inches of figure) to carry their block's name."""
+    inches_per_row = (width - 1.3) / max(len(data.rows), 1)
+    return [(group, first, last) for group, first, last in _group_spans(data)
+            if (last - first + 1) * inches_per_row >= 0.06 * max(len(_short(group)), 4)]
 
 
 def _group_spans(data: PlotData) -> list[tuple[str, int, int]]:
@@ -442,7 +445,7 @@ def _field_panel(ax: Axes, data: PlotData) -> None:
     ax.legend(loc="best", fontsize=8, frameon=False)
 
 
-def _labels(ax: Axes, data: PlotData, width: float) -> None:
+def _labels(ax: Axes, data: PlotData, width: float, named: set[str]) -> None:
     """Every row's name under the bars when they fit; else every k-th, so that labels
     never overlap, with the outermost blocks named at their first row."""
     count = len(data.rows)
@@ -450,7 +453,7 @@ def _labels(ax: Axes, data: PlotData, width: float) -> None:
     step = 1 if count <= fits else -(-count // fits)
     ticks = list(range(0, count, step))
     ax.set_xticks(ticks)
-    ax.set_xticklabels([_tex_safe(_label(data.rows[t])) for t in ticks], rotation=90,
+    ax.set_xticklabels([_tex_safe(_label(data.rows[t], named)) for t in ticks], rotation=90,
                        fontsize=7 if count > 40 else 8)
     ax.set_xlim(-0.6, count - 0.4)
     if step > 1:
@@ -458,10 +461,11 @@ def _labels(ax: Axes, data: PlotData, width: float) -> None:
         ax.set_xlabel(f"{count} {what} in order; one name shown in {step}", fontsize=8)
 
 
-def _label(row: PlotRow) -> str:
-    """A row's name under its bar: inside a labelled band, without the band's name."""
+def _label(row: PlotRow, named: set[str]) -> str:
+    """A row's name under its bar: inside a band that shows its name, without it."""
     name = row.name
-    if row.group and name.startswith(row.group + ".") and len(name) > len(row.group) + 1:
+    if row.group in named and name.startswith(row.group + ".") and \
+            len(name) > len(row.group) + 1:
         name = name[len(row.group) + 1:]
     name = _short(name)
     return f"{name} ({_short(row.kind)})" if row.is_block else name
