@@ -70,9 +70,9 @@ class Crossing:
 
 @dataclass(frozen=True)
 class PlotData:
-    """Everything the picture shows. `axes` names the spatial axes drawn on the field's
-    panel: one when every axis has the same input size and the same fields (named 'H = W'),
-    else one per axis."""
+    """Everything the picture shows. `lines` are the field panel's lines, each the spatial
+    axes it stands for: axes with the same input size and the same field at every row share
+    one line (a square image's 'H = W')."""
 
     network: str
     input_shape: tuple[int, ...]
@@ -81,7 +81,7 @@ class PlotData:
     depth: int | None
     rows: tuple[PlotRow, ...]
     input_size: tuple[int, ...]   # per spatial axis
-    axes: tuple[int, ...]         # the spatial axes drawn
+    lines: tuple[tuple[int, ...], ...]
     axis_names: tuple[str, ...]   # per spatial axis: H, W (D, H, W in 3-D; L in 1-D)
     crossings: tuple[Crossing, ...]
 
@@ -92,12 +92,9 @@ class PlotData:
         return (f"{self.network}: input {shape_str(self.input_shape)}, {self.dtype}{batch}, "
                 f"{cut}")
 
-    @property
-    def field_label(self) -> str:
-        """The name of a drawn axis set: 'H = W' when one line stands for every axis."""
-        if len(self.axes) == 1 and len(self.axis_names) > 1:
-            return " = ".join(self.axis_names)
-        return ", ".join(self.axis_names[a] for a in self.axes)
+    def line_label(self, line: tuple[int, ...]) -> str:
+        """'H = W' for a line standing for H and W."""
+        return " = ".join(self.axis_names[a] for a in line)
 
     def source(self, fmt: str) -> str:
         """Canonical JSON of everything the picture in format `fmt` shows: what its stamp
@@ -140,7 +137,7 @@ def plot_data(analysis: Analysis, depth: int | None = None, batch: int = 1) -> P
     return PlotData(
         network=analysis.spec.name, input_shape=tuple(analysis.input_shape),
         dtype=analysis.spec.dtype, batch=batch, depth=depth, rows=tuple(rows),
-        input_size=input_size, axes=_drawn_axes(rows, input_size),
+        input_size=input_size, lines=_lines(rows, input_size),
         axis_names=_axis_names(len(input_size)),
         crossings=tuple(c for a in range(len(input_size))
                         if (c := _crossing(rows, a, input_size[a])) is not None))
@@ -183,14 +180,15 @@ def _group(analysis: Analysis, item: Row | BlockTotal, depth: int | None) -> str
     return node.blocks[0] if node.blocks else ""
 
 
-def _drawn_axes(rows: list[PlotRow], input_size: tuple[int, ...]) -> tuple[int, ...]:
-    """Axis 0 alone when every axis tells the same story, else every axis."""
-    if not input_size:
-        return ()
-    same = len(set(input_size)) == 1 and all(
-        r.field is None or (len(set(r.field)) == 1 and len(set(r.sees_all)) == 1)
-        for r in rows)
-    return (0,) if same else tuple(range(len(input_size)))
+def _lines(rows: list[PlotRow], input_size: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """The spatial axes grouped by what they show: the same input size, the same fields."""
+    def story(axis: int) -> tuple[object, ...]:
+        return (input_size[axis], *((r.field[axis], r.sees_all[axis]) if r.field else None
+                                    for r in rows))
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for axis in range(len(input_size)):
+        groups.setdefault(story(axis), []).append(axis)
+    return tuple(tuple(axes) for axes in groups.values())
 
 
 def _axis_names(count: int) -> tuple[str, ...]:
@@ -267,7 +265,7 @@ def _figure(data: PlotData) -> Figure:
 
     count = len(data.rows)
     width = min(max(8.0, 2.0 + _INCH_PER_ROW * count), _MAX_WIDTH)
-    panels = len(_PANELS) + (1 if data.axes else 0)
+    panels = len(_PANELS) + (1 if data.lines else 0)
     figure = Figure(figsize=(width, 2.3 * panels + 2.2), layout="constrained")
     axes = figure.subplots(panels, 1, sharex=True)
     figure.suptitle(_tex_safe(data.title), fontsize=12, x=0.01, ha="left")
@@ -292,7 +290,7 @@ def _figure(data: PlotData) -> Figure:
                          fontsize=7, padding=2, rotation=0 if pitch > 0.42 else 90)
         _bands(ax, spans)
         _shares(ax, named, values, is_bytes)
-    if data.axes:
+    if data.lines:
         _field_panel(axes[-1], data)
         _bands(axes[-1], spans)
     _labels(axes[-1], data, width, {group for group, _, _ in named})
@@ -383,18 +381,18 @@ def _group_spans(data: PlotData) -> list[tuple[str, int, int]]:
 
 
 def _field_panel(ax: Axes, data: PlotData) -> None:
-    """The field's size along the main path, one line per drawn axis, the input size as a
-    dashed line, and the crossing rows marked and named."""
-    names = data.axis_names
-    several = len(data.axes) > 1
+    """The field's size along the main path, one line per group of axes that agree, the
+    input size as a dashed line, and the rows where the field reaches it marked and named."""
+    several = len(data.lines) > 1
     top = 0
-    for k, axis in enumerate(data.axes):
+    for k, line in enumerate(data.lines):
         colour = _FIELD_COLOURS[k % len(_FIELD_COLOURS)]
+        axis, name = line[0], data.line_label(line)
         points = [(at, row.field[axis], row.sees_all[axis]) for at, row in
                   enumerate(data.rows) if row.field is not None]
-        label = f"field {names[axis]}" if several else f"field ({data.field_label})"
         ax.plot([p[0] for p in points], [p[1] for p in points], color=colour, linewidth=1.6,
-                marker="." if len(points) <= 80 else None, markersize=4, label=label)
+                marker="." if len(points) <= 80 else None, markersize=4,
+                label=f"field {name}" if several else f"field ({name})")
         seen_all = [p for p in points if p[2]]
         if seen_all:
             ax.plot([p[0] for p in seen_all], [p[1] for p in seen_all], linestyle="none",
@@ -402,36 +400,36 @@ def _field_panel(ax: Axes, data: PlotData) -> None:
                     label=None if k else "sees the whole input through a global path "
                                          "(local field shown)")
         size = data.input_size[axis]
-        input_label = f"input {names[axis]} = {size}" if several else \
-            f"input size {size}"
         ax.axhline(size, color=colour if several else "#333333", linestyle="--",
-                   linewidth=1.0, label=input_label)
+                   linewidth=1.0, label=f"input {name} = {size}" if several else
+                   f"input size {size}")
         top = max([top, size, *(p[1] for p in points)])
-    notes: dict[tuple[int, int, bool], list[int]] = {}  # axes crossing at one point alike
+    line_of = {axis: line for line in data.lines for axis in line}
+    crossed: dict[tuple[int, ...], Crossing] = {}
     for crossing in data.crossings:
-        if crossing.axis in data.axes:
-            key = (crossing.row, crossing.size, crossing.by_global)
-            notes.setdefault(key, []).append(crossing.axis)
-    for k, ((at, size, by_global), crossed_axes) in enumerate(notes.items()):
-        colour = _FIELD_COLOURS[data.axes.index(crossed_axes[0]) % len(_FIELD_COLOURS)]
+        crossed.setdefault(line_of[crossing.axis], crossing)
+    notes: dict[tuple[int, int, bool, int], list[tuple[int, ...]]] = {}  # lines alike
+    for line, crossing in crossed.items():
+        key = (crossing.row, crossing.size, crossing.by_global, data.input_size[line[0]])
+        notes.setdefault(key, []).append(line)
+    for k, ((at, size, by_global, input_size), lines) in enumerate(notes.items()):
+        colour = _FIELD_COLOURS[data.lines.index(lines[0]) % len(_FIELD_COLOURS)]
         ax.plot([at], [size], marker="o", markersize=9, markerfacecolor="none",
                 markeredgecolor=colour, markeredgewidth=2, linestyle="none")
-        axis = f" ({', '.join(names[a] for a in crossed_axes)})" if several else ""
-        inputs = "/".join(dict.fromkeys(str(data.input_size[a]) for a in crossed_axes))
-        how = "a global path sees all" if by_global else f"field {size} ≥ {inputs}"
+        which = f" ({', '.join(map(data.line_label, lines))})" if several else ""
+        how = "a global path sees all" if by_global else f"field {size} ≥ {input_size}"
         # the note sits on the side of the point with more room
         left = at > len(data.rows) * 0.6
         name = _short(data.rows[at].name, _TITLE_CHARS)
-        ax.annotate(_tex_safe(f"{name}{axis}: {how}"), (at, size),
+        ax.annotate(_tex_safe(f"{name}{which}: {how}"), (at, size),
                     xytext=(-12 if left else 12, 10 + 14 * k), textcoords="offset points",
                     ha="right" if left else "left", fontsize=8, color=colour,
                     arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.8})
-    crossed = {c.axis for c in data.crossings}
-    missed = [a for a in data.axes if a not in crossed]
+    missed = [data.line_label(line) for line in data.lines if line not in crossed]
     stays = ""
     if missed:
-        which = f" on {', '.join(names[a] for a in missed)}" if several else ""
-        stays = f"; it stays below the input size{which}"
+        stays = "; it stays below the input size" + (f" on {', '.join(missed)}"
+                                                     if several else "")
     if top > _LOG_FIELD * max(data.input_size):  # far past the input: keep it in sight
         from matplotlib.ticker import FuncFormatter
 
@@ -440,8 +438,8 @@ def _field_panel(ax: Axes, data: PlotData) -> None:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     else:
         ax.set_ylim(0, top * 1.3 if top else 1)
-    ax.set_title(f"Receptive field along the main path, in input pixels "
-                 f"({data.field_label}){stays}")
+    names = ", ".join(data.line_label(line) for line in data.lines)
+    ax.set_title(f"Receptive field along the main path, in input pixels ({names}){stays}")
     ax.legend(loc="best", fontsize=8, frameon=False)
 
 

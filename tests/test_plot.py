@@ -68,7 +68,7 @@ def test_three_convs_figures_by_hand(small):
 
 
 def test_the_field_reaches_the_input_at_the_third_conv(small):
-    assert small.axes == (0,) and small.field_label == "H = W"
+    assert small.lines == ((0, 1),) and small.line_label((0, 1)) == "H = W"
     assert [(c.axis, small.rows[c.row].name, c.size, c.by_global) for c in small.crossings] \
         == [(0, "c3", 7, False), (1, "c3", 7, False)]
 
@@ -76,8 +76,16 @@ def test_the_field_reaches_the_input_at_the_third_conv(small):
 def test_axes_of_different_sizes_are_drawn_apart():
     # 7 x 11 input: the fields 3, 5, 7 reach H = 7 at c3 and never W = 11
     data = plot_data(analyze_layers(THREE_CONVS, [1, 7, 11]))
-    assert data.axes == (0, 1)
+    assert data.lines == ((0,), (1,))
     assert [(c.axis, data.rows[c.row].name) for c in data.crossings] == [(0, "c3")]
+
+
+def test_axes_that_agree_share_a_line():
+    # a 3-D net on 8 x 16 x 16: H and W tell the same story (one line, 'H = W'), D its own
+    layers = [{"conv": {"filters": 2, "kernel": 3}}, {"conv": {"filters": 2, "kernel": 3}}]
+    data = plot_data(analyze_layers(layers, [1, 8, 16, 16]))
+    assert data.lines == ((0,), (1, 2))
+    assert [data.line_label(line) for line in data.lines] == ["D", "H = W"]
 
 
 def test_a_field_below_the_input_has_no_crossing():
