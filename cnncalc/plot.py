@@ -10,6 +10,10 @@ The main path is the chain the output's receptive field grows along: from the ma
 back to the input, at each merge through the input with the largest field (the order that
 picks an output's headline field). Layers off it (a residual's shortcut, the narrower
 branches of an inception block) have bars but no point on the field's line.
+
+For a design-doc region: `data = plot_data(analysis, depth, batch)`; `picture(data, fmt)` is
+the stamped file's bytes, and a committed file is current iff
+`stamp.read_stamp(its bytes) == stamp.digest(data.source(fmt))` (no matplotlib needed).
 """
 from __future__ import annotations
 
@@ -89,8 +93,8 @@ class PlotData:
     def title(self) -> str:
         cut = "every layer" if self.depth is None else f"blocks at depth {self.depth}"
         batch = f", batch {self.batch}" if self.batch > 1 else ""
-        return (f"{self.network}: input {shape_str(self.input_shape)}, {self.dtype}{batch}, "
-                f"{cut}")
+        return one_line(f"{self.network}: input {shape_str(self.input_shape)}, {self.dtype}"
+                        f"{batch}, {cut}")
 
     def line_label(self, line: tuple[int, ...]) -> str:
         """'H = W' for a line standing for H and W."""

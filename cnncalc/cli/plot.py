@@ -71,6 +71,8 @@ def plot_command(spec: str, output: str, depth: int | None, input_size: tuple[in
         write_atomic(output, image)
     except SpecError as error:
         fail(error)
-    what = "layers" if depth is None else f"rows at depth {depth}"
-    click.echo(f"wrote {click.format_filename(output)}: {len(data.rows)} {what}, "
+    count = len(data.rows)
+    what = ("layer" if depth is None else "row") + ("" if count == 1 else "s")
+    at = "" if depth is None else f" at depth {depth}"
+    click.echo(f"wrote {click.format_filename(output)}: {count} {what}{at}, "
                f"{len(image):,} bytes")
