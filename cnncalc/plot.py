@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .analysis import Analysis, Row, _field_order
 from .layers import shape_str
@@ -246,7 +246,7 @@ def render(data: PlotData, fmt: str) -> bytes:
     import io
     import warnings
 
-    settings = {"svg.hashsalt": "cnncalc", "font.family": "DejaVu Sans", "font.size": 9,
+    settings: Any = {"svg.hashsalt": "cnncalc", "font.family": "DejaVu Sans", "font.size": 9,
                 "svg.fonttype": "path", "axes.titlesize": 10, "axes.titlelocation": "left",
                 "figure.constrained_layout.h_pad": 0.12,
                 "figure.constrained_layout.w_pad": 0.12}
