@@ -402,7 +402,7 @@ def argument_text(value: Any) -> str:
     return str(value)
 
 
-_FIGURE_CHANGES = ("input_shapes", "output_shape", "params", "trainable_params", "macs")
+_FIGURE_CHANGES = ("input_shapes", "output_shape", "params", "macs")
 
 
 def _figure_changes(old: Figures, new: Figures) -> tuple[Change, ...]:
