@@ -357,7 +357,8 @@ def _make(old: _Item | None, new: _Item | None, status: Status,
 def _own_changes(old: _Item, new: _Item) -> tuple[Change, ...]:
     """Name, kind (or block definition) and, for a layer, each argument that differs."""
     found = []
-    if old.name != new.name:
+    # a renamed enclosing block says so itself, and renumbered automatic names are noise
+    if old.local != new.local and not (_automatic(old) and _automatic(new)):
         found.append(Change("name", old.name, new.name))
     if old.type != new.type:
         found.append(Change("type", old.type, new.type))

@@ -67,7 +67,7 @@ def read_from_git(revision: str, path: str, argument: str, cwd: Path | None = No
         where = f"revision {show(revision)}" if revision else "the index (staged files)"
         hint = ("; a path after ':' is from the repository's top: write "
                 f"{revision}:./{path} for one from this folder"
-                if not path.startswith("./") and (folder / path).exists() else "")
+                if not path.startswith("./") and (folder / path).is_file() else "")
         raise problem(f"no file {show(path)} in {where}{hint}")
     if kind.stdout.strip() != b"blob":
         raise problem(f"{show(path)} is a {kind.stdout.decode(errors='replace').strip()} "

@@ -100,9 +100,10 @@ def breaches(diff: Diff, thresholds: list[Threshold]) -> list[Breach]:
                                         f"passes --fail-on {threshold.text}"))
             continue
         deltas = _deltas(diff, threshold.figure)
+        same = all((d.old, d.new) == (deltas[0].old, deltas[0].new) for d in deltas)
         for axis, delta in enumerate(deltas):
             if passes(threshold, delta):
-                what = threshold.figure if len(deltas) == 1 else f"{threshold.figure}[{axis}]"
+                what = threshold.figure if same else f"{threshold.figure}[{axis}]"
                 found.append(Breach(threshold, _where(diff, threshold),
                                     f"{what} {change_text(delta, FIGURES[threshold.figure])} passes "
                                     f"--fail-on {threshold.text}{_most(diff, threshold)}"))

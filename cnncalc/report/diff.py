@@ -34,7 +34,7 @@ def markdown_text(text: str) -> str:
     holds can open HTML (a `</details>`), a link, emphasis or a code span. Inside a table
     cell, `table` also escapes '|'."""
     text = html.escape(one_line(text), quote=False)
-    for char in "\\`*[]~_":
+    for char in "\\`*[]~":  # not '_': GitHub never reads one inside a word as emphasis
         text = text.replace(char, "\\" + char)
     return text
 
@@ -160,7 +160,7 @@ def _sections(diff: Diff, fmt: str, depth: int | None,
         same = len(diff.at_depth(shown_depth)) - len(rows)
         if rows:
             sections.append(titled(
-                f"At depth {shown_depth} ({same} unchanged rows not shown)",
+                f"At depth {shown_depth} ({_count(same, 'unchanged row')} not shown)",
                 grid(["Name", "Type", "Status", "Output shape", "Params", "MACs",
                       "Act. memory", "RF"],
                      [[name(p.name), name(p.type), p.status.value, _shape_change(p),
