@@ -276,8 +276,8 @@ def test_fail_on_shapes_and_rf() -> None:
     code, _, err = _run(str(PAIRS / "base.yaml"), str(PAIRS / "resized.yaml"), "--fail-on",
                         "input_shape", "--fail-on", "output_shape")
     assert code == 1
-    assert err.splitlines() == [f"{PAIRS / 'resized.yaml'}:4:8: input 'input': shape "
-                                f"[3, 32, 32] -> [3, 64, 64] passes --fail-on input_shape"]
+    assert err.splitlines() == [(f"{PAIRS / 'resized.yaml'}:4:8: input 'input': shape "
+                                f"[3, 32, 32] -> [3, 64, 64] passes --fail-on input_shape")]
     code, _, err = _run(str(PAIRS / "inserted.yaml"), str(PAIRS / "base.yaml"), "--fail-on",
                         "rf:-1")
     assert code == 1 and "rf -2 (-28.6%) passes --fail-on rf:-1" in err
@@ -352,8 +352,8 @@ def test_spec_read_from_git_is_located_there(repository: Path) -> None:
 
 @pytest.mark.parametrize("side, message", [
     ("HEAD:missing.yaml", "HEAD:missing.yaml:1:1: no file 'missing.yaml' in revision 'HEAD'"),
-    ("nobranch:net.yaml", "nobranch:net.yaml:1:1: no revision 'nobranch' in this git "
-                          "repository"),
+    ("nobranch:net.yaml", ("nobranch:net.yaml:1:1: no revision 'nobranch' in this git "
+                          "repository")),
     ("HEAD:", "HEAD::1:1: expected REV:PATH, a file path after the ':'"),
     ("HEAD~5:net.yaml", "HEAD~5:net.yaml:1:1: no revision 'HEAD~5' in this git repository"),
     ("missing.yaml", "missing.yaml:1:1: cannot read the spec: no such file or directory"),
@@ -368,8 +368,8 @@ def test_bad_revisions_and_paths_are_one_line(repository: Path, side: str,
 def test_revision_may_not_look_like_an_option(repository: Path) -> None:
     code, _, err = _run("--", "-c:net.yaml", "net.yaml")
     assert code == 2
-    assert err.splitlines() == ["-c:net.yaml:1:1: a revision may not start with '-'; found "
-                                "'-c'"]
+    assert err.splitlines() == [("-c:net.yaml:1:1: a revision may not start with '-'; found "
+                                "'-c'")]
 
 
 def test_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
