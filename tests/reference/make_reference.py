@@ -1011,7 +1011,7 @@ def model_zoo():
         ("alexnet", (lambda: tv.alexnet(weights=None), [3, 224, 224], "features", 512)),
         ("vgg16", (lambda: tv.vgg16(weights=None), [3, 224, 224], "features", 512)),
         ("resnet18", (lambda: tv.resnet18(weights=None), [3, 224, 224], "layer4", 768)),
-        ("resnet34", (lambda: tv.resnet34(weights=None), [3, 224, 224], "layer4", 768)),
+        ("resnet34", (lambda: tv.resnet34(weights=None), [3, 224, 224], "layer4", 1024)),
         ("resnet50", (lambda: tv.resnet50(weights=None), [3, 224, 224], "layer4", 768)),
         ("mobilenet_v2", (lambda: tv.mobilenet_v2(weights=None), [3, 224, 224], "features", 768)),
         ("googlenet", (lambda: tv.googlenet(weights=None, aux_logits=False, init_weights=False,
