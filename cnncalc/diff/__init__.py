@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
-from ..analysis import Analysis, Row
+from ..analysis import Analysis, Row, no_gc
 from ..errors import Location
 from ..layers import Shape
 from ..receptive import Field
@@ -182,9 +182,10 @@ class Diff(Value):
 
 def compare(old: Analysis, new: Analysis, old_source: str = "", new_source: str = "") -> Diff:
     """The diff from `old` to `new`; `*_source` name the sides as the user gave them."""
-    old_tree, new_tree = _tree(old), _tree(new)
-    pairs: list[Pair] = []
-    _pair_children(old_tree, new_tree, pairs, None)
+    with no_gc():  # many small acyclic objects: the collector's passes would only cost
+        old_tree, new_tree = _tree(old), _tree(new)
+        pairs: list[Pair] = []
+        _pair_children(old_tree, new_tree, pairs, None)
     network = _network_pair(old, new, pairs)
     return Diff(old, new, old_source or old.spec.file, new_source or new.spec.file,
                 tuple(pairs), network, _inputs(old, new), _outputs(old, new))
@@ -195,8 +196,8 @@ def compare(old: Analysis, new: Analysis, old_source: str = "", new_source: str 
 class _Item:
     """A layer or block instance of one side, with the block's children in order."""
 
-    __slots__ = ("_content", "children", "dtype_bytes", "is_block", "level", "local",
-                 "location", "name", "row", "total", "type")
+    __slots__ = ("_arguments", "_content", "_figures", "children", "dtype_bytes", "is_block",
+                 "level", "local", "location", "name", "row", "total", "type")
 
     def __init__(self, name: str, local: str, type_: str, is_block: bool, level: int,
                  location: Location, dtype_bytes: int, row: Row | None = None):
@@ -206,12 +207,26 @@ class _Item:
         self.total: BlockTotal | None = None
         self.children: list[_Item] = []
         self._content: Hashable | None = None
+        self._arguments: dict[str, str] | None = None
+        self._figures: Figures | None = None
+
+    def arguments(self) -> dict[str, str]:
+        """A layer's arguments as text (see `_arguments`); computed once."""
+        if self._arguments is None:
+            assert self.row is not None
+            self._arguments = _arguments(self.row)
+        return self._arguments
+
+    def figures(self) -> Figures:
+        if self._figures is None:
+            self._figures = _figures_of(self)
+        return self._figures
 
     def content(self) -> Hashable:
         """Kind and arguments (input shapes aside); a block: its definition and contents."""
         if self._content is None:
             if self.row is not None:
-                self._content = (self.type, tuple(sorted(_arguments(self.row).items())))
+                self._content = (self.type, tuple(sorted(self.arguments().items())))
             else:
                 self._content = (self.type, tuple(c.content() for c in self.children))
         return self._content
@@ -290,14 +305,26 @@ def _align(old: list[_Item], new: list[_Item], passes: int = 0
     from difflib import SequenceMatcher
 
     key = _PASSES[passes]
-    matcher = SequenceMatcher(None, [key(o) for o in old], [key(n) for n in new],
-                              autojunk=False)
-    aligned: list[tuple[_Item | None, _Item | None]] = []
+    old_keys, new_keys = [key(o) for o in old], [key(n) for n in new]
+    # the common ends first, in linear time: SequenceMatcher's cost grows with the product
+    # of the lengths where keys repeat (a long plain net of identical relus)
+    head = 0
+    while head < min(len(old), len(new)) and old_keys[head] == new_keys[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and \
+            old_keys[len(old) - 1 - tail] == new_keys[len(new) - 1 - tail]:
+        tail += 1
+    aligned: list[tuple[_Item | None, _Item | None]] = list(zip(old[:head], new[:head]))
+    middle_old, middle_new = old[head:len(old) - tail], new[head:len(new) - tail]
+    matcher = SequenceMatcher(None, old_keys[head:len(old) - tail],
+                              new_keys[head:len(new) - tail], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            aligned.extend(zip(old[i1:i2], new[j1:j2]))
+            aligned.extend(zip(middle_old[i1:i2], middle_new[j1:j2]))
         else:
-            aligned.extend(_align(old[i1:i2], new[j1:j2], passes + 1))
+            aligned.extend(_align(middle_old[i1:i2], middle_new[j1:j2], passes + 1))
+    aligned.extend(zip(old[len(old) - tail:], new[len(new) - tail:]))
     return aligned
 
 
@@ -306,13 +333,10 @@ def _align(old: list[_Item], new: list[_Item], passes: int = 0
 def _pair_children(old: _Item, new: _Item, pairs: list[Pair], within: str | None) -> Status:
     """Pair the children of two matched blocks (appending to `pairs`, each block before
     its contents); the status their changes give the enclosing block."""
-    worst = Status.SAME
-    for o, n in _align(old.children, new.children):
-        status = _pair(o, n, pairs, within)
-        if status not in (Status.SAME, Status.RENAMED):
-            worst = Status.CHANGED if status is not Status.AFFECTED else \
-                (worst if worst is Status.CHANGED else Status.AFFECTED)
-    return worst
+    found = {_pair(o, n, pairs, within) for o, n in _align(old.children, new.children)}
+    if found & {Status.ADDED, Status.REMOVED, Status.CHANGED}:
+        return Status.CHANGED
+    return Status.AFFECTED if Status.AFFECTED in found else Status.SAME
 
 
 def _pair(old: _Item | None, new: _Item | None, pairs: list[Pair], within: str | None
@@ -329,7 +353,7 @@ def _pair(old: _Item | None, new: _Item | None, pairs: list[Pair], within: str |
     index = len(pairs)
     pairs.append(_make(old, new, Status.SAME, (), within))  # replaced below
     own = _own_changes(old, new)
-    figures = _figure_changes(_figures_of(old), _figures_of(new))
+    figures = _figure_changes(old.figures(), new.figures())
     if old.is_block:
         inner = _pair_children(old, new, pairs, within)
         if any(c.what == "type" for c in own):
@@ -350,7 +374,7 @@ def _make(old: _Item | None, new: _Item | None, status: Status,
     assert item is not None
     return Pair(item.is_block, status, item.type, item.level,
                 old.name if old else None, new.name if new else None,
-                _figures_of(old) if old else None, _figures_of(new) if new else None,
+                old.figures() if old else None, new.figures() if new else None,
                 changes, item.location, within)
 
 
@@ -368,7 +392,7 @@ def _own_changes(old: _Item, new: _Item) -> tuple[Change, ...]:
             if old_text != new_text:
                 found.append(Change("config", old_text or "--", new_text or "--"))
         else:
-            was, now = _arguments(old.row), _arguments(new.row)
+            was, now = old.arguments(), new.arguments()
             for key in sorted(set(was) | set(now)):
                 if was.get(key) != now.get(key):
                     found.append(Change(key, was.get(key, "--"), now.get(key, "--")))
