@@ -424,3 +424,29 @@ def test_ci_workflow_runs_valid_cnncalc_commands() -> None:
             w, w) for w in words]
         result = CliRunner().invoke(main, words[1:])
         assert result.exit_code == 0, (command, result.output)
+
+
+def test_each_output_has_its_own_figures(tmp_path: Path) -> None:
+    """GoogLeNet's auxiliary heads narrowed from 1,024 to 512 units: each head's fc1 loses
+    2,048*512 + 512 = 1,049,088 params and its fc2 (512*1,000) = 512,000: -1,561,088 per
+    head (aux1 had 4,174,312: -37.4%), and the main output reads neither."""
+    text = (EXAMPLES / "googlenet.yaml").read_text()
+    assert text.count("- dense: {units: 1024}") == 1  # in the inception_aux block
+    (tmp_path / "g.yaml").write_text(text.replace("- dense: {units: 1024}",
+                                                  "- dense: {units: 512}"))
+    diff = compare(analyze_file(EXAMPLES / "googlenet.yaml"),
+                   analyze_file(tmp_path / "g.yaml"))
+    figures = {p.name: p.new.params - p.old.params for p in diff.outputs}
+    assert figures == {"fc": 0, "aux1": -1561088, "aux2": -1561088}
+    assert diff.delta("params").absolute == -2 * 1561088
+    code, out, _ = _run(str(EXAMPLES / "googlenet.yaml"), str(tmp_path / "g.yaml"))
+    assert code == 0
+    assert "aux1    [1000]         [1000]         -1,561,088 (-37.4%)" in out
+
+
+@pytest.mark.parametrize("percent, text", [(86.47, "+86.5%"), (-0.2, "-0.2%"), (0.0, "+0.0%"),
+                                           (-0.0248, "-0.02%"), (0.004, "+<0.01%")])
+def test_percent_text(percent: float, text: str) -> None:
+    from cnncalc.diff.thresholds import percent_text
+
+    assert percent_text(percent) == text

@@ -134,7 +134,17 @@ def change_text(delta: Delta, figure: str, joined: str = " ({})") -> str:
     else:
         text = f"{int(change):+,}"
     relative = delta.relative
-    return text if relative is None else text + joined.format(f"{relative * 100:+.1f}%")
+    return text if relative is None else text + joined.format(percent_text(relative * 100))
+
+
+def percent_text(percent: float) -> str:
+    """'+86.5%'; a change too small for one decimal keeps two, or says '<0.01%', so that
+    no change reads as '-0.0%'."""
+    if percent == 0 or abs(percent) >= 0.1:
+        return f"{percent:+.1f}%"
+    if abs(percent) >= 0.01:
+        return f"{percent:+.2f}%"
+    return ("+" if percent > 0 else "-") + "<0.01%"
 
 
 def _deltas(diff: Diff, figure: str) -> list[Delta]:
