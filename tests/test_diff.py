@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cnncalc.analysis import analyze_file, analyze_text
 from cnncalc.cli import main
@@ -450,3 +452,52 @@ def test_percent_text(percent: float, text: str) -> None:
     from cnncalc.diff.thresholds import percent_text
 
     assert percent_text(percent) == text
+
+
+# -- alignment, as a property ---------------------------------------------------------------
+
+_ENTRIES = ["conv: {filters: 4, kernel: 3, padding: 1}",
+            "conv: {filters: 8, kernel: 3, padding: 1}", "relu", "batchnorm", "sigmoid"]
+_UNIQUE = "conv: {filters: 12, kernel: 1}"  # an entry no generated net holds
+
+
+def _net(entries: list[str]) -> str:
+    return "input: [3, 16, 16]\nlayers:\n" + "".join(f"  - {e}\n" for e in entries)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_ENTRIES), min_size=1, max_size=12), st.data())
+def test_one_edit_is_one_change_however_the_names_shift(entries: list[str],
+                                                        data: st.DataObject) -> None:
+    """Insert, delete or replace one entry of an unnamed net: every later automatic name
+    may shift, but the diff names exactly that one entry, and nothing else as added,
+    removed or changed."""
+    at = data.draw(st.integers(0, len(entries) - 1))
+    edit = data.draw(st.sampled_from(["insert", "delete", "replace"]))
+    edited = list(entries)
+    if edit == "insert":
+        edited.insert(at, _UNIQUE)
+    elif edit == "delete":
+        del edited[at]
+    else:
+        edited[at] = _UNIQUE
+    if not edited:
+        return
+    diff = compare(analyze_text(_net(entries)), analyze_text(_net(edited)))
+    counts = {s: len(diff.listed(s, False)) for s in (Status.ADDED, Status.REMOVED,
+                                                       Status.CHANGED, Status.RENAMED)}
+    expected = {"insert": Status.ADDED, "delete": Status.REMOVED, "replace": Status.CHANGED}
+    if edit == "replace" and not entries[at].startswith("conv"):
+        # another kind in its place: matched as changed, or removed and added
+        assert counts[Status.ADDED] == counts[Status.REMOVED] <= 1
+        assert counts[Status.ADDED] + counts[Status.CHANGED] == 1
+    else:
+        assert counts == {s: int(s is expected[edit]) for s in counts}
+    if edit != "delete":
+        touched = [p for p in diff.layers if p.status in (Status.ADDED, Status.CHANGED)]
+        names = [p.new_name for p in touched]
+        position = [row.name for row in diff.new.rows].index(names[-1])
+        assert position == at  # the edited entry, not one of its neighbours
+    reverse = compare(diff.new, diff.old)
+    assert len(reverse.listed(Status.ADDED, False)) == counts[Status.REMOVED]
+    assert len(reverse.listed(Status.REMOVED, False)) == counts[Status.ADDED]
