@@ -501,3 +501,29 @@ def test_one_edit_is_one_change_however_the_names_shift(entries: list[str],
     reverse = compare(diff.new, diff.old)
     assert len(reverse.listed(Status.ADDED, False)) == counts[Status.REMOVED]
     assert len(reverse.listed(Status.REMOVED, False)) == counts[Status.ADDED]
+
+
+def test_paths_in_a_subfolder(repository: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path after ':' is from the repository's top; './' makes it from here, and a file
+    that is here but not at the top gets that hint."""
+    (repository / "sub").mkdir()
+    shutil.copy(PAIRS / "base.yaml", repository / "sub" / "deep.yaml")
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "add", "sub"],
+                   check=True, timeout=30)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm",
+                    "sub"], check=True, timeout=30)
+    monkeypatch.chdir(repository / "sub")
+    assert _run("HEAD:sub/deep.yaml", "deep.yaml")[0] == 0
+    assert _run("HEAD:./deep.yaml", "deep.yaml")[0] == 0
+    code, _, err = _run("HEAD:deep.yaml", "deep.yaml")
+    assert code == 2
+    assert err.splitlines() == [
+        ("HEAD:deep.yaml:1:1: no file 'deep.yaml' in revision 'HEAD'; a path after ':' is "
+        "from the repository's top: write HEAD:./deep.yaml for one from this folder")]
+
+
+def test_a_windows_drive_path_is_a_file() -> None:
+    code, _, err = _run("C:\\nets\\net.yaml", str(PAIRS / "base.yaml"))
+    assert code == 2
+    assert err.splitlines() == [("C:\\nets\\net.yaml:1:1: cannot read the spec: no such file "
+                                "or directory")]
