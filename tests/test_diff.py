@@ -220,8 +220,9 @@ def test_hostile_names_are_escaped(tmp_path: Path, fmt: str) -> None:
     new = old.replace("name: head", "name: " + json.dumps(hostile))
     (tmp_path / "a.yaml").write_text(old)
     (tmp_path / "b.yaml").write_text(new)
-    code, out, _ = _run(str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "--format", fmt)
-    assert code == 0
+    code, out, err = _run(str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "--format", fmt,
+                          "--fail-on", "params:-0")
+    assert code == 0 and err == ""
     if fmt == "json":
         assert json.loads(out)["layers"][0]["new_name"] == hostile
         return
@@ -259,6 +260,17 @@ def test_fail_on_widened(rule: str, code: int) -> None:
     assert got == code, err
     assert out.startswith("net -> net")
     assert len(err.splitlines()) == code
+
+
+def test_fail_on_line_with_a_hostile_name_stays_one_line(tmp_path: Path) -> None:
+    old = (PAIRS / "base.yaml").read_text()
+    (tmp_path / "a.yaml").write_text(old)
+    (tmp_path / "b.yaml").write_text(old.replace("name: head", 'name: "h\\n::error::x"')
+                                     .replace("units: 10", "units: 20"))
+    code, _, err = _run(str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "--fail-on",
+                        "params:+1")
+    assert code == 1
+    assert len(err.splitlines()) == 1 and "h\\n::error::x" in err
 
 
 def test_fail_on_lines_are_located_in_the_new_spec() -> None:

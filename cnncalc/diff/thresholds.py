@@ -21,6 +21,7 @@ import re
 from fractions import Fraction
 
 from ..errors import Location
+from ..text import one_line
 from ..units import UnitError, format_bytes, parse_bytes, parse_count
 from ..values import Value
 from . import Delta, Diff, Pair, Status
@@ -55,7 +56,7 @@ class Breach(Value):
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return one_line(f"{self.location}: {self.message}")  # names may be hostile
 
 
 def parse_threshold(text: str) -> Threshold:
