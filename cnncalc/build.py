@@ -82,6 +82,7 @@ class _Inherited(Value):
     blocks: tuple[str, ...] = ()
     on_branch: bool = False
     block_kinds: tuple[str, ...] = ()
+    block_sites: tuple[Location, ...] = ()
 
     def nested(self, **changes: Any) -> _Inherited:
         values = {**self.__dict__, "depth": self.depth + 1, **changes}
@@ -178,7 +179,8 @@ class _Builder:
         inner = _Inherited(rounding, inherited.trainable and trainable,
                            inherited.lint_ignore + _lint_ignore(meta),
                            inherited.depth, inherited.env, inherited.blocks,
-                           inherited.on_branch, inherited.block_kinds)
+                           inherited.on_branch, inherited.block_kinds,
+                           inherited.block_sites)
         name = meta.get("name") if meta else None
         if name is not None and (not isinstance(name, str) or not name):
             raise SpecError.at(meta.where("name"), f"'name' must be text; found {show(name)}")
@@ -324,7 +326,7 @@ class _Builder:
         node = Node(len(self.nodes), name, layer, inputs, location, _expect(meta, location),
                     inherited.trainable, inherited.lint_ignore, inherited.depth,
                     inherited.blocks, inherited.on_branch if on_branch is None else on_branch,
-                    inherited.block_kinds)
+                    inherited.block_kinds, inherited.block_sites)
         self.nodes.append(node)
         self.shapes.append(out)
         self.refs[name] = node.index
@@ -458,7 +460,8 @@ class _Builder:
             return UNKNOWN
         env["in_channels"] = self.shape(source)[0]
         inner = inherited.nested(env=tuple(env.items()), blocks=(*inherited.blocks, full),
-                                 block_kinds=(*inherited.block_kinds, block.name))
+                                 block_kinds=(*inherited.block_kinds, block.name),
+                                 block_sites=(*inherited.block_sites, location))
         self.block_stack.append(block.name)
         try:
             out = self.sequence(block.layers, source, _Scope(full + ".", outer=scope,

@@ -62,6 +62,11 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
             raise _problem(name, f"cannot read the {what}: {_reason(err)}") from None
     if len(data) > limit:
         raise _problem(name, f"the {what} is larger than the limit of {limit:,} bytes")
+    return decode_text(data, name, what)
+
+
+def decode_text(data: bytes, name: str, what: str = "file") -> str:
+    """Bytes read from `name` as UTF-8; SpecError at the first byte that is not."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -32,6 +32,7 @@ class Node(Value):
     the names of the block instances it sits in, outermost first (`('layer1',
     'layer1.basic1')`) and `block_kinds` the definitions they use (`('stage', 'basic')`);
     `depth` how deeply blocks and branches nest it, for indentation;
+    `block_sites` where each of those instances was written (the entry that uses the block);
     `on_branch` whether it lies on a branch beside others (a residual's or `branches`').
     """
 
@@ -47,6 +48,7 @@ class Node(Value):
     blocks: tuple[str, ...] = ()
     on_branch: bool = False
     block_kinds: tuple[str, ...] = ()
+    block_sites: tuple[Location, ...] = ()
 
     @property
     def input_shape(self) -> Shape:

@@ -27,7 +27,8 @@ class LazyGroup(click.Group):
                                        "run": "cnncalc.cli.run:run_command",
                                        "import": "cnncalc.cli.import_:import_command",
                                        "export": "cnncalc.cli.export:export_command",
-                                       "plot": "cnncalc.cli.plot:plot_command"}
+                                       "plot": "cnncalc.cli.plot:plot_command",
+                                       "diff": "cnncalc.cli.diff:diff_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})

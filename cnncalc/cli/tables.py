@@ -12,7 +12,7 @@ from ..analysis import Analysis, analyze
 from ..build import build
 from ..errors import SpecError
 from ..report import FORMATS, notes, render
-from ..spec import DTYPE_BYTES, load_file
+from ..spec import DTYPE_BYTES, NetSpec, load_file
 from .problems import fail, input_size_option, parse_sizes
 
 
@@ -24,6 +24,15 @@ def _analyze(path: str, framework: str | None, rounding: str | None,
     except SpecError as error:
         fail(error)
         raise  # unreachable: fail exits
+    return analyze_as_asked(spec, framework, rounding, max_layers, input_size, dtype)
+
+
+def analyze_as_asked(spec: NetSpec, framework: str | None, rounding: str | None,
+                     max_layers: int | None = None,
+                     input_size: tuple[int, ...] | None = None,
+                     dtype: str | None = None) -> Analysis:
+    """A loaded spec analysed with the command line's overrides (framework, rounding,
+    dtype, input size); its problems end the command (exit 2)."""
     if framework or rounding:
         spec = spec.replace(
             framework=("tensorflow" if framework == "keras" else framework)
@@ -67,6 +76,29 @@ def _report(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
         sys.exit(1)
 
 
+def spec_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every command that analyses a spec takes, to analyse it otherwise than
+    it says: --input-size, --dtype, --framework, --rounding, --max-layers (see
+    `analyze_as_asked`)."""
+    for option in reversed((
+        click.option("--input-size", callback=input_size_option, metavar="H[,W]",
+                     help="Other spatial input size: one for every axis, or one per axis "
+                          "(the spec's expectations are then not reported)."),
+        click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)),
+                     help="Bytes per value for memory figures [default: the spec's dtype, "
+                          "else float32]."),
+        click.option("--framework", type=click.Choice(geometry.FRAMEWORKS),
+                     help="Override the spec's framework preset for output sizes."),
+        click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
+                     help="Override the spec's rounding rule."),
+        click.option("--max-layers", type=click.IntRange(min=1), envvar=limits.LAYERS_ENV,
+                     show_envvar=True,
+                     help=f"Refuse a spec that expands to more layers [default: "
+                          f"{limits.MAX_LAYERS:,}]."))):
+        command = option(command)
+    return command
+
+
 def _table_command(view: str, summary: str, example: str) -> Callable[..., None]:
     @click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
     @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
@@ -75,24 +107,11 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
                   help="One row per block instance at this nesting level (1: the blocks "
                        "written in `layers:`), with subtotals; layers outside such blocks "
                        "stay rows; 0: the network as one row [default: every layer].")
-    @click.option("--input-size", callback=input_size_option, metavar="H[,W]",
-                  help="Other spatial input size: one for every axis, or one per axis "
-                       "(the spec's expectations are then not reported).")
+    @spec_options
     @click.option("--batch", type=click.IntRange(min=1, max=limits.MAX_AXIS), default=1,
                   show_default=True,
                   help="Samples per batch: the footer adds per-batch MACs, ops and "
                        "activations, and summary's memory figures count them.")
-    @click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)),
-                  help="Bytes per value for memory figures [default: the spec's dtype, "
-                       "else float32].")
-    @click.option("--framework", type=click.Choice(geometry.FRAMEWORKS),
-                  help="Override the spec's framework preset for output sizes.")
-    @click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
-                  help="Override the spec's rounding rule.")
-    @click.option("--max-layers", type=click.IntRange(min=1), envvar=limits.LAYERS_ENV,
-                  show_envvar=True,
-                  help=f"Refuse a spec that expands to more layers [default: "
-                       f"{limits.MAX_LAYERS:,}].")
     def command(spec: str, fmt: str, depth: int | None, input_size: tuple[int, ...] | None,
                 batch: int, dtype: str | None, framework: str | None, rounding: str | None,
                 max_layers: int | None) -> None:

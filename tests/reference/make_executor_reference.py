@@ -713,7 +713,8 @@ def record_conv_pad_pool_limits(arrays: dict[str, np.ndarray]) -> None:
 
 # The sizes tests/test_executor.py runs each example at (None: its own input size).
 EXAMPLE_SIZES = {"alexnet": 64, "googlenet": 64, "lenet5": None, "mobilenet_v2": 32,
-                 "resnet18": 32, "resnet50": 32, "unet": 32, "vgg16": 32, "two_input": 32}
+                 "resnet18": 32, "resnet34": 32, "resnet50": 32,
+                 "unet": 32, "vgg16": 32, "two_input": 32}
 
 
 def record_example_shapes(arrays: dict[str, np.ndarray]) -> None:

@@ -56,7 +56,8 @@ DETERMINISTIC = {"tiny_all_kinds": ("fractional_maxpool: {kernel: 2, output_size
                                     "adaptive_maxpool: {output_size: [8, 16]}")}
 # Numeric comparison sizes for the examples too big for NumPy in float64 at full size.
 COMPARE_AT = {"alexnet": (127,), "cyclegan_generator": (64,), "googlenet": (64,),
-              "mobilenet_v2": (64,), "resnet18": (64,), "resnet50": (64,),
+              "mobilenet_v2": (64,), "resnet18": (64,), "resnet34": (64,),
+              "resnet50": (64,),
               "segnet": (64,), "unet": (64,), "unet_original": (188,), "vgg16": (64,)}
 
 CASES = {

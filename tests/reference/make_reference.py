@@ -11,7 +11,7 @@ rewrites, next to itself:
   (exactly as it would be written in YAML), the input shape without the batch
   axis, and what PyTorch makes of it: output shape, parameter count, BatchNorm
   running-statistics count and, for conv / conv_transpose / dense, the MACs.
-* ``models.json``: torchvision's alexnet, vgg16, resnet18, resnet50,
+* ``models.json``: torchvision's alexnet, vgg16, resnet18, resnet34, resnet50,
   mobilenet_v2 and googlenet, plus a U-Net and LeNet-5 built here: totals,
   every leaf module's output shape and parameter count in forward-call order,
   and the receptive field of the last feature layer, measured empirically by
@@ -1011,6 +1011,7 @@ def model_zoo():
         ("alexnet", (lambda: tv.alexnet(weights=None), [3, 224, 224], "features", 512)),
         ("vgg16", (lambda: tv.vgg16(weights=None), [3, 224, 224], "features", 512)),
         ("resnet18", (lambda: tv.resnet18(weights=None), [3, 224, 224], "layer4", 768)),
+        ("resnet34", (lambda: tv.resnet34(weights=None), [3, 224, 224], "layer4", 1024)),
         ("resnet50", (lambda: tv.resnet50(weights=None), [3, 224, 224], "layer4", 768)),
         ("mobilenet_v2", (lambda: tv.mobilenet_v2(weights=None), [3, 224, 224], "features", 768)),
         ("googlenet", (lambda: tv.googlenet(weights=None, aux_logits=False, init_weights=False,
