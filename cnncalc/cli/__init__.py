@@ -26,7 +26,8 @@ class LazyGroup(click.Group):
                                        "check": "cnncalc.cli.lint:check_command",
                                        "run": "cnncalc.cli.run:run_command",
                                        "import": "cnncalc.cli.import_:import_command",
-                                       "export": "cnncalc.cli.export:export_command"}
+                                       "export": "cnncalc.cli.export:export_command",
+                                       "diagram": "cnncalc.cli.diagram:diagram_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
