@@ -38,6 +38,22 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
     device, a file over `limit` bytes, bytes that are not UTF-8.
     """
     name = str(path)
+    data = read_bytes(path, what, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise SpecError.at(Location(name, line, column), f"cannot read the {what}: byte "
+                                                         f"0x{data[err.start]:02x} is not "
+                                                         f"UTF-8 text") from None
+
+
+def read_bytes(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file (or of standard input for '-'), as `read_text` reads
+    them: SpecError at PATH:1:1 for a missing file, a directory, a FIFO or device, or a
+    file over `limit` bytes."""
+    name = str(path)
     if name == STDIN:
         data = sys.stdin.buffer.read(limit + 1)
     else:
@@ -62,14 +78,7 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
             raise _problem(name, f"cannot read the {what}: {_reason(err)}") from None
     if len(data) > limit:
         raise _problem(name, f"the {what} is larger than the limit of {limit:,} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise SpecError.at(Location(name, line, column), f"cannot read the {what}: byte "
-                                                         f"0x{data[err.start]:02x} is not "
-                                                         f"UTF-8 text") from None
+    return data
 
 
 def _read_only(info: os.stat_result, path: str) -> bool:
