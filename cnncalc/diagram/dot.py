@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..text import one_line
-from .model import Box, Cluster, Diagram, Role, cluster_label, label_lines, members
+from .model import Box, Cluster, Diagram, Role, cluster_label, label_lines, nested
 
 _SPECIAL = re.compile(r'[&<>"\x00-\x1f\x7f-\U0010ffff]')
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
@@ -41,21 +41,10 @@ def _box(box: Box) -> str:
             f'{peripheries}{extra}];')
 
 
-def _write(held: dict[str | None, list[Box | Cluster]], at: str | None, level: int,
-           out: list[str]) -> None:
-    pad = _INDENT * level
-    for item in held[at]:
-        if isinstance(item, Box):
-            out.append(pad + _box(item))
-            continue
-        number = item.ident[1:]
-        out.append(f"{pad}subgraph cluster_{number} {{")
-        inner = pad + _INDENT
-        out.append(f'{inner}label=<<i>{escape(cluster_label(item))}</i>>;')
-        out.append(f'{inner}style="rounded,dashed"; color="#8090b0"; fontsize=10; '
-                   f'labeljust=l;')
-        _write(held, item.ident, level + 1, out)
-        out.append(f"{pad}}}")
+def _cluster(cluster: Cluster) -> list[str]:
+    return [f"subgraph cluster_{cluster.ident[1:]} {{",
+            f"label=<<i>{escape(cluster_label(cluster))}</i>>;",
+            'style="rounded,dashed"; color="#8090b0"; fontsize=10; labeljust=l;']
 
 
 def to_dot(diagram: Diagram) -> str:
@@ -69,7 +58,7 @@ def to_dot(diagram: Diagram) -> str:
             f'arrowsize=0.6')
     out = ["digraph cnncalc {", f"{_INDENT}graph [{graph}];", f"{_INDENT}node [{node}];",
            f"{_INDENT}edge [{edge}];"]
-    _write(members(diagram), None, 1, out)
+    out += nested(diagram, _box, _cluster, "}", _INDENT)
     for arrow in diagram.arrows:
         attributes = []
         if arrow.label:

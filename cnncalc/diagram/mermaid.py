@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..text import one_line
-from .model import Box, Cluster, Diagram, Role, cluster_label, label_lines, members
+from .model import Box, Cluster, Diagram, Role, cluster_label, label_lines, nested
 
 _PLAIN = re.compile(r"[^A-Za-z0-9 ,.:_+\-=*/()!?]")
 _INDENT = "    "
@@ -31,17 +31,8 @@ def _box(box: Box) -> str:
     return f'{box.ident}["{text}"]'
 
 
-def _write(held: dict[str | None, list[Box | Cluster]], at: str | None, level: int,
-           out: list[str]) -> None:
-    pad = _INDENT * level
-    for item in held[at]:
-        if isinstance(item, Box):
-            out.append(pad + _box(item))
-            continue
-        out.append(f'{pad}subgraph {item.ident}["{escape(cluster_label(item))}"]')
-        out.append(f"{pad}{_INDENT}direction TB")
-        _write(held, item.ident, level + 1, out)
-        out.append(f"{pad}end")
+def _subgraph(cluster: Cluster) -> list[str]:
+    return [f'subgraph {cluster.ident}["{escape(cluster_label(cluster))}"]', "direction TB"]
 
 
 def to_mermaid(diagram: Diagram) -> str:
@@ -49,7 +40,7 @@ def to_mermaid(diagram: Diagram) -> str:
     arrows (thick along the main path, labelled with the tensor size where it changes),
     then the classes that shade blocks and the inputs and outputs. Ends with a newline."""
     out = ["flowchart TB"]
-    _write(members(diagram), None, 1, out)
+    out += nested(diagram, _box, _subgraph, "end", _INDENT)
     for arrow in diagram.arrows:
         link = "==>" if arrow.main else "-->"
         label = f'|"{escape(arrow.label)}"|' if arrow.label else ""

@@ -8,6 +8,7 @@ add, a concat of branches) appear as the graph they are. Computes; never prints.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -101,6 +102,28 @@ def members(diagram: Diagram) -> dict[str | None, list[Box | Cluster]]:
             held[cluster.ident] = []
         held[box.cluster].append(box)
     return held
+
+
+def nested(diagram: Diagram, box: Callable[[Box], str],
+           opening: Callable[[Cluster], list[str]], closing: str, indent: str) -> list[str]:
+    """The boxes as lines, each cluster's between its `opening` lines (the first opens it,
+    the rest sit inside) and `closing`, indented one `indent` per level from level 1."""
+    held = members(diagram)
+    out: list[str] = []
+
+    def write(at: str | None, level: int) -> None:
+        pad = indent * level
+        for item in held[at]:
+            if isinstance(item, Box):
+                out.append(pad + box(item))
+                continue
+            first, *inside = opening(item)
+            out.extend([pad + first] + [pad + indent + line for line in inside])
+            write(item.ident, level + 1)
+            out.append(pad + closing)
+
+    write(None, 1)
+    return out
 
 
 def shape_text(shape: Shape) -> str:
@@ -218,4 +241,4 @@ def _arrow(arrows: dict[tuple[str, str], Arrow], network: Network,
 
 
 __all__ = ["Arrow", "Box", "Cluster", "Diagram", "Role", "build_diagram", "cluster_label",
-           "label_lines", "members", "shape_text"]
+           "label_lines", "members", "nested", "shape_text"]
