@@ -146,15 +146,22 @@ def _short(name: str, cluster: str | None) -> str:
     return name
 
 
-def _main_path(network: Network) -> set[Ref]:
-    """The values on the main path: back from the first output along each node's first
-    input (a residual's branch, a concat's first branch) to a network input."""
-    path: set[Ref] = set()
-    at = network.outputs[0]
-    while at >= 0 and at not in path:
-        path.add(at)
-        at = network.nodes[at].inputs[0] if network.nodes[at].inputs else -1
-    path.add(at)
+def _main_path(network: Network) -> dict[Ref, Ref | None]:
+    """The values on the main path, each with the value the path reaches it from: the
+    longest chain of layers from a network input to the first output (through a U-Net's
+    bottleneck, a residual block's convolutions), so that skips and shortcuts are what
+    bends around it; ties go to the earlier input."""
+    longest: dict[Ref, int] = {-1 - k: 0 for k in range(len(network.inputs))}
+    for node in network.nodes:  # execution order is a topological order
+        longest[node.index] = 1 + max((longest[ref] for ref in node.inputs), default=0)
+    path: dict[Ref, Ref | None] = {}
+    at: Ref | None = network.outputs[0]
+    while at is not None:
+        inputs = network.nodes[at].inputs if at >= 0 else ()
+        before = max(inputs, key=lambda ref: (longest[ref], -inputs.index(ref))) \
+            if inputs else None
+        path[at] = before
+        at = before
     return path
 
 
@@ -204,7 +211,7 @@ def build_diagram(analysis: Analysis, depth: int | None = None) -> Diagram:
     for node in network.nodes:
         for ref in node.inputs:
             _arrow(arrows, network, entering, box_of[ref], box_of[node.index], ref,
-                   ref in main and node.index in main and ref == node.inputs[0])
+                   node.index in main and main[node.index] == ref)
     for k, ref in enumerate(network.outputs):
         boxes.append(Box(f"y{k}", Role.OUTPUT, network.output_name(k), "output", "",
                          shape_text(network.shape(ref)), None, k == 0))
