@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ...report import VIEWS
 from ..diagnostic import Diagnostic, Severity
 from ..registry import RULES, document_rule
 
@@ -33,8 +34,10 @@ def stale_table(path: str, region: Region, content: str, wanted: str) -> Diagnos
     line = region.line + 1 + first
     reads = old[first] if first < len(old) else "(the end of the region)"
     renders = new[first] if first < len(new) else "(the end of the region)"
-    what = f"the {region.view} table of '{region.target}'" if region.target else \
-        f"the cnncalc:{region.view} region"
+    what = f"the cnncalc:{region.view} region"
+    if region.target:
+        what = f"the {region.view} table of '{region.target}'" if region.view in VIEWS else \
+            f"{what} of '{region.target}'"
     if not content.strip():
         return Diagnostic("D101", "stale-table", RULES["D101"].severity, path, region.line, 1,
                           f"{what} is empty; run `cnncalc check --fix`")
