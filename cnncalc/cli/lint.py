@@ -187,8 +187,9 @@ def rules_command(code: str | None, fmt: str, full: bool) -> None:
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--fix", is_flag=True,
-              help="Rewrite stale generated tables in place (nothing else is touched; only "
-                   "files inside the repository root, atomically).")
+              help="Rewrite stale generated tables in place and redraw stale pictures "
+                   "(nothing else is touched; only files inside the repository root, "
+                   "atomically; nothing at all unless every document could be checked).")
 @click.option("--allow-outside", is_flag=True,
               help="Let documents name spec files outside the repository root (the git top "
                    "level, else the current folder).")
@@ -199,8 +200,10 @@ def check_command(paths: tuple[str, ...], fix: bool, allow_outside: bool,
     """For CI: lint spec files and Markdown design docs, and check their generated tables.
 
     In Markdown, a ```cnncalc fenced block holds a spec (or names a spec file) and is
-    linted; a region between <!-- cnncalc:summary PATH --> and <!-- /cnncalc --> (views:
-    shapes, params, rf, summary; also cnncalc:rules) must equal what cnncalc renders now.
+    linted; a region between <!-- cnncalc:summary PATH [--depth N] --> and
+    <!-- /cnncalc --> (views: shapes, params, rf, summary, diagram; also cnncalc:rules)
+    must equal what cnncalc renders now; <!-- cnncalc:diagram PATH -o FILE.svg --> embeds
+    a picture whose stamp must match what cnncalc draws now.
     Markers inside code blocks and HTML comments are examples and are left alone.
     Directories are searched recursively. A spec found twice is reported once.
 
