@@ -165,3 +165,14 @@ def test_a_bad_marker_is_one_located_line(repo: Path, marker: str, message: str)
     assert result.stderr.splitlines()[0].startswith(f"doc.md:3:{message}")
     assert doc.read_bytes() == before
     assert sorted(p.name for p in repo.iterdir()) == [".git", "doc.md", "net.yaml"]
+
+
+@needs_dot
+def test_two_documents_embedding_one_picture_draw_it_once(repo: Path) -> None:
+    for name in ("a.md", "b.md"):
+        _doc(repo, "cnncalc:diagram net.yaml --depth 1 -o net.svg",
+             "\n![resnet18](net.svg)\n\n", name=name)
+    result = run("check", "--fix", "a.md", "b.md")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "a.md: drew 1 picture\nb.md: drew 1 picture\nno findings\n"
+    assert run("check", "a.md", "b.md").exit_code == 0

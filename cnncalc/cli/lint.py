@@ -258,6 +258,7 @@ def _fix(fixes: list[tuple[Path, str, DocumentCheck]], root: Path, run: _Run) ->
             except DrawingError as error:
                 run.fail(SpecError.at(Location(picture.document, picture.line, 1),
                                       f"cannot draw {picture.shown}: {error}"))
+    written: set[str] = set()   # two documents may embed one picture: written once
     for path, text, result in fixes:
         unfixed = [d for d in result.diagnostics if d.code in FIXED]
         try:
@@ -267,8 +268,10 @@ def _fix(fixes: list[tuple[Path, str, DocumentCheck]], root: Path, run: _Run) ->
                     raise SpecError.at(Location(str(path), picture.line, 1),
                                        f"{picture.shown} was not drawn; {path} was left as "
                                        f"it was")
-                os.makedirs(os.path.dirname(picture.path) or ".", exist_ok=True)
-                _rewrite(Path(picture.path), drawn.pop(picture.path), root)
+                if picture.path not in written:
+                    os.makedirs(os.path.dirname(picture.path) or ".", exist_ok=True)
+                    _rewrite(Path(picture.path), drawn[picture.path], root)
+                    written.add(picture.path)
                 wrote += 1
             if result.mended != text:
                 _rewrite(path, result.mended.encode("utf-8"), root)
