@@ -398,3 +398,16 @@ def test_diagram_is_loaded_only_when_used() -> None:
             "'cnncalc.cli.diagram')) for m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60, check=False)
     assert done.returncode == 0
+
+
+@needs_dot
+def test_graphviz_is_stopped_past_its_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnncalc.diagram import graphviz
+    from cnncalc.pictures import DrawingError
+
+    monkeypatch.setattr(graphviz, "MAX_OUTPUT_BYTES", 1000)
+    with pytest.raises(DrawingError, match="more than the 1,000 bytes allowed"):
+        graphviz.draw("digraph { a -> b }", "svg")
+    monkeypatch.setattr(graphviz, "MAX_OUTPUT_BYTES", 10**8)
+    with pytest.raises(DrawingError, match=r"failed \(exit 1\): Error: <stdin>: syntax"):
+        graphviz.draw("digraph { a -> ", "svg")

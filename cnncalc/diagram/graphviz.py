@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+import threading
 
 from ..pictures import DrawingError, RendererMissing
 
@@ -31,28 +33,69 @@ def draw(dot_text: str, fmt: str) -> bytes:
     """The picture `dot -T<fmt>` draws from `dot_text` (fmt 'svg' or 'png').
 
     Raises RendererMissing when `dot` is not on PATH, and DrawingError when it fails,
-    times out or writes more than the bound."""
+    runs past the timeout or writes more than MAX_OUTPUT_BYTES (it is stopped then)."""
     if fmt not in FORMATS:
         raise ValueError(f"Graphviz draws {', '.join(FORMATS)} here; not {fmt!r}")
     program = dot_program()
     if program is None:
         raise RendererMissing(missing_message(fmt))
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen([program, f"-T{fmt}"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=errors)
+        except OSError as err:
+            raise DrawingError(f"Graphviz's dot could not run: {err.strerror or err}"
+                               ) from None
+        data, stopped = _collect(process, dot_text.encode("utf-8"))
+        if stopped:
+            raise DrawingError(stopped)
+        if process.returncode != 0:
+            errors.seek(0)
+            reason = errors.read(4096).decode("utf-8", "replace").strip().splitlines()
+            raise DrawingError(f"Graphviz's dot failed (exit {process.returncode}): "
+                               f"{reason[0][:200] if reason else 'no message'}")
+    return data
+
+
+def _collect(process: subprocess.Popen[bytes], text: bytes) -> tuple[bytes, str]:
+    """Feed `text` to the process and read its output, stopping it past the timeout or
+    the size bound: (output, why it was stopped, or '')."""
+    stopped: list[str] = []
+
+    def stop(why: str) -> None:
+        stopped.append(why)
+        process.kill()
+
+    def feed() -> None:
+        try:
+            assert process.stdin is not None
+            process.stdin.write(text)
+            process.stdin.close()
+        except OSError:
+            pass  # it stopped reading: its exit status says why
+
+    late = f"Graphviz's dot took longer than {TIMEOUT_SECONDS} s and was stopped"
+    timer = threading.Timer(TIMEOUT_SECONDS, stop, (late,))
+    feeder = threading.Thread(target=feed, daemon=True)
+    timer.start()
+    feeder.start()
+    chunks: list[bytes] = []
+    size = 0
     try:
-        done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode("utf-8"),
-                              capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
-        raise DrawingError(f"Graphviz's dot took longer than {TIMEOUT_SECONDS} s and was "
-                       f"stopped") from None
-    except OSError as err:
-        raise DrawingError(f"Graphviz's dot could not run: {err.strerror or err}") from None
-    if done.returncode != 0:
-        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DrawingError(f"Graphviz's dot failed (exit {done.returncode}): "
-                       f"{reason[0][:200] if reason else 'no message'}")
-    if len(done.stdout) > MAX_OUTPUT_BYTES:
-        raise DrawingError(f"Graphviz's dot wrote {len(done.stdout):,} bytes, more than the "
-                       f"{MAX_OUTPUT_BYTES:,} allowed")
-    return done.stdout
+        assert process.stdout is not None
+        while chunk := process.stdout.read(1 << 16):
+            size += len(chunk)
+            if size > MAX_OUTPUT_BYTES:
+                stop(f"Graphviz's dot wrote more than the {MAX_OUTPUT_BYTES:,} bytes "
+                     f"allowed and was stopped")
+                break
+            chunks.append(chunk)
+        process.wait()
+    finally:
+        timer.cancel()
+        feeder.join(timeout=5)
+        process.stdout.close()  # type: ignore[union-attr]
+    return b"".join(chunks), stopped[0] if stopped else ""
 
 
 __all__ = ["FORMATS", "INSTALL", "dot_program", "draw", "missing_message"]
