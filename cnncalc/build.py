@@ -403,11 +403,12 @@ class _Builder:
         if not holder or "from" not in holder:
             raise SpecError.at(location, f"{label}: needs 'from', the layers it merges, like "
                                          f"{kind}: {{from: [a, b]}}")
-        for key in args or ():
-            if key not in ("from", "axis"):
-                raise SpecError.at(args.where_key(key), f"{label}: unknown argument '{key}'; "
-                                                        f"expected from" +
-                                   (", axis" if kind == "concat" else ""))
+        if args is not None:
+            for key in args:
+                if key not in ("from", "axis"):
+                    raise SpecError.at(args.where_key(key), f"{label}: unknown argument "
+                                                            f"'{key}'; expected from" +
+                                       (", axis" if kind == "concat" else ""))
         axis = 0
         if isinstance(args, Mapping) and "axis" in args:
             axis = args["axis"]

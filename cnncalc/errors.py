@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .text import one_line
 from .values import Compared
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; the type checker has typing_extensions
+    from typing_extensions import Self
 
 
 class Location(Compared):
@@ -38,7 +41,7 @@ class SpecError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def at(cls, location: Location, message: str) -> SpecError:
+    def at(cls, location: Location, message: str) -> Self:
         return cls(Problem(location, message))
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from .values import Compared
@@ -57,9 +58,13 @@ def _tidy(value: float) -> float | int:
 class _Figures:
     """What both kinds of field report, from their size, jump, start and global flag."""
 
-    size: int
-    jump: float
-    start: float
+    if TYPE_CHECKING:  # a field of one kind, a property of the other: read-only here
+        @property
+        def size(self) -> int: ...
+        @property
+        def jump(self) -> float: ...
+        @property
+        def start(self) -> float: ...
     sees_all: bool
 
     @property
@@ -478,7 +483,7 @@ Field1 = AxisField | WideField
 Field = tuple[Field1, ...]
 
 
-def merge_fields(fields: list[Field], broadcast: set[int] = frozenset(),
+def merge_fields(fields: list[Field], broadcast: AbstractSet[int] = frozenset(),
                  input_size: tuple[int, ...] | None = None) -> tuple[Field, bool]:
     """Where branches meet: each output reads what any branch reads.
 

@@ -144,11 +144,13 @@ def conv_command(size: str, kernel: str, stride: str, padding: str, dilation: st
     """
     from ..quick import conv_table
 
-    axes = [parse_sizes(v, n) for v, n in ((size, "--input"), (kernel, "--kernel"),
-                                     (stride, "--stride"), (padding, "--padding"),
-                                     (dilation, "--dilation"))]
+    sizes, kernels, strides, paddings, dilations = (
+        parse_sizes(v, n) for v, n in ((size, "--input"), (kernel, "--kernel"),
+                                       (stride, "--stride"), (padding, "--padding"),
+                                       (dilation, "--dilation")))
     try:
-        click.echo(conv_table(*axes, fmt=fmt, rounding=rounding))
+        click.echo(conv_table(sizes, kernels, strides, paddings, dilations, fmt=fmt,
+                              rounding=rounding))
     except ValueError as err:
         raise click.UsageError(str(err)) from None
 

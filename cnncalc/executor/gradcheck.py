@@ -14,27 +14,27 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .ops import Op
+from .ops import AnyOp, MergeOp
 
 STEP = 1e-5
 PASS_BELOW = 1e-6
 Inputs = np.ndarray | list[np.ndarray]
 
 
-def worst_error(op: Op, inputs: Inputs, rng: np.random.Generator,
+def worst_error(op: AnyOp, inputs: Inputs, rng: np.random.Generator,
                 coordinates: int = 6) -> float:
     """The worst relative error over up to `coordinates` entries (the largest, and random
-    others) of the input gradient(s) and of every parameter gradient."""
+    others) of the input gradient(s) and of every parameter gradient. `inputs` is a list
+    for a merge op, one array for any other."""
     arrays = inputs if isinstance(inputs, list) else [inputs]
-    merge = isinstance(inputs, list)
 
     def output() -> np.ndarray:
         copies = [x.copy() for x in arrays]
-        return op.forward(copies if merge else copies[0])  # type: ignore[arg-type]
+        return op.forward(copies) if isinstance(op, MergeOp) else op.forward(copies[0])
 
     g = rng.standard_normal(output().shape)
-    dx = op.backward(g.copy())
-    checked = list(zip(arrays, dx if merge else [dx]))
+    dxs = op.backward(g.copy()) if isinstance(op, MergeOp) else [op.backward(g.copy())]
+    checked = list(zip(arrays, dxs))
     checked += [(op.params[name], op.grads[name]) for name in op.params]
     worst = 0.0
     for tensor, analytic in checked:

@@ -26,6 +26,9 @@ from ..geometry import Window
 from . import parallel
 
 LAYOUTS = ("batch", "channel")
+# An index into an array, built as a tuple before the subscript: x[(a, *b)] is Python 3.10
+# syntax, but type checkers read it as 3.11's x[a, *b]
+Index = tuple[slice | int, ...]
 
 
 def pad(x: np.ndarray, axes: Sequence[Window], fill: float = 0.0) -> np.ndarray:
@@ -130,7 +133,7 @@ def phased_shape(shape: tuple[int, ...], axes: Sequence[Window]) -> tuple[int, .
     return (*shape[:2], *(a.reach for a in axes[:-1]), count, -(-last.reach // count))
 
 
-def _phase_regions(axes: Sequence[Window]) -> list[tuple[tuple[slice, ...], tuple[slice, ...]]]:
+def _phase_regions(axes: Sequence[Window]) -> list[tuple[Index, Index]]:
     """For each phase: (where in the phased array, which input pixels) of the kept pixels."""
     *lead, last = axes
     count = phases(last)
@@ -140,7 +143,7 @@ def _phase_regions(axes: Sequence[Window]) -> list[tuple[tuple[slice, ...], tupl
     kept = (slice(None), slice(None), *(
         slice(0, max(0, min(a.size, a.reach - a.pad_before))) for a in lead))
     end = max(0, min(last.size, last.reach - last.pad_before))
-    regions = []
+    regions: list[tuple[Index, Index]] = []
     for phase in range(count):
         first = (phase - last.pad_before) % count     # the first input pixel in this phase
         pixels = len(range(first, end, count))
@@ -217,8 +220,9 @@ def tap(xq: np.ndarray, axes: Sequence[Window], offset: Sequence[int]) -> np.nda
     count = phases(last)
     position = offset[-1] * last.dilation
     start, step = position // count, last.stride // count
-    return xq[(slice(None), slice(None), *(a.taps(o) for a, o in zip(lead, offset)),
-               position % count, slice(start, start + (last.count - 1) * step + 1, step))]
+    index: Index = (slice(None), slice(None), *(a.taps(o) for a, o in zip(lead, offset)),
+                    position % count, slice(start, start + (last.count - 1) * step + 1, step))
+    return xq[index]
 
 
 def _tap_inside(axes: Sequence[Window], offset: Sequence[int]
@@ -259,8 +263,9 @@ def im2col(x: np.ndarray, axes: Sequence[Window], layout: str = "batch",
     def copy_taps(start: int, stop: int) -> None:
         for offset in offsets[start:stop]:
             # the tap's (N, C, *O) slab of the columns, as a view
-            slab = (cols[(slice(None), *offset)].swapaxes(0, 1) if channel
-                    else cols[(slice(None), slice(None), *offset)])
+            index: Index = ((slice(None), *offset) if channel
+                            else (slice(None), slice(None), *offset))
+            slab = cols[index].swapaxes(0, 1) if channel else cols[index]
             if xq is not None:
                 np.copyto(slab, tap(xq, axes, offset))
                 continue
@@ -302,12 +307,14 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Window],
         part = dxq[mine] if by_sample else dxq[:, mine]
         part.fill(0)
         for offset in offsets:
+            index: Index
             if channel:  # windows (C, *K, N, *O)
-                source = (windows[(slice(None), *offset, mine)] if by_sample
-                          else windows[(mine, *offset)]).swapaxes(0, 1)
+                index = (slice(None), *offset, mine) if by_sample else (mine, *offset)
+                source = windows[index].swapaxes(0, 1)
             else:        # windows (N, C, *K, *O)
-                source = windows[(mine, slice(None), *offset) if by_sample
-                                 else (slice(None), mine, *offset)]
+                index = ((mine, slice(None), *offset) if by_sample
+                         else (slice(None), mine, *offset))
+                source = windows[index]
             target = tap(part, axes, offset)
             target += source
 
@@ -330,7 +337,8 @@ def im2col_naive(x: np.ndarray, axes: Sequence[Window], fill: float = 0.0) -> np
                     where = [o * a.stride + k * a.dilation - a.pad_before
                              for o, k, a in zip(window, tap, axes)]
                     inside = all(0 <= i < a.size for i, a in zip(where, axes))
-                    cols[b, ch * len(taps) + t, w] = x[(b, ch, *where)] if inside else fill
+                    pixel = (b, ch, *where)
+                    cols[b, ch * len(taps) + t, w] = x[pixel] if inside else fill
     return cols
 
 
@@ -348,6 +356,7 @@ def col2im_naive(cols: np.ndarray, shape: tuple[int, ...], axes: Sequence[Window
                 for w, window in enumerate(windows):
                     where = [o * a.stride + k * a.dilation - a.pad_before
                              for o, k, a in zip(window, tap, axes)]
+                    pixel = (b, ch, *where)
                     if all(0 <= i < a.size for i, a in zip(where, axes)):
-                        x[(b, ch, *where)] += cols[b, ch * len(taps) + t, w]
+                        x[pixel] += cols[b, ch * len(taps) + t, w]
     return x

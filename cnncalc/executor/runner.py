@@ -24,7 +24,7 @@ from ..units import format_bytes
 from . import gradcheck
 from .im2col import Scratch
 from .memory import MemoryEstimate, estimate
-from .ops import MergeOp, Op, op_for
+from .ops import AnyOp, MergeOp, op_for
 
 DTYPES = ("float32", "float64")
 
@@ -101,7 +101,7 @@ def resized(spec: NetSpec, sizes: tuple[int, ...]) -> NetSpec:
 @dataclass
 class _Unit:
     node: Node
-    op: Op
+    op: AnyOp
 
 
 Progress = Callable[[int], None]
@@ -206,7 +206,7 @@ def _run(spec: NetSpec | Network, batch: int, input_size: tuple[int, ...] | None
                      tuple(xs) if keep else (), tuple(ys) if keep else (), kept)
 
 
-def make_ops(network: Network) -> list[Op]:
+def make_ops(network: Network) -> list[AnyOp]:
     """One op per node, linked to the ops whose state it reads (maxunpool: its pool's
     argmax)."""
     ops = [op_for(node.layer) for node in network.nodes]
@@ -216,7 +216,7 @@ def make_ops(network: Network) -> list[Op]:
     return ops
 
 
-def init_ops(ops: list[Op], seed: int, dtype: str) -> np.random.Generator:
+def init_ops(ops: list[AnyOp], seed: int, dtype: str) -> np.random.Generator:
     """Initialise the ops in order from one generator seeded `seed` (what `run` does);
     returns the generator, from which `run` then draws the batch."""
     rng = np.random.default_rng(seed)
@@ -228,7 +228,7 @@ def init_ops(ops: list[Op], seed: int, dtype: str) -> np.random.Generator:
     return rng
 
 
-def initialised_ops(network: Network, seed: int, dtype: str = "float32") -> list[Op]:
+def initialised_ops(network: Network, seed: int, dtype: str = "float32") -> list[AnyOp]:
     """The network's ops with the parameters `run(seed=seed)` gives them."""
     ops = make_ops(network)
     init_ops(ops, seed, dtype)
@@ -321,8 +321,8 @@ def _backward(network: Network, units: list[_Unit], dys: list[np.ndarray],
         else:
             grads[ref], owned[ref] = grads[ref] + part, True
 
-    for ref, dy in zip(network.outputs, dys):
-        give(ref, dy, True)
+    for ref, output_grad in zip(network.outputs, dys):
+        give(ref, output_grad, True)
     for unit in reversed(units):
         node, op = unit.node, unit.op
         dy = grads.pop(node.index, None)
@@ -385,7 +385,7 @@ def _gradient_shapes(units: list[_Unit]) -> list[Mismatch]:
     return found
 
 
-def _ran(network: Network, ref: Ref, rng: np.random.Generator, n: int) -> Op | None:
+def _ran(network: Network, ref: Ref, rng: np.random.Generator, n: int) -> AnyOp | None:
     """A fresh op of node `ref`, run forward on a random input (None for a net input)."""
     if ref < 0:
         return None
@@ -394,7 +394,10 @@ def _ran(network: Network, ref: Ref, rng: np.random.Generator, n: int) -> Op | N
     op.init(rng, np.dtype("float64"))
     shapes = [network.shape(r) for r in node.inputs]
     xs = [rng.standard_normal((n, *s)) for s in shapes]
-    op.forward(xs if isinstance(op, MergeOp) else xs[0])
+    if isinstance(op, MergeOp):
+        op.forward(xs)
+    else:
+        op.forward(xs[0])
     return op
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import onnx
@@ -22,7 +22,25 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import SpecError
 from ..graph import Network, Node, Ref
-from ..layers import Shape
+from ..layers import Layer, Shape
+from ..layers.activation import (
+    Celu,
+    Dropout,
+    Elu,
+    Hardtanh,
+    LeakyRelu,
+    Prelu,
+    Softmax,
+    Softplus,
+)
+from ..layers.conv import Conv, ConvTranspose, SeparableConv
+from ..layers.dense import Dense
+from ..layers.merge import Concat
+from ..layers.norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm
+from ..layers.pad import Cropping, ModePad
+from ..layers.pool import AdaptivePool, GlobalPool, LPPool, WindowPool
+from ..layers.reshape import Flatten, Permute, Upsample
+from ..layers.shuffle import MaxUnpool, PixelShuffle, PixelUnshuffle
 
 OPSET = 20  # Gelu is opset 20; wrap padding 19; Mish 18; LayerNormalization 17
 IR_VERSION = 9  # what onnxruntime >= 1.16 reads
@@ -117,6 +135,17 @@ def _fail(node: Node, why: str) -> NotExportable:
     return NotExportable.at(node.location, f"{node.layer.kind} '{node.name}': {why}")
 
 
+LayerT = TypeVar("LayerT", bound=Layer)
+
+
+def _layer(node: Node, cls: type[LayerT]) -> LayerT:
+    """The node's layer as the class its exporter reads: EXPORTERS pairs an exporter with
+    the kinds of that class, which the type checker cannot follow."""
+    layer = node.layer
+    assert isinstance(layer, cls), f"{node.name}: a {layer.kind} exported as a {cls.__name__}"
+    return layer
+
+
 def _flat_pads(pads: tuple[tuple[int, int], ...]) -> list[int]:
     return [b for b, _ in pads] + [a for _, a in pads]
 
@@ -136,13 +165,13 @@ def _pad(g: _Graph, x: str, name: str, pads: tuple[tuple[int, int], ...], mode: 
 
 
 def _conv(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, Conv)
     return _conv_with(g, node, x, layer, "weight", "bias" if layer.bias else None, node.name)
 
 
 def _separable(g: _Graph, node: Node, x: str) -> str:
     """The depthwise conv (named NAME/depthwise), then the pointwise one (NAME)."""
-    layer = node.layer
+    layer = _layer(node, SeparableConv)
     dw, pw = layer.depthwise, layer.pointwise
     y = _conv_with(g, node, x, dw, "depthwise_weight", None, f"{node.name}/depthwise")
     g.declare(y, dw.output_shape())
@@ -150,7 +179,7 @@ def _separable(g: _Graph, node: Node, x: str) -> str:
     return _conv_with(g, node, y, pw, "pointwise_weight", bias, node.name)
 
 
-def _conv_with(g: _Graph, node: Node, x: str, conv: Any, wkey: str, bkey: str | None,
+def _conv_with(g: _Graph, node: Node, x: str, conv: Conv, wkey: str, bkey: str | None,
                name: str) -> str:
     """One Conv: a Pad node first for a padding mode other than zeros; under a ceil size
     rule, the extra after-padding that gives the same count under ONNX's floor rule (the
@@ -174,7 +203,7 @@ def _conv_with(g: _Graph, node: Node, x: str, conv: Any, wkey: str, bkey: str | 
 
 
 def _conv_transpose(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, ConvTranspose)
     inputs = [x, g.weight(node, "weight", layer.param_shapes()["weight"])]
     if layer.bias:
         inputs.append(g.weight(node, "bias", (layer.filters,)))
@@ -185,7 +214,7 @@ def _conv_transpose(g: _Graph, node: Node, x: str) -> str:
 
 
 def _pool(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, WindowPool)
     want = layer.output_shape()[1:]
     pads, ceil_mode = _pool_pads(node, want)
     attrs: dict[str, Any] = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride),
@@ -198,7 +227,7 @@ def _pool(g: _Graph, node: Node, x: str) -> str:
             g.declare(index, layer.output_shape(), TensorProto.INT64)
             return y
         return g.add("MaxPool", [x], node.name, **attrs)[0]
-    if layer.kind == "lppool":
+    if isinstance(layer, LPPool):
         if layer.norm_type != 2:
             raise _fail(node, f"PyTorch's LPPool with norm_type {layer.norm_type:g} sums x^p "
                               f"without |x|; ONNX's LpPool sums |x|^p: they agree only for "
@@ -227,8 +256,9 @@ def _pool_pads(node: Node, want: Shape) -> tuple[tuple[tuple[int, int], ...], in
     after-padding is cut or extended to end at the last window, and floor counts; except
     where that would change an average's divisor (count_include_pad counts the declared
     padding, never past it, as PyTorch): then ceil_mode, with the declared pads."""
-    layer = node.layer
-    pads, ceil_mode = [], 0
+    layer = _layer(node, WindowPool)
+    pads: list[tuple[int, int]] = []
+    ceil_mode = 0
     include_pad = layer.kind == "avgpool" and layer.count_include_pad
     for (n, k, s, (b, a), d), o in zip(zip(layer.input_shape[1:], layer.kernel, layer.stride,
                                            layer.padding, layer.dilation), want):
@@ -262,7 +292,7 @@ def _pool_pads(node: Node, want: Shape) -> tuple[tuple[tuple[int, int], ...], in
 
 
 def _adaptive(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, AdaptivePool)
     op = "AveragePool" if layer.kind == "adaptive_avgpool" else "MaxPool"
     sizes = layer.input_shape[1:]
     if not any(n % o for n, o in zip(sizes, layer.output_size)):
@@ -313,7 +343,7 @@ def _adaptive_windows(g: _Graph, node: Node, x: str, reduce: str,
 
 
 def _global(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, GlobalPool)
     op = "GlobalAveragePool" if layer.kind == "global_avgpool" else "GlobalMaxPool"
     if layer.keepdims:
         return g.add(op, [x], node.name)[0]
@@ -323,7 +353,7 @@ def _global(g: _Graph, node: Node, x: str) -> str:
 
 
 def _dense(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, Dense)
     if len(layer.input_shape) == 1:
         inputs = [x, g.weight(node, "weight", (layer.units, layer.input_shape[0]))]
         if layer.bias:
@@ -351,7 +381,7 @@ def _running(g: _Graph, node: Node, c: int) -> tuple[str, str]:
 
 
 def _batchnorm(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, BatchNorm)
     c = layer.input_shape[0]
     if not layer.track_running_stats:
         raise _fail(node, "without running statistics it normalises by the batch's even in "
@@ -363,7 +393,7 @@ def _batchnorm(g: _Graph, node: Node, x: str) -> str:
 
 
 def _instancenorm(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, InstanceNorm)
     c = layer.input_shape[0]
     scale, bias = _scale_shift(g, node, c, layer.affine)
     if layer.track_running_stats:  # eval: the running statistics, as batch norm
@@ -377,7 +407,7 @@ def _groupnorm(g: _Graph, node: Node, x: str) -> str:
     """Reshape to (N, G, -1), instance-normalise the groups, reshape back, then the
     per-channel scale and shift (GroupNormalization-18's scale is per group, -21's is
     newer than onnxruntime's support everywhere)."""
-    layer = node.layer
+    layer = _layer(node, GroupNorm)
     shape = layer.input_shape
     c, groups = shape[0], layer.groups
     name = node.name
@@ -401,7 +431,7 @@ def _groupnorm(g: _Graph, node: Node, x: str) -> str:
 
 
 def _layernorm(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, LayerNorm)
     shape = layer.input_shape
     normalized = layer.normalized_shape()
     name = node.name
@@ -419,7 +449,7 @@ def _layernorm(g: _Graph, node: Node, x: str) -> str:
 
 def _layernorm_op(g: _Graph, node: Node, x: str, normalized: Shape, name: str,
                   axis: int) -> str:
-    layer = node.layer
+    layer = _layer(node, LayerNorm)
     inputs = [x, g.weight(node, "weight", normalized) if layer.affine
               else g.floats(f"{name}/ones", np.ones(normalized))]
     if layer.affine and layer.bias:
@@ -428,7 +458,7 @@ def _layernorm_op(g: _Graph, node: Node, x: str, normalized: Shape, name: str,
 
 
 def _lrn(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, LocalResponseNorm)
     if layer.size % 2 == 0:
         raise _fail(node, f"an even size ({layer.size}) sums PyTorch's neighbours "
                           f"{layer.size // 2} before and {layer.size // 2 - 1} after, ONNX's "
@@ -445,8 +475,8 @@ def _simple(op: str, **attrs: Any) -> Callable[[_Graph, Node, str], str]:
 
 def _clip(low: float | None, high: float | None) -> Callable[[_Graph, Node, str], str]:
     def export(g: _Graph, node: Node, x: str) -> str:
-        lo = node.layer.min_val if low is None else low
-        hi = node.layer.max_val if high is None else high
+        lo = _layer(node, Hardtanh).min_val if low is None else low
+        hi = _layer(node, Hardtanh).max_val if high is None else high
         return g.add("Clip", [x, g.floats(f"{node.name}/min", lo),
                               g.floats(f"{node.name}/max", hi)], node.name)[0]
     return export
@@ -461,7 +491,7 @@ def _silu(g: _Graph, node: Node, x: str) -> str:
 def _softplus(g: _Graph, node: Node, x: str) -> str:
     """log(1 + exp(beta x)) / beta; PyTorch's linear region above `threshold` differs from
     it by less than float32's resolution (log1p(exp(-t)) < 2.1e-9 at the default t = 20)."""
-    beta = node.layer.beta
+    beta = _layer(node, Softplus).beta
     if beta == 1:
         return g.add("Softplus", [x], node.name)[0]
     name = node.name
@@ -473,7 +503,7 @@ def _softplus(g: _Graph, node: Node, x: str) -> str:
 
 
 def _prelu(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, Prelu)
     shape = layer.input_shape
     slope = (layer.num_parameters,) + (1,) * (len(shape) - 1)
     return g.add("PRelu", [x, g.weight(node, "weight", slope)], node.name)[0]
@@ -481,13 +511,14 @@ def _prelu(g: _Graph, node: Node, x: str) -> str:
 
 def _softmax(op: str) -> Callable[[_Graph, Node, str], str]:
     def export(g: _Graph, node: Node, x: str) -> str:
-        axis = node.layer.axis
+        axis = _layer(node, Softmax).axis
         return g.add(op, [x], node.name, axis=axis + 1 if axis >= 0 else axis)[0]
     return export
 
 
 def _dropout(g: _Graph, node: Node, x: str) -> str:
-    return g.add("Dropout", [x, g.floats(f"{node.name}/ratio", node.layer.p)], node.name)[0]
+    ratio = _layer(node, Dropout).p
+    return g.add("Dropout", [x, g.floats(f"{node.name}/ratio", ratio)], node.name)[0]
 
 
 def _reshape_to(g: _Graph, node: Node, x: str) -> str:
@@ -496,18 +527,19 @@ def _reshape_to(g: _Graph, node: Node, x: str) -> str:
 
 
 def _flatten(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, Flatten)
     if layer.start_dim == 1 and layer.end_dim == len(layer.input_shape):
         return g.add("Flatten", [x], node.name, axis=1)[0]
     return _reshape_to(g, node, x)
 
 
 def _permute(g: _Graph, node: Node, x: str) -> str:
-    return g.add("Transpose", [x], node.name, perm=[0, *(d + 1 for d in node.layer.dims)])[0]
+    dims = _layer(node, Permute).dims
+    return g.add("Transpose", [x], node.name, perm=[0, *(d + 1 for d in dims)])[0]
 
 
 def _upsample(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, Upsample)
     mode = layer.mode
     name = node.name
     attrs: dict[str, Any] = {}
@@ -545,7 +577,7 @@ def _upsample(g: _Graph, node: Node, x: str) -> str:
 
 def _adaptive_area(g: _Graph, node: Node, x: str) -> str:
     """Area sampling is adaptive average pooling to the size."""
-    layer = node.layer
+    layer = _layer(node, Upsample)
     sizes = layer.input_shape[1:]
     if not any(n % o for n, o in zip(sizes, layer.size)):
         kernel = [n // o for n, o in zip(sizes, layer.size)]
@@ -560,13 +592,13 @@ def _adaptive_area(g: _Graph, node: Node, x: str) -> str:
 def _modepad(g: _Graph, node: Node, x: str) -> str:
     mode = {"zeropad": "constant", "reflection_pad": "reflect", "replication_pad": "edge",
             "circular_pad": "wrap"}[node.layer.kind]
-    flat = [0, 0, *(b for b, _ in node.layer.padding), 0, 0,
-            *(a for _, a in node.layer.padding)]
+    padding = _layer(node, ModePad).padding
+    flat = [0, 0, *(b for b, _ in padding), 0, 0, *(a for _, a in padding)]
     return g.add("Pad", [x, g.ints(f"{node.name}/pads", flat)], node.name, mode=mode)[0]
 
 
 def _crop(g: _Graph, node: Node, x: str) -> str:
-    layer = node.layer
+    layer = _layer(node, Cropping)
     spatial = layer.input_shape[1:]
     starts = [b for b, _ in layer.cropping]
     ends = [n - a for n, (_, a) in zip(spatial, layer.cropping)]
@@ -577,15 +609,16 @@ def _crop(g: _Graph, node: Node, x: str) -> str:
 
 
 def _pixel_shuffle(g: _Graph, node: Node, x: str) -> str:
-    if len(node.layer.input_shape) != 3:
+    layer = _layer(node, PixelShuffle)
+    if len(layer.input_shape) != 3:
         raise _fail(node, "ONNX's DepthToSpace is 2-D only")
-    return g.add("DepthToSpace", [x], node.name, blocksize=node.layer.factor, mode="CRD")[0]
+    return g.add("DepthToSpace", [x], node.name, blocksize=layer.factor, mode="CRD")[0]
 
 
 def _pixel_unshuffle(g: _Graph, node: Node, x: str) -> str:
     """PyTorch's order (channel c r^2 + i r + j) is not SpaceToDepth's ((i r + j) C + c):
     reshape, transpose and reshape, as torch.onnx exports it."""
-    layer = node.layer
+    layer = _layer(node, PixelUnshuffle)
     if len(layer.input_shape) != 3:
         raise _fail(node, "pixel unshuffle is exported in 2-D only")
     c, h, w = layer.input_shape
@@ -625,15 +658,16 @@ EXPORTERS: dict[str, Callable[[_Graph, Node, str], str]] = {
 }
 
 
-def _with_alpha(op: str) -> Callable[[_Graph, Node, str], str]:
+def _with_alpha(op: str, cls: type[Elu | Celu]) -> Callable[[_Graph, Node, str], str]:
     def export(g: _Graph, node: Node, x: str) -> str:
-        return g.add(op, [x], node.name, alpha=float(node.layer.alpha))[0]
+        return g.add(op, [x], node.name, alpha=float(_layer(node, cls).alpha))[0]
     return export
 
 
-EXPORTERS |= {"elu": _with_alpha("Elu"), "celu": _with_alpha("Celu"),
-              "leaky_relu": lambda g, node, x: g.add("LeakyRelu", [x], node.name,
-                                                     alpha=float(node.layer.negative_slope))[0]}
+EXPORTERS |= {"elu": _with_alpha("Elu", Elu), "celu": _with_alpha("Celu", Celu),
+              "leaky_relu": lambda g, node, x: g.add(
+                  "LeakyRelu", [x], node.name,
+                  alpha=float(_layer(node, LeakyRelu).negative_slope))[0]}
 
 NO_ONNX_FORM = {"fractional_maxpool": "its windows are drawn at random on every call; ONNX "
                                       "has no random pooling"}
@@ -641,12 +675,13 @@ NO_ONNX_FORM = {"fractional_maxpool": "its windows are drawn at random on every 
 
 def _merge(g: _Graph, node: Node, xs: list[str]) -> str:
     kind = node.layer.kind
+    attrs: dict[str, Any] = {}
     if kind == "add":
-        op, attrs = "Add", {}
+        op = "Add"
     elif kind == "multiply":
-        op, attrs = "Mul", {}
+        op = "Mul"
     elif kind == "concat":
-        axis = node.layer.axis
+        axis = _layer(node, Concat).axis
         op, attrs = "Concat", {"axis": axis + 1 if axis >= 0 else axis}
     else:
         raise _fail(node, "no ONNX form for this merge")
@@ -662,12 +697,12 @@ def _merge(g: _Graph, node: Node, xs: list[str]) -> str:
 
 
 def _maxunpool(g: _Graph, node: Node, xs: list[str]) -> str:
-    layer = node.layer
+    layer = _layer(node, MaxUnpool)
     pool_ref = node.inputs[1]
     index = g.indices.get(pool_ref)
     if index is None:
         raise _fail(node, "the layer named by `indices` is not a max pool")
-    attrs = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride)}
+    attrs: dict[str, Any] = {"kernel_shape": list(layer.kernel), "strides": list(layer.stride)}
     # ONNX's default size, (in - 1) s + k - pads, is the pool's input's when pads can make
     # it so: then no output_shape input, and shape inference (which ignores that input)
     # sees the size
@@ -722,7 +757,7 @@ def to_onnx(network: Network, params: Params | None, batch: int | str = 1,
         else:
             y = EXPORTERS[kind](g, node, xs[0])
         g.tensors[node.index] = y
-    outputs = []
+    outputs: list[onnx.ValueInfoProto] = []
     for i, ref in enumerate(network.outputs):
         tensor = g.tensors[ref]
         wanted = network.output_name(i)

@@ -166,7 +166,7 @@ class _Importer:
             dims = _dims(info)
             if dims is None or any(d is None for d in dims):
                 continue
-            self.consts[info.name] = _ShapeOnly(info.name, [int(d) for d in dims])
+            self.consts[info.name] = _ShapeOnly(info.name, [int(d) for d in dims if d is not None])
 
     # -- reading the model -------------------------------------------------------------
     def _infer_shapes(self, model: Any) -> None:
@@ -203,6 +203,10 @@ class _Importer:
             raise ImportProblem(f"{self.where(index, node)}: input '{name}' has no values "
                                 f"(a shape-only tensor); its values are needed here")
         return [x.item() for x in array.reshape(-1)]
+
+    def first_value(self, name: str, index: int, node: Any) -> float:
+        """The first value of a constant input the node gives (`name` not empty)."""
+        return (self.values(name, index, node) or [])[0]
 
     def weight_dims(self, name: str, index: int, node: Any) -> list[int]:
         tensor = self.consts.get(name)
@@ -332,10 +336,11 @@ class _Importer:
             if found is None:
                 found = (cut.input[0], reduce.op_type)
             shape = self.shapes.get(found[0])
-            if (cut.input[0], reduce.op_type) != found or shape is None or \
-                    len(shape) <= axis or shape[axis] is None or along != [axis] or step != [1]:
+            size = shape[axis] if shape is not None and len(shape) > axis else None
+            if (cut.input[0], reduce.op_type) != found or size is None or along != [axis] or \
+                    step != [1]:
                 return None
-            n, o = int(shape[axis]), len(parts)  # type: ignore[arg-type]
+            n, o = int(size), len(parts)
             if [start, stop] != [[(i * n) // o], [-(-((i + 1) * n) // o)]]:
                 return None
             helpers += [r, cut_index]
@@ -459,7 +464,7 @@ class _Importer:
     def op_Dropout(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
         ratio = attrs.get("ratio", 0.5)
         if len(node.input) > 1 and node.input[1]:
-            ratio = self.values(node.input[1], index, node)[0]  # type: ignore[index]
+            ratio = self.first_value(node.input[1], index, node)
         self.emit(index, node, "dropout", {"p": _num(ratio)}, [node.input[0]])
 
     # -- convolutions and dense ------------------------------------------------------------
@@ -470,12 +475,13 @@ class _Importer:
         n = len(kernel)
         if auto in ("SAME_UPPER", "SAME_LOWER"):
             shape = self.shapes.get(node.input[0])
-            if shape is None or any(s is None for s in shape[2:]):
+            sizes = _known(shape[2:]) if shape is not None else None
+            if sizes is None:
                 raise ImportProblem(f"{self.where(index, node)}: auto_pad {auto} needs the "
                                     f"input's sizes, which the model does not give")
             pairs = []
-            for size, k, s, d in zip(shape[2:], kernel, strides, dilations):
-                total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)  # type: ignore
+            for size, k, s, d in zip(sizes, kernel, strides, dilations):
+                total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
                 small = total // 2
                 pairs.append([small, total - small] if auto == "SAME_UPPER"
                              else [total - small, small])
@@ -715,9 +721,9 @@ class _Importer:
     def op_Clip(self, index: int, node: Any, attrs: dict[str, Any]) -> None:
         low, high = attrs.get("min"), attrs.get("max")
         if len(node.input) > 1 and node.input[1]:
-            low = self.values(node.input[1], index, node)[0]  # type: ignore[index]
+            low = self.first_value(node.input[1], index, node)
         if len(node.input) > 2 and node.input[2]:
-            high = self.values(node.input[2], index, node)[0]  # type: ignore[index]
+            high = self.first_value(node.input[2], index, node)
         if low == 0 and high == 6:
             self.emit(index, node, "relu6", {}, [node.input[0]])
         elif low == 0 and high is None:
@@ -761,10 +767,10 @@ class _Importer:
         before = self.shapes.get(node.input[0])
         after = self.shapes.get(node.output[0])
         target = [int(v) for v in self.values(node.input[1], index, node) or []]
-        if before and after and None not in before[1:] and None not in after[1:] and \
-                len(after) >= 1:
-            rest = [int(d) for d in after[1:]]  # type: ignore[arg-type]
-            if math.prod(rest) != math.prod(int(d) for d in before[1:]):  # type: ignore
+        kept = _known(before[1:]) if before else None
+        rest = _known(after[1:]) if after else None
+        if kept is not None and rest is not None:
+            if math.prod(rest) != math.prod(kept):
                 raise ImportProblem(f"{self.where(index, node)}: the reshape moves values "
                                     f"across the batch")
             if len(rest) == 1:
@@ -899,13 +905,13 @@ class _Importer:
         else:
             starts, ends = attrs.get("starts", []), attrs.get("ends", [])
             axes, steps = attrs.get("axes"), None
-        axes = [int(a) + rank if a < 0 else int(a) for a in
-                (axes if axes is not None else range(len(starts)))]
+        sliced = [int(a) + rank if a < 0 else int(a) for a in
+                  (axes if axes is not None else range(len(starts)))]
         if steps and any(step != 1 for step in steps):
             raise ImportProblem(f"{self.where(index, node)}: a slice with a step has no "
                                 f"cnncalc kind")
         crops = [[0, 0] for _ in range(rank - 2)]
-        for axis, start, end in zip(axes, starts, ends):
+        for axis, start, end in zip(sliced, starts, ends):
             size = int(shape[axis])  # type: ignore[arg-type]
             first = max(0, min(size, int(start) + size if start < 0 else int(start)))
             last = max(0, min(size, int(end) + size if end < 0 else int(end)))
@@ -921,8 +927,8 @@ class _Importer:
         """[N, C, 1, 1] -> [N, C]: a flatten."""
         before = self.shapes.get(node.input[0])
         after = self.shapes.get(node.output[0])
-        if not before or not after or len(after) != 2 or None in before[1:] or \
-                math.prod(before[1:]) != after[1]:  # type: ignore[arg-type]
+        kept = _known(before[1:]) if before else None
+        if kept is None or not after or len(after) != 2 or math.prod(kept) != after[1]:
             raise ImportProblem(f"{self.where(index, node)}: only a squeeze to [batch, C] "
                                 f"(a flatten) has a cnncalc kind")
         self.emit(index, node, "flatten", {}, [node.input[0]])
@@ -987,7 +993,7 @@ class _Importer:
         counts: dict[str, int] = {}
         for entry in self.entries:
             counts[entry.base] = counts.get(entry.base, 0) + 1
-        taken: set[str] = {sanitise(name) for name, _ in []}
+        taken: set[str] = set()
         for entry in self.entries:
             base = entry.base
             if counts[base] > 1 and entry.op_suffix:
@@ -1006,6 +1012,12 @@ def _dims(info: Any) -> list[int | None] | None:
         return None
     return [d.dim_value if d.HasField("dim_value") else None
             for d in info.type.tensor_type.shape.dim]
+
+
+def _known(sizes: list[int | None]) -> list[int] | None:
+    """The sizes when every one is known, else None."""
+    known = [int(s) for s in sizes if s is not None]
+    return known if len(known) == len(sizes) else None
 
 
 def _attrs(node: Any) -> dict[str, Any]:

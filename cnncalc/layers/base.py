@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import Location, SpecError, close_matches, show
-from ..geometry import Window, same_padding
+from ..geometry import SizeRule, Window, same_padding
 from ..limits import MAX_AXIS
 from ..receptive import Field
 from ..spec.yamlpos import Mapping
@@ -265,7 +265,7 @@ class Layer(Value):
     @classmethod
     def build(cls, args: Args, input_shape: Shape) -> Layer:
         args.finish(())
-        return cls(input_shape)  # type: ignore[call-arg]
+        return cls(input_shape)
 
     def output_shape(self) -> Shape:
         return self.input_shape
@@ -310,11 +310,18 @@ class Windowed(Layer):
     Subclasses hold kernel, stride, padding ((before, after) per axis), dilation and rule.
     """
 
+    if TYPE_CHECKING:  # declared for the type checker only: fields are the subclasses'
+        kernel: tuple[int, ...]
+        stride: tuple[int, ...]
+        padding: tuple[tuple[int, int], ...]
+        dilation: tuple[int, ...]
+        rule: SizeRule
+
     @cached_property
     def sliding(self) -> tuple[Window, ...]:  # computed once: shape, RF, lint all ask
-        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in  # type: ignore[attr-defined]
-                     zip(self.input_shape[1:], self.kernel, self.stride,  # type: ignore[attr-defined]
-                         self.padding, self.dilation))  # type: ignore[attr-defined]
+        return tuple(Window(n, k, s, pb, pa, d, self.rule) for n, k, s, (pb, pa), d in
+                     zip(self.input_shape[1:], self.kernel, self.stride,
+                         self.padding, self.dilation))
 
     def windows(self) -> tuple[Window, ...]:
         return self.sliding

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from ..geometry import CEIL, PAD_MODES, SizeRule, Window, pad_refusal, rule_for, transposed_size
 from ..receptive import Field
@@ -74,8 +75,10 @@ class Conv(Filtered, Windowed):
     rule."""
 
     kind = "conv"
-    examples = (("{filters: 4, kernel: 3}", (2, 8, 8)),
-                ("{kernel: 3, depthwise: true, padding: 1, bias: false}", (4, 8, 8)))
+    # annotated, or mypy holds DepthwiseConv's examples to this value's type (a 2-tuple)
+    examples: ClassVar[tuple[tuple[str, Shape], ...]] = (
+        ("{filters: 4, kernel: 3}", (2, 8, 8)),
+        ("{kernel: 3, depthwise: true, padding: 1, bias: false}", (4, 8, 8)))
     aliases = ("conv1d", "conv2d", "conv3d")
     pytorch = ("nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, "
                "groups, bias, padding_mode)")

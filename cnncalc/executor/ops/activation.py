@@ -8,45 +8,46 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...layers import Layer
+from ...layers.activation import Dropout, Elementwise, LogSoftmax, Prelu, Softmax
 from .. import parallel
 from .base import Array, Op, register, register_trait
 
 
 @register_trait("elementwise")
-class ActivationOp(Op):
+class ActivationOp(Op[Elementwise]):
     """y = f(x) element by element; dx = dy f'(x), f' read from the saved input or output
     (the layer's `derivative_reads`). Activations that save their output may write it over
     their input."""
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: Elementwise):
         super().__init__(layer)
-        self.reads_output = layer.derivative_reads == "output"  # type: ignore[attr-defined]
+        self.reads_output = layer.derivative_reads == "output"
 
     @property
-    def keeps_output(self) -> bool:  # type: ignore[override]
+    def keeps_output(self) -> bool:
         return self.reads_output
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         layer = self.layer
         if not self.reads_output:  # these build their result from temporaries
             self.saved = x
-            return layer.forward(np, x)  # type: ignore[attr-defined]
+            return layer.forward(np, x)
         y = x if inplace else np.empty_like(x)
 
         def channels(start: int, stop: int) -> None:
-            layer.forward(np, x[:, start:stop], y[:, start:stop])  # type: ignore[attr-defined]
+            layer.forward(np, x[:, start:stop], y[:, start:stop])
 
         parallel.split(channels, x.shape[1], x.size)
         self.saved = y
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        saved, self.saved = self.saved, None
+        saved = self.saved
+        del self.saved  # backward is its only reader: freed with this step
         dx = dy if inplace else np.empty_like(dy)
 
         def channels(start: int, stop: int) -> None:
-            slope = self.layer.derivative(np, saved[:, start:stop])  # type: ignore[attr-defined]
+            slope = self.layer.derivative(np, saved[:, start:stop])
             np.multiply(dy[:, start:stop], slope, out=dx[:, start:stop], dtype=dy.dtype)
 
         parallel.split(channels, dy.shape[1], dy.size)
@@ -54,7 +55,7 @@ class ActivationOp(Op):
 
 
 @register("softmax")
-class SoftmaxOp(Op):
+class SoftmaxOp(Op[Softmax]):
     """exp(x - max) / sum over one axis of the sample; dx = y (dy - sum(dy y))."""
 
     keeps_output = True
@@ -67,12 +68,13 @@ class SoftmaxOp(Op):
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        y, self.y = self.y, None
+        y = self.y
+        del self.y  # backward is its only reader: freed with this step
         return y * (dy - np.sum(dy * y, axis=1 + self.layer.axis, keepdims=True))
 
 
 @register("dropout")
-class DropoutOp(Op):
+class DropoutOp(Op[Dropout]):
     """Training: zero each element with probability p, scale the rest by 1/(1 - p). The mask
     comes from a generator seeded per op, so repeated forwards (the gradient check) agree.
     Eval, or p = 0: the identity."""
@@ -93,7 +95,7 @@ class DropoutOp(Op):
 
 
 @register("log_softmax")
-class LogSoftmaxOp(Op):
+class LogSoftmaxOp(Op[LogSoftmax]):
     """y = x - max - log(sum(exp(x - max))) over one axis of the sample;
     dx = dy - exp(y) sum(dy)."""
 
@@ -107,12 +109,13 @@ class LogSoftmaxOp(Op):
         return shifted
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        y, self.y = self.y, None
+        y = self.y
+        del self.y  # backward is its only reader: freed with this step
         return dy - np.exp(y) * np.sum(dy, axis=1 + self.layer.axis, keepdims=True)
 
 
 @register("prelu")
-class PreluOp(Op):
+class PreluOp(Op[Prelu]):
     """y = x where x > 0, else a x, a per channel (or one for all); dx = dy (1 or a),
     da = the sum of dy x over the batch and positions where x <= 0 (per channel)."""
 
@@ -129,7 +132,8 @@ class PreluOp(Op):
         return np.where(x > 0, x, x * self.slopes(x.ndim))
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        x, self.x = self.x, None
+        x = self.x
+        del self.x  # backward is its only reader: freed with this step
         positive = x > 0
         weight = self.params["weight"]
         negative_part = np.where(positive, 0, dy * x)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -12,14 +12,17 @@ from ...layers import Layer
 from ..im2col import Scratch
 
 Array = np.ndarray
+L = TypeVar("L", bound=Layer)
 
 
-class Op:
-    """One layer's forward and backward, with its parameters and their gradients."""
+class OpBase(Generic[L]):
+    """What every op has: its layer, typed as the class it runs (`ConvOp(Op[Conv])` reads
+    `self.layer.groups`), its parameters and their gradients. `Op` runs one input,
+    `MergeOp` several."""
 
-    keeps_output: ClassVar[bool] = False
+    seed: int  # set by the runner: differs per op, so that dropout masks do
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: L):
         self.layer = layer
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
@@ -37,11 +40,10 @@ class Op:
         """Weights 1 and biases 0 (norms); conv and dense override with He init."""
         return np.ones(shape, dtype) if name == "weight" else np.zeros(shape, dtype)
 
-    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
-        raise NotImplementedError
-
-    def backward(self, dy: Array, inplace: bool = False) -> Array:
-        raise NotImplementedError
+    @property
+    def keeps_output(self) -> bool:
+        """Backward reads this op's output, so nobody may write over it."""
+        return False
 
     def workspace(self, batch: int) -> int:
         """Elements of the largest temporary this op allocates beyond its output."""
@@ -53,27 +55,46 @@ class Op:
         return None
 
 
-class MergeOp(Op):
+class Op(OpBase[L]):
+    """One layer's forward and backward, with its parameters and their gradients."""
+
+    def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
+        """`inplace`: nobody else reads x, so the output may be written over it."""
+        raise NotImplementedError
+
+    def backward(self, dy: Array, inplace: bool = False) -> Array:
+        raise NotImplementedError
+
+
+class MergeOp(OpBase[L]):
     """Where branches meet: several inputs, one output, no parameters."""
 
-    def forward(self, xs: list[Array], train: bool = True,  # type: ignore[override]
+    def forward(self, xs: list[Array], train: bool = True,
                 owned: tuple[bool, ...] = ()) -> Array:
         """`owned[i]`: nobody else reads xs[i], so the output may be written over it."""
         raise NotImplementedError
 
-    def backward(self, dy: Array, inplace: bool = False) -> list[Array]:  # type: ignore
+    def backward(self, dy: Array, inplace: bool = False) -> list[Array]:
+        """The gradient of each input, in order."""
         raise NotImplementedError
 
 
-OPS: dict[str, type[Op]] = {}
+# Any op, as the runner holds them: it asks `isinstance(op, MergeOp)` which call to make.
+# Its layer is Any: the registry pairs each op with its layer class by kind, which the type
+# system cannot follow.
+AnyOp = Op[Any] | MergeOp[Any]
+OpClass = type[Op[Any]] | type[MergeOp[Any]]
+OpClassT = TypeVar("OpClassT", bound=OpClass)
+
+OPS: dict[str, OpClass] = {}
 # ops that run any layer declaring a trait (e.g. an activation that carries its own math),
 # tried after OPS, in the order registered
-TRAIT_OPS: dict[str, type[Op]] = {}
+TRAIT_OPS: dict[str, OpClass] = {}
 
 
-def register(*kinds: str) -> Callable[[type], type]:
+def register(*kinds: str) -> Callable[[OpClassT], OpClassT]:
     """Make an op class the executor of the layers of these YAML kinds."""
-    def add(cls: type) -> type:
+    def add(cls: OpClassT) -> OpClassT:
         for kind in kinds:
             assert kind not in OPS, f"op for '{kind}' registered twice"
             OPS[kind] = cls
@@ -81,9 +102,9 @@ def register(*kinds: str) -> Callable[[type], type]:
     return add
 
 
-def register_trait(trait: str) -> Callable[[type], type]:
+def register_trait(trait: str) -> Callable[[OpClassT], OpClassT]:
     """Make an op class the executor of every layer whose class sets `trait` true."""
-    def add(cls: type) -> type:
+    def add(cls: OpClassT) -> OpClassT:
         assert trait not in TRAIT_OPS, f"op for trait '{trait}' registered twice"
         TRAIT_OPS[trait] = cls
         return cls
@@ -94,7 +115,7 @@ class UnsupportedKind(Exception):
     """A layer kind the calculator knows but the executor cannot run."""
 
 
-def op_class(layer: type[Layer] | Layer) -> type[Op] | None:
+def op_class(layer: type[Layer] | Layer) -> OpClass | None:
     """The op class that executes a layer (class or instance): the op registered for its
     kind, else the op of a trait it declares; never chosen by its class name."""
     cls = OPS.get(layer.kind)
@@ -103,7 +124,7 @@ def op_class(layer: type[Layer] | Layer) -> type[Op] | None:
     return next((op for trait, op in TRAIT_OPS.items() if getattr(layer, trait, False)), None)
 
 
-def op_for(layer: Layer) -> Op:
+def op_for(layer: Layer) -> AnyOp:
     """The op that executes `layer` (see `op_class`)."""
     cls = op_class(layer)
     if cls is None:
@@ -137,7 +158,7 @@ def _along(x: Array, axis: int, matrix: Array) -> Array:
     return y.reshape(*shape[:axis], matrix.shape[0], *shape[axis + 1:])
 
 
-class SeparableOp(Op):
+class SeparableOp(Op[L]):
     """A linear map applied axis by axis: adaptive average pooling and upsampling.
 
     Each spatial axis gets a matrix (out, in); backward applies the transposes.

@@ -6,14 +6,14 @@ import math
 import numpy as np
 
 from ...geometry import FLOOR, Window, transposed_size
-from ...layers import Layer
+from ...layers.conv import Conv, ConvTranspose, SeparableConv
 from ..im2col import col2im, im2col, is_channel_major, phased_shape
 from .base import Array, Op, channel_view, he_normal, register, spatial_axes
 from .pad import gather, padded_sources, scatter
 
 
 @register("conv", "depthwise_conv")
-class ConvOp(Op):
+class ConvOp(Op[Conv]):
     """y = W * x + b with im2col: one matrix product forward, two backward.
 
     The columns use the 'channel' layout (C*K, N*L), so each product is a single 2-D BLAS
@@ -32,7 +32,7 @@ class ConvOp(Op):
     conv's backward builds no columns of x at all.
     """
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: Conv):
         super().__init__(layer)
         self.axes = layer.windows()
         # padding that copies pixels (padding_mode reflect, replicate, circular): the input
@@ -44,7 +44,6 @@ class ConvOp(Op):
                                                 layer.padding_mode) for a in self.axes)
             self.axes = tuple(Window(a.size + a.pad_before + a.pad_after, a.kernel, a.stride,
                                      0, 0, a.dilation, a.rule) for a in self.axes)
-        self.x: Array | None = None
         # the adjoint conv's windows: over dy (size O), one per input pixel (count S)
         stride_1 = all(a.stride == 1 for a in self.axes)
         self.adjoint_axes = tuple(a.adjoint() for a in self.axes) if stride_1 else ()
@@ -104,7 +103,8 @@ class ConvOp(Op):
 
     def backward_by_adjoint(self, dy: Array, inplace: bool = False) -> Array:
         """Stride 1, one group: dx is the conv of dy with the flipped kernel."""
-        x, self.x = self.x, None
+        x = self.x
+        del self.x  # backward is its only reader: freed with this step
         n, c = x.shape[:2]
         weight = self.params["weight"]
         spatial = tuple(range(2, weight.ndim))
@@ -143,7 +143,8 @@ class ConvOp(Op):
     def _columns_and_dy(self, dy: Array) -> tuple[Array, Array, Array]:
         """Backward's common start: x, its columns (C*K, N*L) rebuilt in the scratch
         buffer, and dy as (F, N*L); leaves the bias's gradient."""
-        x, self.x = self.x, None
+        x = self.x
+        del self.x  # backward is its only reader: freed with this step
         n, filters = x.shape[0], self.layer.filters
         cols = im2col(x, self.axes, "channel", scratch=self.scratch)
         dyt = np.ascontiguousarray(dy.reshape(n, filters, -1).transpose(1, 0, 2)).reshape(
@@ -165,14 +166,14 @@ class ConvOp(Op):
 
 
 @register("conv_transpose")
-class ConvTransposeOp(Op):
+class ConvTransposeOp(Op[ConvTranspose]):
     """The adjoint of a conv: col2im of W^T x, then the padding cut from the border.
 
     Weight (C_in, F/g, *K). Before the cut each axis is `full` = (N - 1)s + d(K - 1) + 1
     long; output_padding adds zeros after it; `padding` removes pixels from both ends.
     """
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: ConvTranspose):
         super().__init__(layer)
         spatial = layer.input_shape[1:]
         self.full = tuple(transposed_size(n, k, s, 0, 0, d, 0) for n, s, d, k in
@@ -184,7 +185,6 @@ class ConvTransposeOp(Op):
         out = layer.output_shape()[1:]
         self.kept = tuple(max(0, min(o, f - pb)) for o, f, (pb, _) in
                           zip(out, self.full, layer.padding))
-        self.x: Array | None = None
 
     def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
                 dtype: np.dtype) -> Array:
@@ -222,7 +222,8 @@ class ConvTransposeOp(Op):
         return y
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        x, self.x = self.x, None
+        x = self.x
+        del self.x  # backward is its only reader: freed with this step
         layer = self.layer
         n, groups = x.shape[0], layer.groups
         source, target = self._cut()
@@ -241,14 +242,14 @@ class ConvTransposeOp(Op):
 
 
 @register("separable_conv")
-class SeparableConvOp(Op):
+class SeparableConvOp(Op[SeparableConv]):
     """Keras' separable conv: the depthwise conv's op, then the 1x1 pointwise conv's, each
     the conv op of the layer's two parts, sharing this op's parameters."""
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: SeparableConv):
         super().__init__(layer)
-        self.depthwise = ConvOp(layer.depthwise)  # type: ignore[attr-defined]
-        self.pointwise = ConvOp(layer.pointwise)  # type: ignore[attr-defined]
+        self.depthwise = ConvOp(layer.depthwise)
+        self.pointwise = ConvOp(layer.pointwise)
 
     def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,
                 dtype: np.dtype) -> Array:
@@ -258,7 +259,7 @@ class SeparableConvOp(Op):
 
     def workspace(self, batch: int) -> int:
         """The larger conv's, plus the depthwise output between them and its gradient."""
-        middle = batch * math.prod(self.layer.depthwise.output_shape())  # type: ignore[attr-defined]
+        middle = batch * math.prod(self.layer.depthwise.output_shape())
         return max(self.depthwise.workspace(batch), self.pointwise.workspace(batch)) + \
             2 * middle
 

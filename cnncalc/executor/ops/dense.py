@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...layers.dense import Dense
 from .base import Array, Op, he_normal, register
 
 
 @register("dense")
-class DenseOp(Op):
+class DenseOp(Op[Dense]):
     """y = x W^T + b on the last axis: (..., F) -> (..., units)."""
 
     def initial(self, name: str, shape: tuple[int, ...], rng: np.random.Generator,

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...layers.merge import Add, Concat, Multiply
 from .base import Array, MergeOp, register
 
 
 @register("add")
-class AddOp(MergeOp):
+class AddOp(MergeOp[Add]):
     """Sum with broadcasting of size-1 axes; a broadcast branch's gradient is summed over
     the axes it was spread along."""
 
@@ -37,7 +38,7 @@ def _unspread(g: Array, shape: tuple[int, ...]) -> Array:
 
 
 @register("concat")
-class ConcatOp(MergeOp):
+class ConcatOp(MergeOp[Concat]):
     """Along the layer's axis (channels unless said); backward hands each branch its
     slice."""
 
@@ -53,7 +54,7 @@ class ConcatOp(MergeOp):
 
 
 @register("multiply")
-class MultiplyOp(MergeOp):
+class MultiplyOp(MergeOp[Multiply]):
     """Elementwise product with broadcasting; a broadcast branch's gradient is summed over
     the axes it was spread along."""
 

@@ -3,12 +3,15 @@ response norm across neighbouring channels."""
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TypeVar
 
 import numpy as np
 
+from ...layers.norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm
 from .. import parallel
 from .base import Array, Op, channel_view, register
+
+GroupedNorm = TypeVar("GroupedNorm", bound="LayerNorm | GroupNorm")
 
 
 def normalize(x: Array, axes: tuple[int, ...], eps: float) -> tuple[Array, Array, Array, Array]:
@@ -38,7 +41,7 @@ def _channel_dot(a: Array, b: Array) -> Array:
 
 
 @register("batchnorm")
-class BatchNormOp(Op):
+class BatchNormOp(Op[BatchNorm]):
     """Per channel over (N, *S). Training uses the batch's statistics and updates the running
     ones (unbiased variance, PyTorch's momentum); eval uses the running ones."""
 
@@ -49,7 +52,7 @@ class BatchNormOp(Op):
             self.buffers = {"running_mean": np.zeros(c, dtype), "running_var": np.ones(c, dtype)}
 
     @property
-    def keeps_output(self) -> bool:  # type: ignore[override]
+    def keeps_output(self) -> bool:
         return not self.layer.affine  # then the output is x_hat itself
 
     def refusal(self, batch: int, train: bool) -> str | None:
@@ -115,7 +118,7 @@ class BatchNormOp(Op):
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         centered, to_xhat, inv_std = self.centered, self.to_xhat, self.inv_std
-        self.centered = None
+        del self.centered  # dx is written over it
         n, c = dy.shape[:2]
         dy3 = dy.reshape(n, c, -1)
         count = dy3.shape[0] * dy3.shape[2]
@@ -144,11 +147,11 @@ class BatchNormOp(Op):
         return dx.reshape(dy.shape)
 
 
-class GroupedNormOp(Op):
+class GroupedNormOp(Op[GroupedNorm]):
     """Layer and group norm: statistics per sample over some axes, affine per channel or
     per element."""
 
-    keeps_output: ClassVar[bool] = False
+    keeps_output = False
 
     def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
         """x reshaped for the statistics, and the axes they run over."""
@@ -181,12 +184,12 @@ class GroupedNormOp(Op):
             dy = dy * self.affine_view(weight, dy.ndim)
         dgrouped = normalize_backward(dy.reshape(self.xhat.shape), self.xhat, self.inv_std,
                                       self.axes)
-        self.xhat = None
+        del self.xhat  # backward is its only reader: freed with this step
         return dgrouped.reshape(self.shape)
 
 
 @register("layernorm")
-class LayerNormOp(GroupedNormOp):
+class LayerNormOp(GroupedNormOp[LayerNorm]):
     """`over: all` normalises each sample over (C, *S) and `normalized_shape` over its last
     axes, with element-wise affine weights; `over: channels` normalises over C at each
     position, affine per channel."""
@@ -204,7 +207,7 @@ class LayerNormOp(GroupedNormOp):
 
 
 @register("groupnorm")
-class GroupNormOp(GroupedNormOp):
+class GroupNormOp(GroupedNormOp[GroupNorm]):
     """Per sample over each group of C/groups channels and all positions."""
 
     def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
@@ -215,7 +218,7 @@ class GroupNormOp(GroupedNormOp):
 
 
 @register("instancenorm")
-class InstanceNormOp(Op):
+class InstanceNormOp(Op[InstanceNorm]):
     """Per sample and channel over the positions. Training, or without running statistics:
     the instance's statistics, and (tracked) the running ones updated as PyTorch does, with
     the mean over the batch of each instance's mean and unbiased variance; eval with running
@@ -262,7 +265,8 @@ class InstanceNormOp(Op):
             self.params["bias"], x.ndim)
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
-        xhat, self.xhat = self.xhat, None
+        xhat = self.xhat
+        del self.xhat  # backward is its only reader: freed with this step
         if self.layer.affine:
             summed = (0, *self.axes)
             self.grads = {"weight": np.sum(dy * xhat, axis=summed),
@@ -290,7 +294,7 @@ def _channel_window(values: Array, before: int, after: int) -> Array:
 
 
 @register("local_response_norm")
-class LocalResponseNormOp(Op):
+class LocalResponseNormOp(Op[LocalResponseNorm]):
     """y = x / d**beta, d = k + alpha/size * the sum of x^2 over channels c - size//2 ..
     c + (size-1)//2 (PyTorch's window and its alpha/size); backward sends each term's
     share back through the mirrored window."""
@@ -307,7 +311,7 @@ class LocalResponseNormOp(Op):
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         layer = self.layer
         x, d = self.x, self.d
-        self.x = self.d = None
+        del self.x, self.d  # backward is their only reader: freed with this step
         before, after = layer.size // 2, (layer.size - 1) // 2
         scaled = d ** -layer.beta
         # d y_j / d x_c = [j = c] d_c^-beta - beta x_j d_j^(-beta-1) alpha/size 2 x_c for

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from ...geometry import pad_source
-from ...layers import Layer
-from .base import Array, Op, register
+from ...layers.pad import Cropping, ModePad
+from .base import Array, L, Op, register
 
 
 def padded_sources(size: int, before: int, after: int, mode: str) -> Array:
@@ -35,16 +35,16 @@ def scatter(dy: Array, sources: tuple[Array, ...], sizes: tuple[int, ...]) -> Ar
     return np.ascontiguousarray(dy)
 
 
-class GatherOp(Op):
+class GatherOp(Op[L]):
     """A layer that only moves pixels along its spatial axes, given per axis by `sources`."""
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: L):
         super().__init__(layer)
         self.sizes = layer.input_shape[1:]
         self.sources = self.axis_sources(layer)
 
     @staticmethod
-    def axis_sources(layer: Layer) -> tuple[Array, ...]:
+    def axis_sources(layer: L) -> tuple[Array, ...]:
         raise NotImplementedError
 
     def workspace(self, batch: int) -> int:
@@ -61,20 +61,20 @@ class GatherOp(Op):
 
 
 @register("reflection_pad", "replication_pad", "circular_pad")
-class ModePadOp(GatherOp):
+class ModePadOp(GatherOp[ModePad]):
     """Reflect, replicate or circular padding (`geometry.pad_source`)."""
 
     @staticmethod
-    def axis_sources(layer: Layer) -> tuple[Array, ...]:
-        return tuple(padded_sources(n, b, a, layer.mode)  # type: ignore[attr-defined]
-                     for n, (b, a) in zip(layer.input_shape[1:], layer.padding))  # type: ignore[attr-defined]
+    def axis_sources(layer: ModePad) -> tuple[Array, ...]:
+        return tuple(padded_sources(n, b, a, layer.mode)
+                     for n, (b, a) in zip(layer.input_shape[1:], layer.padding))
 
 
 @register("cropping")
-class CroppingOp(GatherOp):
+class CroppingOp(GatherOp[Cropping]):
     """Keras' cropping: output i of an axis is input i + before."""
 
     @staticmethod
-    def axis_sources(layer: Layer) -> tuple[Array, ...]:
+    def axis_sources(layer: Cropping) -> tuple[Array, ...]:
         return tuple(np.arange(b, n - a)
-                     for n, (b, a) in zip(layer.input_shape[1:], layer.cropping))  # type: ignore[attr-defined]
+                     for n, (b, a) in zip(layer.input_shape[1:], layer.cropping))

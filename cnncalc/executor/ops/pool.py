@@ -7,9 +7,19 @@ import math
 import numpy as np
 
 from ...geometry import Window, adaptive_window, fractional_alpha, fractional_start
-from ...layers import Layer
+from ...layers.pool import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    FractionalMaxPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    LPPool,
+    MaxPool,
+    WindowPool,
+)
 from .. import parallel
 from ..im2col import (
+    Index,
     is_channel_major,
     pad,
     phase_pad,
@@ -52,7 +62,7 @@ def _tap_region(axes: tuple[Window, ...], offset: tuple[int, ...]) -> tuple[slic
 
 
 @register("maxpool")
-class MaxPoolOp(Op):
+class MaxPoolOp(Op[MaxPool]):
     """Max over each window; padding (declared or implicit) never wins, as in PyTorch.
 
     The winner's tap index is kept per output (the first maximum, PyTorch's tie rule);
@@ -60,7 +70,7 @@ class MaxPoolOp(Op):
     taps are read from the phased padded input (`im2col.phase_pad`), unit-stride.
     """
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: MaxPool):
         super().__init__(layer)
         self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
@@ -133,7 +143,8 @@ class MaxPoolOp(Op):
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         dxq = self.scratch.array("padded", phased_shape(self.shape, self.axes), dy.dtype,
                                  is_channel_major(dy))
-        winner, self.winner = self.winner, None
+        winner = self.winner
+        del self.winner  # backward is its only reader: freed with this step
 
         def channels(start: int, stop: int) -> None:
             part, grad = dxq[:, start:stop], dy[:, start:stop]
@@ -151,12 +162,12 @@ class MaxPoolOp(Op):
 
 
 @register("avgpool")
-class AvgPoolOp(Op):
+class AvgPoolOp(Op[WindowPool]):
     """Mean over each window. The divisor follows PyTorch: the taps inside the input and the
     declared padding (count_include_pad) or inside the input only; the implicit padding past
     a ceil-rounded edge never counts."""
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: WindowPool):
         super().__init__(layer)
         self.axes = layer.windows()
         self.offsets = _tap_offsets(self.axes)
@@ -167,7 +178,7 @@ class AvgPoolOp(Op):
         return 2 * batch * self.layer.input_shape[0] * math.prod(a.reach for a in self.axes)
 
     def _divisor(self) -> Array | float:
-        if getattr(self.layer, "divisor_override", None):
+        if self.layer.divisor_override:
             return float(self.layer.divisor_override)
         # per axis, each window's pixels inside the input (and, with count_include_pad, the
         # declared padding: Caffe's pool_size); the product over axes is the divisor
@@ -186,9 +197,10 @@ class AvgPoolOp(Op):
         windows = window_view(pad(x, self.axes), self.axes)
         if not self.offsets:  # every window reads only padding: its sum is 0
             return np.zeros(windows.shape[:2 + len(self.axes)], dtype=x.dtype)
-        total = windows[(slice(None), slice(None), *self.offsets[0])].copy()
-        for offset in self.offsets[1:]:
-            total += windows[(slice(None), slice(None), *offset)]
+        taps: list[Index] = [(slice(None), slice(None), *offset) for offset in self.offsets]
+        total = windows[taps[0]].copy()
+        for index in taps[1:]:
+            total += windows[index]
         total /= np.asarray(self.divisor, dtype=x.dtype)
         return total
 
@@ -202,16 +214,16 @@ class AvgPoolOp(Op):
 
 
 @register("lppool")
-class LPPoolOp(Op):
+class LPPoolOp(Op[LPPool]):
     """PyTorch's power-average pooling: y = (K avgpool(x^p))^(1/p), the average pool's
     divisor as PyTorch's (a window clipped at the input's end divides by its taps inside,
     then is scaled by all K). Where the pooled sum is 0 the gradient is 0, as in PyTorch."""
 
-    def __init__(self, layer: Layer):
+    def __init__(self, layer: LPPool):
         super().__init__(layer)
         self.pool = AvgPoolOp(layer)  # the layer's windows, padding 0, divisor included
-        self.taps = float(math.prod(layer.kernel))  # type: ignore[attr-defined]
-        self.p = float(layer.norm_type)  # type: ignore[attr-defined]
+        self.taps = float(math.prod(layer.kernel))
+        self.p = float(layer.norm_type)
 
     def workspace(self, batch: int) -> int:
         """x^p and the pool's padded copy (input-sized), the kept x; the pooled sum and the
@@ -228,7 +240,7 @@ class LPPoolOp(Op):
 
     def backward(self, dy: Array, inplace: bool = False) -> Array:
         x, s, y = self.x, self.s, self.y
-        self.x = self.s = self.y = None
+        del self.x, self.s, self.y  # backward is their only reader: freed with this step
         nonzero = s != 0
         ds = np.where(nonzero, dy * y / (self.p * np.where(nonzero, s, 1.0)), 0.0)
         dpow = self.pool.backward(ds * self.taps)
@@ -236,7 +248,7 @@ class LPPoolOp(Op):
 
 
 @register("fractional_maxpool")
-class FractionalMaxPoolOp(Op):
+class FractionalMaxPoolOp(Op[FractionalMaxPool]):
     """Max over fractional max pooling's windows, PyTorch's rule (`geometry.fractional_start`)
     from one random sample per batch element, channel and axis: `buffers['samples']`,
     (N, C, axes) in [0, 1) like PyTorch's `_random_samples` (whose last axis lists, in 2-D,
@@ -303,7 +315,8 @@ class FractionalMaxPoolOp(Op):
             positions.append(pos.reshape(shape))
         batch = np.arange(n).reshape(n, 1, *[1] * (2 * ndim))
         channel = np.arange(c).reshape(1, c, *[1] * (2 * ndim))
-        windows = x[(batch, channel, *positions)]
+        index = (batch, channel, *positions)
+        windows = x[index]
         flat = windows.reshape(*windows.shape[:2 + ndim], -1)
         won = flat.argmax(axis=-1)[..., None]                           # first maximum
         y = np.take_along_axis(flat, won, axis=-1)[..., 0]
@@ -327,7 +340,7 @@ class FractionalMaxPoolOp(Op):
 
 
 @register("global_avgpool")
-class GlobalAvgPoolOp(Op):
+class GlobalAvgPoolOp(Op[GlobalAvgPool]):
     """Mean over every spatial position: (N, C, *S) -> (N, C, 1, ...) or (N, C)."""
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
@@ -341,7 +354,7 @@ class GlobalAvgPoolOp(Op):
 
 
 @register("global_maxpool")
-class GlobalMaxPoolOp(Op):
+class GlobalMaxPoolOp(Op[GlobalMaxPool]):
     """Max over every spatial position; backward routes to the first maximum."""
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
@@ -365,7 +378,7 @@ def _adaptive_windows(size: int, out: int) -> tuple[Array, Array]:
 
 
 @register("adaptive_avgpool")
-class AdaptiveAvgPoolOp(SeparableOp):
+class AdaptiveAvgPoolOp(SeparableOp[AdaptiveAvgPool]):
     def matrices(self, dtype: np.dtype) -> list[Array]:
         maps = []
         for size, out in zip(self.layer.input_shape[1:], self.layer.output_size):
@@ -377,7 +390,7 @@ class AdaptiveAvgPoolOp(SeparableOp):
 
 
 @register("adaptive_maxpool")
-class AdaptiveMaxPoolOp(Op):
+class AdaptiveMaxPoolOp(Op[AdaptiveMaxPool]):
     """Max over PyTorch's adaptive windows, one axis at a time (a max over a box is a max of
     maxes); each stage keeps its winners' positions for backward."""
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Array, MergeOp, Op, SeparableOp, register
+from ...layers.pad import ZeroPad
+from ...layers.reshape import Flatten, Identity, Permute, Reshape, Upsample
+from ...layers.shuffle import MaxUnpool, PixelShuffle, PixelUnshuffle
+from .base import AnyOp, Array, MergeOp, Op, SeparableOp, register
+from .pool import MaxPoolOp
 
 
 @register("identity")
-class IdentityOp(Op):
+class IdentityOp(Op[Identity]):
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         return x
 
@@ -17,7 +21,7 @@ class IdentityOp(Op):
 
 
 @register("flatten", "reshape")
-class FlattenOp(Op):
+class FlattenOp(Op[Flatten | Reshape]):
     """Flatten and reshape: (N, C, *S) -> (N, *output shape) in PyTorch's row-major order
     (a view where NumPy can give one); backward reshapes back."""
 
@@ -30,7 +34,7 @@ class FlattenOp(Op):
 
 
 @register("permute")
-class PermuteOp(Op):
+class PermuteOp(Op[Permute]):
     """Axes reordered after the batch; backward applies the inverse permutation."""
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
@@ -43,7 +47,7 @@ class PermuteOp(Op):
 
 
 @register("zeropad")
-class ZeroPadOp(Op):
+class ZeroPadOp(Op[ZeroPad]):
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
         self.region = (slice(None), slice(None), *(
             slice(b, b + n) for (b, _), n in zip(self.layer.padding, x.shape[2:])))
@@ -56,7 +60,7 @@ class ZeroPadOp(Op):
 
 
 @register("upsample")
-class UpsampleOp(SeparableOp):
+class UpsampleOp(SeparableOp[Upsample]):
     """PyTorch's nn.Upsample as one (out, in) matrix per axis, built from the layer's
     sampling rule (`Upsample.sampling`, the one place it is written), in the run's precision.
     The matrices are built once per dtype: forward and backward only multiply."""
@@ -79,7 +83,7 @@ class UpsampleOp(SeparableOp):
 
 
 @register("pixel_shuffle")
-class PixelShuffleOp(Op):
+class PixelShuffleOp(Op[PixelShuffle]):
     """(N, C r², H, W) -> (N, C, H r, W r), PyTorch's channel order; backward is the
     inverse rearrangement."""
 
@@ -97,7 +101,7 @@ class PixelShuffleOp(Op):
 
 
 @register("pixel_unshuffle")
-class PixelUnshuffleOp(Op):
+class PixelUnshuffleOp(Op[PixelUnshuffle]):
     """(N, C, H r, W r) -> (N, C r², H, W), the inverse of pixel shuffle."""
 
     def forward(self, x: Array, train: bool = True, inplace: bool = False) -> Array:
@@ -114,22 +118,25 @@ class PixelUnshuffleOp(Op):
 
 
 @register("maxunpool")
-class MaxUnpoolOp(MergeOp):
+class MaxUnpoolOp(MergeOp[MaxUnpool]):
     """Reads [values, the pool's output]; the places come from the pool's op (`link`), whose
     argmax is flat per channel plane. Where windows overlap, two values may be sent to one
     place: the later one stays, as in PyTorch's CPU loop. Backward is the adjoint of that:
     each value gets the gradient of the place it kept (PyTorch's backward gathers at every
     index, so it differs only for an overwritten value); the pool's output gets none."""
 
-    def link(self, sources: list[Op | None]) -> None:
-        """The ops of the values this one reads: the second is the max pool."""
-        self.pool = sources[1]
+    def link(self, sources: list[AnyOp | None]) -> None:
+        """The ops of the values this one reads: the second is the max pool (which build
+        made sure of: 'indices' must name a maxpool)."""
+        pool = sources[1]
+        assert isinstance(pool, MaxPoolOp), "maxunpool reads a maxpool's argmax"
+        self.pool = pool
 
     def forward(self, xs: list[Array], train: bool = True, owned: tuple[bool, ...] = ()
                 ) -> Array:
         values = xs[0]
         n, c = values.shape[:2]
-        self.index = self.pool.argmax().reshape(n, c, -1)  # type: ignore[union-attr]
+        self.index = self.pool.argmax().reshape(n, c, -1)
         plane = int(np.prod(self.layer.output_shape()[1:]))
         y = np.zeros((n, c, plane), values.dtype)
         np.put_along_axis(y, self.index, values.reshape(n, c, -1), axis=2)
