@@ -55,7 +55,8 @@ PICTURES: dict[str, PictureView] = {
 
 def _function(name: str) -> Callable[..., Any]:
     module, attribute = name.split(":")
-    return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+    function: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+    return function
 
 
 def source_of(view: str, analysis: Analysis, depth: int | None) -> str:

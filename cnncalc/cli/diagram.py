@@ -68,7 +68,8 @@ def diagram_command(spec: str, fmt: str | None, depth: int | None, output: str |
     from .problems import fail
 
     chosen = _format(fmt, output)
-    to_stdout = output is None or output == "-"
+    target = None if output is None or output == "-" else output
+    to_stdout = target is None
     if chosen == "png" and to_stdout:
         raise click.BadParameter("a PNG is written to a file: give -o FILE.png",
                                  param_hint="--format")
@@ -83,11 +84,11 @@ def diagram_command(spec: str, fmt: str | None, depth: int | None, output: str |
         except DrawingError as error:
             click.echo(f"cnncalc: {error}", err=True)
             sys.exit(2)
-    if to_stdout:
+    if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
     try:
-        write_atomic(output, data)  # type: ignore[arg-type]
+        write_atomic(target, data)
     except SpecError as error:
         fail(error)

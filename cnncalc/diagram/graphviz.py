@@ -66,11 +66,14 @@ def _collect(process: subprocess.Popen[bytes], text: bytes) -> tuple[bytes, str]
         stopped.append(why)
         process.kill()
 
+    stdin, stdout = process.stdin, process.stdout
+    if stdin is None or stdout is None:
+        raise ValueError("the process needs piped standard input and output")
+
     def feed() -> None:
         try:
-            assert process.stdin is not None
-            process.stdin.write(text)
-            process.stdin.close()
+            stdin.write(text)
+            stdin.close()
         except OSError:
             pass  # it stopped reading: its exit status says why
 
@@ -82,8 +85,7 @@ def _collect(process: subprocess.Popen[bytes], text: bytes) -> tuple[bytes, str]
     chunks: list[bytes] = []
     size = 0
     try:
-        assert process.stdout is not None
-        while chunk := process.stdout.read(1 << 16):
+        while chunk := stdout.read(1 << 16):
             size += len(chunk)
             if size > MAX_OUTPUT_BYTES:
                 stop(f"Graphviz's dot wrote more than the {MAX_OUTPUT_BYTES:,} bytes "
@@ -94,7 +96,7 @@ def _collect(process: subprocess.Popen[bytes], text: bytes) -> tuple[bytes, str]
     finally:
         timer.cancel()
         feeder.join(timeout=5)
-        process.stdout.close()  # type: ignore[union-attr]
+        stdout.close()
     return b"".join(chunks), stopped[0] if stopped else ""
 
 

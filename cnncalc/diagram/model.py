@@ -182,9 +182,9 @@ def build_diagram(analysis: Analysis, depth: int | None = None) -> Diagram:
             block_box[line.name] = f"n{number}"
         entering[f"n{number}"] = line.input_shapes[0]
     for row in analysis.rows:  # a layer inside a block drawn as one box is that box
-        if row.node.index not in box_of:
+        if depth is not None and row.node.index not in box_of:
             box_of[row.node.index] = "n0" if depth == 0 else \
-                block_box[row.node.blocks[depth - 1]]  # type: ignore[operator]
+                block_box[row.node.blocks[depth - 1]]
     main = _main_path(network)
     on_main = {box_of[ref] for ref in main}
     clusters: dict[str, Cluster] = {}
