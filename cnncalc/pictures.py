@@ -2,8 +2,9 @@
 
 A picture view is a name (`diagram`; `plot` joins with one entry) and two functions:
 
-- `source(analysis, depth) -> str`: text that fully determines the picture, apart from its
-  format (a diagram's DOT text; a plot's canonical JSON of numbers, labels and options);
+- `source(analysis, options) -> str`: text that fully determines the picture, apart from
+  its format (a diagram's DOT text; a plot's canonical JSON of numbers, labels and
+  options); `options` is a ViewOptions (the depth, and any other option the view declares);
 - `render(source, fmt) -> bytes`: the picture in `fmt` ('svg' or 'png'), drawn by an
   optional program or library, which raises RendererMissing when it is not installed.
 
@@ -39,10 +40,23 @@ class RendererMissing(DrawingError):
 
 
 @dataclass(frozen=True)
+class ViewOptions:
+    """What a command line or a document marker asked of a view: `depth` (--depth N, a
+    block level; None for every layer) and any other option the view declares, as written
+    (`('--per', 'block')`, say)."""
+
+    depth: int | None = None
+    other: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return dict(self.other).get(name, default)
+
+
+@dataclass(frozen=True)
 class PictureView:
-    source: str                 # 'module:function' (analysis, depth) -> str
+    source: str                 # 'module:function' (analysis, ViewOptions) -> str
     render: str                 # 'module:function' (source, fmt) -> bytes
-    inline: str | None = None   # 'module:function' (analysis, depth) -> Markdown, or None
+    inline: str | None = None   # 'module:function' (analysis, ViewOptions) -> Markdown
     options: tuple[str, ...] = ("--depth",)  # the options a document marker may give
 
 
@@ -59,17 +73,17 @@ def _function(name: str) -> Callable[..., Any]:
     return function
 
 
-def source_of(view: str, analysis: Analysis, depth: int | None) -> str:
-    """The view's source text for `analysis` cut at `depth`."""
-    return str(_function(PICTURES[view].source)(analysis, depth))
+def source_of(view: str, analysis: Analysis, options: ViewOptions) -> str:
+    """The view's source text for `analysis` with `options`."""
+    return str(_function(PICTURES[view].source)(analysis, options))
 
 
-def inline_of(view: str, analysis: Analysis, depth: int | None) -> str:
+def inline_of(view: str, analysis: Analysis, options: ViewOptions) -> str:
     """The Markdown a region of `view` shows without a file (ValueError if it has none)."""
     inline = PICTURES[view].inline
     if inline is None:
         raise ValueError(f"cnncalc:{view} draws only into a file; give -o FILE.svg")
-    return str(_function(inline)(analysis, depth))
+    return str(_function(inline)(analysis, options))
 
 
 def picture_source(view: str, fmt: str, source: str) -> str:
@@ -90,4 +104,5 @@ def draw(view: str, fmt: str, source: str) -> bytes:
 
 
 __all__ = ["IMAGE_FORMATS", "PICTURES", "DrawingError", "PictureView", "RendererMissing",
-           "draw", "expected_stamp", "inline_of", "picture_source", "source_of"]
+           "ViewOptions", "draw", "expected_stamp", "inline_of", "picture_source",
+           "source_of"]

@@ -176,3 +176,31 @@ def test_two_documents_embedding_one_picture_draw_it_once(repo: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "a.md: drew 1 picture\nb.md: drew 1 picture\nno findings\n"
     assert run("check", "a.md", "b.md").exit_code == 0
+
+
+def test_a_picture_view_declares_its_own_options(repo: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # the registry is generic: a view (as `plot` will) declares an option of its own, and
+    # its source function receives it as written
+    from cnncalc import pictures
+
+    seen: list[pictures.ViewOptions] = []
+
+    def source(analysis: object, options: pictures.ViewOptions) -> str:
+        seen.append(options)
+        return f"per {options.get('--per')} depth {options.depth}"
+
+    monkeypatch.setitem(pictures.PICTURES, "sketch", pictures.PictureView(
+        "test_diagram_regions:_unused", "test_diagram_regions:_unused",
+        options=("--depth", "--per")))
+    monkeypatch.setattr(pictures, "_function", lambda name: source)
+    _doc(repo, "cnncalc:sketch net.yaml --per block --depth 1 -o s.svg",
+         "\n![resnet18](s.svg)\n\n")
+    result = run("check", "doc.md")
+    assert result.exit_code == 1 and "D102 the sketch picture s.svg" in result.stdout
+    assert seen == [pictures.ViewOptions(1, (("--per", "block"),))]
+    bad = _doc(repo, "cnncalc:sketch net.yaml --size 3", name="bad.md")
+    result = run("check", bad.name)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("bad.md:3:30: cnncalc:sketch takes no option '--size'; "
+                                    "expected --depth, --per, -o")

@@ -3,18 +3,19 @@ DOT text, its inline form a ```mermaid block for a Markdown document."""
 from __future__ import annotations
 
 from ..analysis import Analysis
+from ..pictures import ViewOptions
 from .dot import to_dot
 from .mermaid import to_mermaid
 from .model import build_diagram
 
 
-def dot_source(analysis: Analysis, depth: int | None) -> str:
-    return to_dot(build_diagram(analysis, depth))
+def dot_source(analysis: Analysis, options: ViewOptions) -> str:
+    return to_dot(build_diagram(analysis, options.depth))
 
 
-def mermaid_block(analysis: Analysis, depth: int | None) -> str:
+def mermaid_block(analysis: Analysis, options: ViewOptions) -> str:
     """A fenced ```mermaid block, which GitHub and GitLab draw in place (no final newline)."""
-    return f"```mermaid\n{to_mermaid(build_diagram(analysis, depth))}```"
+    return f"```mermaid\n{to_mermaid(build_diagram(analysis, options.depth))}```"
 
 
 __all__ = ["dot_source", "mermaid_block"]

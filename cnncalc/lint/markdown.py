@@ -36,8 +36,10 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..errors import Location, SpecError
 from ..files import inside, read_bytes, repository_root
+from ..pictures import PICTURES, ViewOptions, draw, expected_stamp, inline_of, source_of
 from ..report import VIEWS, render
 from ..spec import parse
+from ..stamp import read_stamp
 from ..text import one_line
 from .diagnostic import Diagnostic
 from .docs import all_rules, kinds_doc, kinds_table, rules_markdown, rules_table
@@ -83,10 +85,11 @@ class Region:
 
 @dataclass(frozen=True)
 class Options:
-    """A marker's options: `--depth N` and a picture's `-o FILE` as written (with the
-    path it names, relative to the working folder, and its format)."""
+    """A marker's options: the view's (`--depth N` and any a picture view declares) and a
+    picture's `-o FILE` as written, with the path it names (relative to the working
+    folder) and its format."""
 
-    depth: int | None = None
+    view: ViewOptions
     output: str | None = None
     output_path: str | None = None
     fmt: str | None = None
@@ -106,8 +109,6 @@ class PictureFile:
 
     def draw(self) -> bytes:
         """The stamped picture (raises pictures.RendererMissing or DrawingError)."""
-        from ..pictures import draw
-
         return draw(self.view, self.fmt, self.source)
 
 
@@ -239,8 +240,6 @@ def _region(marker: re.Match[str], line: int, start: int, end: int) -> Region:
 
 
 def _option_names(view: str) -> tuple[str, ...]:
-    from ..pictures import PICTURES
-
     if view in PICTURES:
         return (*PICTURES[view].options, "-o")
     return ("--depth",) if view in VIEWS else ()
@@ -274,8 +273,10 @@ def marker_options(region: Region, document: str, root: Path) -> Options:
                                f"--depth takes a nesting level, 0 or more; found "
                                f"{one_line(text)!r}")
         depth = int(text)
+    view = ViewOptions(depth, tuple((name, value) for name, (value, _) in given.items()
+                                    if name not in ("--depth", "-o")))
     if "-o" not in given:
-        return Options(depth)
+        return Options(view)
     text, column = given["-o"]
     where = Location(document, region.line, column)
     fmt = os.path.splitext(text)[1].lower().lstrip(".")
@@ -287,7 +288,7 @@ def marker_options(region: Region, document: str, root: Path) -> Options:
     if os.path.isabs(text) or not inside(path, root):
         raise SpecError.at(where, f"-o {one_line(text)!r} resolves outside the repository "
                                   f"root ({root}); a picture stays inside it")
-    return Options(depth, text, path, fmt)
+    return Options(view, text, path, fmt)
 
 
 def _spec(region: Region, document: str, specs: SpecFiles) -> Analysis:
@@ -307,8 +308,6 @@ def rendering(region: Region, document: str, specs: SpecFiles
               ) -> tuple[str, PictureFile | None]:
     """What cnncalc renders for a region now, and for a picture region the picture it
     embeds (to be checked against the file's stamp)."""
-    from ..pictures import PICTURES, inline_of, source_of
-
     where = Location(document, region.line, 1)
     if region.view in GENERATED:
         if region.target or region.words:
@@ -322,14 +321,14 @@ def rendering(region: Region, document: str, specs: SpecFiles
     analysis = _spec(region, document, specs)
     try:
         if region.view in VIEWS:
-            return render(analysis, region.view, "markdown", options.depth), None
+            return render(analysis, region.view, "markdown", options.view.depth), None
         if options.output is None:
-            return inline_of(region.view, analysis, options.depth), None
+            return inline_of(region.view, analysis, options.view), None
     except ValueError as err:
         raise SpecError.at(where, str(err)) from None
     assert options.output_path and options.fmt
     picture = PictureFile(region.view, options.fmt,
-                          source_of(region.view, analysis, options.depth),
+                          source_of(region.view, analysis, options.view),
                           options.output_path, options.output, document, region.line)
     return f"![{_alt_text(analysis.spec.name)}]({options.output})", picture
 
@@ -337,9 +336,6 @@ def rendering(region: Region, document: str, specs: SpecFiles
 def picture_state(picture: PictureFile) -> str | None:
     """None when the file carries the stamp of what cnncalc draws now; else 'missing',
     'unstamped' (not a picture cnncalc made, or unreadable) or 'stale'."""
-    from ..pictures import expected_stamp
-    from ..stamp import read_stamp
-
     try:
         data = read_bytes(picture.path, "picture")
     except SpecError:
