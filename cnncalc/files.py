@@ -37,6 +37,13 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
     Raises SpecError at PATH:1:1 for anything else: a missing file, a directory, a FIFO or
     device, a file over `limit` bytes, bytes that are not UTF-8.
     """
+    return decode_text(read_bytes(path, what, limit), str(path), what)
+
+
+def read_bytes(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file (or of standard input for '-'), as `read_text` reads
+    them: SpecError at PATH:1:1 for a missing file, a directory, a FIFO or device, or a
+    file over `limit` bytes."""
     name = str(path)
     if name == STDIN:
         data = sys.stdin.buffer.read(limit + 1)
@@ -62,7 +69,7 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_FILE_BYTES)
             raise _problem(name, f"cannot read the {what}: {_reason(err)}") from None
     if len(data) > limit:
         raise _problem(name, f"the {what} is larger than the limit of {limit:,} bytes")
-    return decode_text(data, name, what)
+    return data
 
 
 def decode_text(data: bytes, name: str, what: str = "file") -> str:

@@ -28,7 +28,8 @@ class LazyGroup(click.Group):
                                        "import": "cnncalc.cli.import_:import_command",
                                        "export": "cnncalc.cli.export:export_command",
                                        "plot": "cnncalc.cli.plot:plot_command",
-                                       "diff": "cnncalc.cli.diff:diff_command"}
+                                       "diff": "cnncalc.cli.diff:diff_command",
+                                       "diagram": "cnncalc.cli.diagram:diagram_command"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})

@@ -26,10 +26,11 @@ from ..lint.docs import (
     rules_table,
     rules_text,
 )
-from ..lint.markdown import check_document
+from ..lint.markdown import DocumentCheck, check_document
 from ..lint.output import FORMATS, render, summary
 from ..lint.registry import RULES, selected, unknown_patterns
 from ..lint.sources import MARKDOWN, SpecFiles, gather
+from ..pictures import DrawingError, RendererMissing
 from ..text import one_line
 from .problems import fail
 
@@ -186,8 +187,9 @@ def rules_command(code: str | None, fmt: str, full: bool) -> None:
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--fix", is_flag=True,
-              help="Rewrite stale generated tables in place (nothing else is touched; only "
-                   "files inside the repository root, atomically).")
+              help="Rewrite stale generated tables in place and redraw stale pictures "
+                   "(nothing else is touched; only files inside the repository root, "
+                   "atomically; nothing at all unless every document could be checked).")
 @click.option("--allow-outside", is_flag=True,
               help="Let documents name spec files outside the repository root (the git top "
                    "level, else the current folder).")
@@ -198,8 +200,10 @@ def check_command(paths: tuple[str, ...], fix: bool, allow_outside: bool,
     """For CI: lint spec files and Markdown design docs, and check their generated tables.
 
     In Markdown, a ```cnncalc fenced block holds a spec (or names a spec file) and is
-    linted; a region between <!-- cnncalc:summary PATH --> and <!-- /cnncalc --> (views:
-    shapes, params, rf, summary; also cnncalc:rules) must equal what cnncalc renders now.
+    linted; a region between <!-- cnncalc:summary PATH [--depth N] --> and
+    <!-- /cnncalc --> (views: shapes, params, rf, summary, diagram; also cnncalc:rules)
+    must equal what cnncalc renders now; <!-- cnncalc:diagram PATH -o FILE.svg --> embeds
+    a picture whose stamp must match what cnncalc draws now.
     Markers inside code blocks and HTML comments are examples and are left alone.
     Directories are searched recursively. A spec found twice is reported once.
 
@@ -212,7 +216,7 @@ def check_command(paths: tuple[str, ...], fix: bool, allow_outside: bool,
     root = repository_root()
     specs = SpecFiles(root, allow_outside, chosen, ignored)
     run = _Run()
-    fixes: list[tuple[Path, str, int, list[Diagnostic]]] = []
+    fixes: list[tuple[Path, str, DocumentCheck]] = []
     for path in gather(paths, root, markdown=True, note=_note):
         try:
             if not path.name.endswith(MARKDOWN):
@@ -220,37 +224,77 @@ def check_command(paths: tuple[str, ...], fix: bool, allow_outside: bool,
                 continue
             text = read_text(path, "document")
             result = check_document(str(path), text, chosen, ignored, specs)
-            if fix and result.mended != text:
-                run.add(d for d in result.diagnostics if d.code != "D101")
-                fixes.append((path, result.mended, result.stale,
-                              [d for d in result.diagnostics if d.code == "D101"]))
+            if fix and (result.mended != text or result.pictures):
+                run.add(d for d in result.diagnostics if d.code not in FIXED)
+                fixes.append((path, text, result))
             else:
                 run.add(result.diagnostics)
         except SpecError as error:
             run.fail(error)
-    # written last: a document is replaced only once everything in it was computed
-    for path, mended, stale, unfixed in fixes:
-        try:
-            _rewrite(path, mended, root)
-        except SpecError as error:
-            run.fail(error)
-            run.add(unfixed)
-        else:
-            click.echo(f"{one_line(str(path))}: rewrote {stale} stale region"
-                       f"{'s' * (stale != 1)}", err=True)
+    if fixes and run.problems:  # nothing half-written: every document checked, or none fixed
+        click.echo("cnncalc: --fix wrote nothing, as not every document could be checked",
+                   err=True)
+        for _, _, result in fixes:
+            run.add(d for d in result.diagnostics if d.code in FIXED)
+        fixes = []
+    _fix(fixes, root, run)
     run.report(fmt, severity)
 
 
-def _rewrite(path: Path, text: str, root: Path) -> None:
-    """Replace a document atomically, never outside the repository root: a document that
-    is a symlink is written at its target, and only when that target lies inside."""
+FIXED = ("D101", "D102")  # what --fix mends: stale regions, stale or missing pictures
+
+
+def _fix(fixes: list[tuple[Path, str, DocumentCheck]], root: Path, run: _Run) -> None:
+    """Draw every picture first (a missing renderer: one line, exit 2, nothing written),
+    then write the pictures, then the documents that embed them."""
+    drawn: dict[str, bytes] = {}
+    for _, _, result in fixes:
+        for picture in result.pictures:
+            try:
+                drawn.setdefault(picture.path, picture.draw())
+            except RendererMissing as error:
+                click.echo(f"cnncalc: {error}", err=True)
+                sys.exit(2)
+            except DrawingError as error:
+                run.fail(SpecError.at(Location(picture.document, picture.line, 1),
+                                      f"cannot draw {picture.shown}: {error}"))
+    written: set[str] = set()   # two documents may embed one picture: written once
+    for path, text, result in fixes:
+        unfixed = [d for d in result.diagnostics if d.code in FIXED]
+        try:
+            wrote = 0
+            for picture in result.pictures:
+                if picture.path not in drawn:
+                    raise SpecError.at(Location(str(path), picture.line, 1),
+                                       f"{picture.shown} was not drawn; {path} was left as "
+                                       f"it was")
+                if picture.path not in written:
+                    os.makedirs(os.path.dirname(picture.path) or ".", exist_ok=True)
+                    _rewrite(Path(picture.path), drawn[picture.path], root)
+                    written.add(picture.path)
+                wrote += 1
+            if result.mended != text:
+                _rewrite(path, result.mended.encode("utf-8"), root)
+        except SpecError as error:
+            run.fail(error)
+            run.add(unfixed)
+            continue
+        said = [f"rewrote {result.stale} stale region{'s' * (result.stale != 1)}"] \
+            if result.mended != text else []
+        said += [f"drew {wrote} picture{'s' * (wrote != 1)}"] if wrote else []
+        click.echo(f"{one_line(str(path))}: {', '.join(said)}", err=True)
+
+
+def _rewrite(path: Path, data: bytes, root: Path) -> None:
+    """Replace a file atomically, never outside the repository root: a file that is a
+    symlink is written at its target, and only when that target lies inside."""
     target = Path(os.path.realpath(path))
     if not inside(target, root):
         raise SpecError.at(Location(str(path), 1, 1), f"--fix will not write it: it resolves "
                                                       f"to {target}, outside the repository "
                                                       f"root ({root}); it was left as it was")
     try:
-        write_atomic(target, text.encode("utf-8"))
+        write_atomic(target, data)
     except SpecError as error:   # located at the path the user named, not its target
         raise SpecError([Problem(Location(str(path), 1, 1), p.message)
                          for p in error.problems]) from None

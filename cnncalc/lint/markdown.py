@@ -7,12 +7,17 @@ Two constructs are recognised:
   path of a spec file (relative to the document). It is linted, expectations and budgets
   included; findings in an inline spec point at the document's lines. A ```cnncalc block
   that is never closed is an error.
-- a region between `<!-- cnncalc:VIEW PATH -->` and `<!-- /cnncalc -->`, VIEW one of
-  shapes, params, rf, summary (the table of the spec at PATH, relative to the document),
-  or `<!-- cnncalc:rules -->` (the rules table) and `<!-- cnncalc:rules-doc -->` (every
+- a region between `<!-- cnncalc:VIEW PATH [OPTIONS] -->` and `<!-- /cnncalc -->`, VIEW one
+  of shapes, params, rf, summary (the table of the spec at PATH, relative to the document),
+  a picture view (cnncalc/pictures.py: `diagram`, a ```mermaid block), or
+  `<!-- cnncalc:rules -->` (the rules table) and `<!-- cnncalc:rules-doc -->` (every
   rule's documentation), `<!-- cnncalc:kinds -->` (the layer kinds table) and
   `<!-- cnncalc:kinds-doc -->` (every kind's arguments and equivalents). Its content must
-  be a blank line, the rendering, a blank line.
+  be a blank line, the rendering, a blank line. OPTIONS: `--depth N` (tables and
+  pictures: cut at block level N, as the commands' --depth) and, for a picture view,
+  `-o FILE.svg|png` (relative to the document, inside the repository): the region then
+  holds the image link `![name](FILE)` and the file must carry the stamp of what cnncalc
+  draws now (cnncalc/stamp.py); `check` reads the stamp, `check --fix` redraws the file.
 
 Markers that are examples are not regions and are never rewritten: those inside another
 fenced block (``` or ~~~), an indented code block (four columns in, after a blank line, as
@@ -22,23 +27,31 @@ resolve inside the repository root unless the run allows outside paths (`SpecFil
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..analysis import Analysis
 from ..errors import Location, SpecError
-from ..files import repository_root
+from ..files import inside, read_bytes, repository_root
+from ..pictures import PICTURES, ViewOptions, draw, expected_stamp, inline_of, source_of
 from ..report import VIEWS, render
 from ..spec import parse
+from ..stamp import read_stamp
+from ..text import one_line
 from .diagnostic import Diagnostic
 from .docs import all_rules, kinds_doc, kinds_table, rules_markdown, rules_table
 from .engine import lint_spec
 from .registry import DEFAULT, matches
-from .rules.documents import stale_table
+from .rules.documents import stale_picture, stale_table
 from .sources import SpecFiles
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_OPEN = re.compile(r"^ {0,3}<!--\s*cnncalc:([\w-]+)(?:\s+(\S+))?\s*-->\s*$")
+_OPEN = re.compile(r"^( {0,3}<!--\s*cnncalc:)([\w-]+)(\s.*?)?\s*-->\s*$")
+_TOKEN = re.compile(r"\S+")
+_PICTURE_PATH = re.compile(r"[A-Za-z0-9_.\-/]+")
 _CLOSE = re.compile(r"^ {0,3}<!--\s*/cnncalc\s*-->\s*$")
 _COMMENT = re.compile(r"<!--.*?-->")
 _COMMENT_START = re.compile(r"^ {0,3}<!--")
@@ -59,22 +72,55 @@ class SpecBlock:
 
 @dataclass(frozen=True)
 class Region:
-    """A generated region: its view, spec path, marker line and content span."""
+    """A generated region: its view, spec path, marker line and content span, and the
+    marker's other words with their columns (options, read by `marker_options`)."""
 
     view: str
     target: str | None
     line: int
     start: int   # offset of the content (just after the opening marker's line)
     end: int     # offset of the closing marker's line
+    words: tuple[tuple[str, int], ...] = ()  # (word, 1-based column) after the path
+
+
+@dataclass(frozen=True)
+class Options:
+    """A marker's options: the view's (`--depth N` and any a picture view declares) and a
+    picture's `-o FILE` as written, with the path it names (relative to the working
+    folder) and its format."""
+
+    view: ViewOptions
+    output: str | None = None
+    output_path: str | None = None
+    fmt: str | None = None
+
+
+@dataclass(frozen=True)
+class PictureFile:
+    """A picture a region embeds that is missing or stale: what to draw, and where."""
+
+    view: str
+    fmt: str
+    source: str
+    path: str        # where to write it (relative to the working folder)
+    shown: str       # the path as the marker wrote it (relative to the document)
+    document: str
+    line: int        # the marker's line
+
+    def draw(self) -> bytes:
+        """The stamped picture (raises pictures.RendererMissing or DrawingError)."""
+        return draw(self.view, self.fmt, self.source)
 
 
 @dataclass(frozen=True)
 class DocumentCheck:
-    """What checking one document found, and its text with every region mended."""
+    """What checking one document found, its text with every region mended, and the
+    pictures to draw for it (missing or stale); nothing is written here."""
 
     diagnostics: tuple[Diagnostic, ...]
     stale: int
     mended: str
+    pictures: tuple[PictureFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,8 +214,7 @@ def scan(text: str, path: str) -> tuple[list[SpecBlock], list[Region]]:
             if not opened:
                 raise SpecError.at(Location(path, number, 1), "<!-- /cnncalc --> closes no "
                                                               "marker")
-            regions.append(Region(opened[0].group(1), opened[0].group(2), opened[1],
-                                  opened[2], here))
+            regions.append(_region(opened[0], opened[1], opened[2], here))
             opened, may_start_code = None, True
         elif _COMMENT_START.match(bare) and "<!--" in _COMMENT.sub("", bare):
             comment = True
@@ -183,21 +228,123 @@ def scan(text: str, path: str) -> tuple[list[SpecBlock], list[Region]]:
     return blocks, regions
 
 
-def rendering(region: Region, document: str, specs: SpecFiles) -> str:
-    """What cnncalc renders for a region now."""
+def _region(marker: re.Match[str], line: int, start: int, end: int) -> Region:
+    """A region from its opening marker: the first word is the spec path, unless it is an
+    option; every other word is kept with its column for `marker_options`."""
+    column = len(marker.group(1)) + len(marker.group(2)) + 1
+    words = [(m.group(), column + m.start()) for m in _TOKEN.finditer(marker.group(3) or "")]
+    target = None
+    if words and not words[0][0].startswith("-"):
+        target = words.pop(0)[0]
+    return Region(marker.group(2), target, line, start, end, tuple(words))
+
+
+def _option_names(view: str) -> tuple[str, ...]:
+    if view in PICTURES:
+        return (*PICTURES[view].options, "-o")
+    return ("--depth",) if view in VIEWS else ()
+
+
+def marker_options(region: Region, document: str, root: Path) -> Options:
+    """The options a region's marker gives, checked: each known to the view and given
+    once, a depth a whole number, a picture file .svg or .png inside `root`. Raises a
+    SpecError at the offending word (DOC:LINE:COL)."""
+    known = _option_names(region.view)
+    given: dict[str, tuple[str, int]] = {}
+    words = list(region.words)
+    while words:
+        name, column = words.pop(0)
+        where = Location(document, region.line, column)
+        if name not in known:
+            expected = f"; expected {', '.join(known)}" if known else ""
+            what = "option" if name.startswith("-") else "argument"
+            raise SpecError.at(where, f"cnncalc:{region.view} takes no {what} "
+                                      f"{one_line(name)!r}{expected}")
+        if name in given:
+            raise SpecError.at(where, f"{name} is given twice")
+        if not words or words[0][0].startswith("-"):
+            raise SpecError.at(where, f"{name} needs a value")
+        given[name] = words.pop(0)
+    depth = None
+    if "--depth" in given:
+        text, column = given["--depth"]
+        if not (text.isascii() and text.isdigit() and len(text) <= 4):
+            raise SpecError.at(Location(document, region.line, column),
+                               f"--depth takes a nesting level, 0 or more; found "
+                               f"{one_line(text)!r}")
+        depth = int(text)
+    view = ViewOptions(depth, tuple((name, value) for name, (value, _) in given.items()
+                                    if name not in ("--depth", "-o")))
+    if "-o" not in given:
+        return Options(view)
+    text, column = given["-o"]
+    where = Location(document, region.line, column)
+    fmt = os.path.splitext(text)[1].lower().lstrip(".")
+    if not _PICTURE_PATH.fullmatch(text) or fmt not in ("svg", "png"):
+        raise SpecError.at(where, f"-o takes a picture file ending in .svg or .png, its "
+                                  f"name letters, digits and . _ - /; found "
+                                  f"{one_line(text)!r}")
+    path = os.path.normpath(os.path.join(os.path.dirname(document), text))
+    if os.path.isabs(text) or not inside(path, root):
+        raise SpecError.at(where, f"-o {one_line(text)!r} resolves outside the repository "
+                                  f"root ({root}); a picture stays inside it")
+    return Options(view, text, path, fmt)
+
+
+def _spec(region: Region, document: str, specs: SpecFiles) -> Analysis:
     where = Location(document, region.line, 1)
-    if region.view in GENERATED:
-        if region.target:
-            raise SpecError.at(where, f"cnncalc:{region.view} takes no spec path")
-        return GENERATED[region.view]()
-    if region.view not in VIEWS:
-        raise SpecError.at(where, f"unknown cnncalc view '{region.view}'; expected "
-                                  f"{', '.join((*VIEWS, *GENERATED))}")
     if not region.target:
         raise SpecError.at(where, f"cnncalc:{region.view} needs a spec path: "
                                   f"<!-- cnncalc:{region.view} examples/net.yaml -->")
-    path = specs.named(document, region.target, where)
-    return render(specs.analysis(path), region.view, "markdown")
+    return specs.analysis(specs.named(document, region.target, where))
+
+
+def _alt_text(text: str) -> str:
+    """A spec's name as an image's alt text: letters, digits, space, '.', '_' and '-'."""
+    return re.sub(r"[^\w .-]", "_", one_line(text))
+
+
+def rendering(region: Region, document: str, specs: SpecFiles
+              ) -> tuple[str, PictureFile | None]:
+    """What cnncalc renders for a region now, and for a picture region the picture it
+    embeds (to be checked against the file's stamp)."""
+    where = Location(document, region.line, 1)
+    if region.view in GENERATED:
+        if region.target or region.words:
+            raise SpecError.at(where, f"cnncalc:{region.view} takes no spec path or "
+                                      f"options")
+        return GENERATED[region.view](), None
+    if region.view not in VIEWS and region.view not in PICTURES:
+        raise SpecError.at(where, f"unknown cnncalc view '{region.view}'; expected "
+                                  f"{', '.join((*VIEWS, *PICTURES, *GENERATED))}")
+    options = marker_options(region, document, specs.root)
+    analysis = _spec(region, document, specs)
+    try:
+        if region.view in VIEWS:
+            return render(analysis, region.view, "markdown", options.view.depth), None
+        if options.output is None:
+            return inline_of(region.view, analysis, options.view), None
+    except ValueError as err:
+        raise SpecError.at(where, str(err)) from None
+    assert options.output_path and options.fmt
+    picture = PictureFile(region.view, options.fmt,
+                          source_of(region.view, analysis, options.view),
+                          options.output_path, options.output, document, region.line)
+    return f"![{_alt_text(analysis.spec.name)}]({options.output})", picture
+
+
+def picture_state(picture: PictureFile) -> str | None:
+    """None when the file carries the stamp of what cnncalc draws now; else 'missing',
+    'unstamped' (not a picture cnncalc made, or unreadable) or 'stale'."""
+    try:
+        data = read_bytes(picture.path, "picture")
+    except SpecError:
+        return "missing" if not os.path.lexists(picture.path) else "unstamped"
+    found = read_stamp(data)
+    if found is None:
+        return "unstamped"
+    return None if found == expected_stamp(picture.view, picture.fmt, picture.source) \
+        else "stale"
 
 
 def check_document(path: str, text: str, select: Iterable[str] = DEFAULT,
@@ -223,16 +370,23 @@ def check_document(path: str, text: str, select: Iterable[str] = DEFAULT,
         else:
             found += lint_spec(parse(block.text, path, block.line - 1), select, ignore)
     pieces, cursor, stale = [], 0, 0
+    pictures: list[PictureFile] = []
     for region in regions:
-        body = rendering(region, path, specs).replace("\n", newline)
+        body, picture = rendering(region, path, specs)
+        body = body.replace("\n", newline)
         wanted = f"{newline}{body}{newline}{newline}"
         content = text[region.start:region.end]
         if content != wanted:
             stale += 1
             if matches("D101", select) and not matches("D101", ignore):
                 found.append(stale_table(path, region, content, wanted))
+        state = picture_state(picture) if picture else None
+        if picture and state:
+            pictures.append(picture)
+            if matches("D102", select) and not matches("D102", ignore):
+                found.append(stale_picture(path, region, picture.shown, state))
         pieces += [text[cursor:region.start], wanted]
         cursor = region.end
     pieces.append(text[cursor:])
     return DocumentCheck(tuple(sorted(found, key=lambda d: d.sort_key)), stale,
-                         "".join(pieces))
+                         "".join(pieces), tuple(pictures))

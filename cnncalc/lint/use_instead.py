@@ -106,6 +106,16 @@ D101 fixed: the table between the markers is what cnncalc renders for the spec n
 
 <!-- /cnncalc -->
 """),
+    "D102": ("D102_pass.md", """\
+D102 fixed: the picture carries the stamp of what cnncalc draws for the spec now
+(`cnncalc check --fix` drew it with Graphviz's dot).
+
+<!-- cnncalc:diagram D101_net.yaml -o D102_net.svg -->
+
+![D101_net](D102_net.svg)
+
+<!-- /cnncalc -->
+"""),
     "G101": ("G101_pass.yaml", """\
 # G101 fixed: the side head is declared as a second output.
 input: [3, 32, 32]

@@ -1,0 +1,21 @@
+"""The diagram as the picture registry (cnncalc/pictures.py) calls it: its source is the
+DOT text, its inline form a ```mermaid block for a Markdown document."""
+from __future__ import annotations
+
+from ..analysis import Analysis
+from ..pictures import ViewOptions
+from .dot import to_dot
+from .mermaid import to_mermaid
+from .model import build_diagram
+
+
+def dot_source(analysis: Analysis, options: ViewOptions) -> str:
+    return to_dot(build_diagram(analysis, options.depth))
+
+
+def mermaid_block(analysis: Analysis, options: ViewOptions) -> str:
+    """A fenced ```mermaid block, which GitHub and GitLab draw in place (no final newline)."""
+    return f"```mermaid\n{to_mermaid(build_diagram(analysis, options.depth))}```"
+
+
+__all__ = ["dot_source", "mermaid_block"]
