@@ -1,6 +1,6 @@
 """Pictures cnncalc draws into files, and how a design document embeds them: one registry.
 
-A picture view is a name (`diagram`; `plot` joins with one entry) and two functions:
+A picture view is a name (`diagram`, `plot`) and two functions:
 
 - `source(analysis, options) -> str`: text that fully determines the picture, apart from
   its format (a diagram's DOT text; a plot's canonical JSON of numbers, labels and
@@ -64,6 +64,7 @@ PICTURES: dict[str, PictureView] = {
     "diagram": PictureView("cnncalc.diagram.views:dot_source",
                            "cnncalc.diagram.graphviz:draw",
                            "cnncalc.diagram.views:mermaid_block"),
+    "plot": PictureView("cnncalc.plot:view_source", "cnncalc.plot:draw_source"),
 }
 
 

@@ -11,9 +11,9 @@ back to the input, at each merge through the input with the largest field (the o
 picks an output's headline field). Layers off it (a residual's shortcut, the narrower
 branches of an inception block) have bars but no point on the field's line.
 
-For a design-doc region: `data = plot_data(analysis, depth, batch)`; `picture(data, fmt)` is
-the stamped file's bytes, and a committed file is current iff
-`stamp.read_stamp(its bytes) == stamp.digest(data.source(fmt))` (no matplotlib needed).
+The plot is the picture view `plot` of cnncalc.pictures: `picture(plot_data(...), fmt)` is
+the stamped file's bytes, the same as a design-document region `<!-- cnncalc:plot SPEC -o
+FILE.svg -->` writes, and `check` tells a committed picture current from its stamp alone.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .analysis import Analysis, Row, _field_order
 from .layers import shape_str
+from .pictures import RendererMissing, ViewOptions
 from .subtotals import BlockTotal, at_depth
 from .text import one_line
 
@@ -36,7 +37,7 @@ INSTALL_HINT = "pip install 'cnncalc[plot]'"
 STYLE = 1
 
 
-class PlotUnavailable(RuntimeError):
+class PlotUnavailable(RendererMissing):
     """matplotlib is not installed: the message says what to install."""
 
 
@@ -100,14 +101,26 @@ class PlotData:
         """'H = W' for a line standing for H and W."""
         return " = ".join(self.axis_names[a] for a in line)
 
-    def source(self, fmt: str) -> str:
-        """Canonical JSON of everything the picture in format `fmt` shows: what its stamp
-        digests (see cnncalc.stamp), so that a picture is current iff this text is."""
-        if fmt not in FORMATS:
-            raise ValueError(f"cannot plot to {fmt!r}; expected one of {', '.join(FORMATS)}")
-        record = {"plot": "cnncalc", "style": STYLE, "format": fmt, "title": self.title,
-                  **asdict(self)}
+    def source(self) -> str:
+        """Canonical JSON of everything the picture shows, in any format: the source its
+        stamp digests (see cnncalc.pictures), so a picture is current iff this text is."""
+        record = {"plot": "cnncalc", "style": STYLE, **asdict(self)}
         return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_source(cls, source: str) -> PlotData:
+        """The data `source()` wrote (a picture is drawn from its source alone)."""
+        record = json.loads(source)
+        if record.get("plot") != "cnncalc" or record.get("style") != STYLE:
+            raise ValueError("not the source of a cnncalc plot of this style")
+        fields = {k: v for k, v in record.items() if k not in ("plot", "style")}
+        rows = tuple(PlotRow(**{**r, "field": None if r["field"] is None else
+                                tuple(r["field"]), "sees_all": tuple(r["sees_all"])})
+                     for r in fields.pop("rows"))
+        crossings = tuple(Crossing(**c) for c in fields.pop("crossings"))
+        lines = tuple(tuple(line) for line in fields.pop("lines"))
+        tuples = {k: tuple(fields.pop(k)) for k in ("input_shape", "input_size", "axis_names")}
+        return cls(rows=rows, crossings=crossings, lines=lines, **tuples, **fields)
 
 
 def plot_data(analysis: Analysis, depth: int | None = None, batch: int = 1) -> PlotData:
@@ -225,11 +238,22 @@ _LOG_FIELD = 8        # a field this many times the input size: a log scale    #
 
 
 def picture(data: PlotData, fmt: str) -> bytes:
-    """The picture's bytes (see `render`), stamped with the digest of `data.source(fmt)`
-    so that `cnncalc check` can tell whether a picture is current without drawing it."""
-    from .stamp import stamp
+    """The picture's bytes (see `render`), stamped as every cnncalc picture is (see
+    cnncalc.pictures), so that `cnncalc check` can tell whether it is current without
+    drawing it."""
+    from .pictures import draw
 
-    return stamp(render(data, fmt), fmt, data.source(fmt))
+    return draw("plot", fmt, data.source())
+
+
+def view_source(analysis: Analysis, options: ViewOptions) -> str:
+    """The picture view's source (cnncalc.pictures): the plot at the options' depth."""
+    return plot_data(analysis, options.depth).source()
+
+
+def draw_source(source: str, fmt: str) -> bytes:
+    """The picture view's renderer: the unstamped picture of a `PlotData.source()`."""
+    return render(PlotData.from_source(source), fmt)
 
 
 def render(data: PlotData, fmt: str) -> bytes:

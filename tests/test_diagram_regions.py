@@ -204,3 +204,31 @@ def test_a_picture_view_declares_its_own_options(repo: Path,
     assert result.exit_code == 2
     assert result.stderr.startswith("bad.md:3:30: cnncalc:sketch takes no option '--size'; "
                                     "expected --depth, --per, -o")
+
+
+@pytest.mark.parametrize("suffix", ["svg", "png"])
+def test_a_plot_region_is_drawn_as_cnncalc_plot_draws_it_and_goes_stale(repo: Path,
+                                                                        suffix: str) -> None:
+    pytest.importorskip("matplotlib")
+    doc = _doc(repo, f"cnncalc:plot net.yaml --depth 1 -o img/cost.{suffix}")
+    picture = repo / "img" / f"cost.{suffix}"
+    found = run("check", "doc.md")
+    assert found.exit_code == 1
+    assert f"D102 the plot picture img/cost.{suffix} of 'net.yaml' is missing" in found.stdout
+    assert run("check", "--fix", "doc.md").exit_code == 0
+    assert _region(doc) == f"\n![resnet18](img/cost.{suffix})\n\n"
+    assert run("plot", "net.yaml", "--depth", "1", "-o", f"cli.{suffix}").exit_code == 0
+    assert picture.read_bytes() == (repo / f"cli.{suffix}").read_bytes()
+    assert run("check", "doc.md").exit_code == 0
+    spec = repo / "net.yaml"
+    spec.write_text(spec.read_text().replace("units: 1000", "units: 10"))
+    stale = run("check", "doc.md")
+    assert stale.exit_code == 1 and "is stale" in stale.stdout
+
+
+def test_a_plot_region_needs_a_file(repo: Path) -> None:
+    _doc(repo, "cnncalc:plot net.yaml --depth 1")
+    result = run("check", "doc.md")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("doc.md:3:")
+    assert "draws only into a file" in result.stderr and len(result.stderr.splitlines()) == 1

@@ -14,7 +14,8 @@ from conftest import EXAMPLES, analyze_layers
 from cnncalc.analysis import analyze_file
 from cnncalc.cli import main
 from cnncalc.plot import PlotData, PlotRow, _crossing, picture, plot_data, render
-from cnncalc.stamp import digest, read_stamp
+from cnncalc.pictures import expected_stamp
+from cnncalc.stamp import read_stamp
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -147,12 +148,20 @@ def test_every_example_plots_its_totals(path, depth):
 
 
 def test_the_source_changes_with_what_is_shown(small):
-    base = small.source("svg")
-    assert base != small.source("png")
-    assert small.source("svg") == base  # canonical
-    assert plot_data(analyze_layers(THREE_CONVS, [1, 7, 7]), batch=2).source("svg") != base
+    base = small.source()
+    assert small.source() == base  # canonical
+    assert plot_data(analyze_layers(THREE_CONVS, [1, 7, 7]), batch=2).source() != base
+    # the stamp tells the formats apart
+    assert expected_stamp("plot", "svg", base) != expected_stamp("plot", "png", base)
+
+
+def test_the_source_alone_gives_the_data_back(small):
+    # the picture a document region draws is drawn from the source its stamp digests
+    assert PlotData.from_source(small.source()) == small
+    wide = plot_data(analyze_file(EXAMPLES / "googlenet.yaml"), 2)
+    assert PlotData.from_source(wide.source()) == wide
     with pytest.raises(ValueError):
-        small.source("gif")
+        PlotData.from_source('{"plot": "cnncalc", "style": -1}')
 
 
 # --- the pictures -------------------------------------------------------------------------
@@ -178,7 +187,7 @@ def test_png_opens_at_its_size_and_is_not_blank(small, tmp_path):
     height, width = pixels.shape[:2]
     assert 600 <= width <= 2400 and 600 <= height <= 1600
     assert pixels[..., :3].std() > 0.05  # bars, lines and text on white
-    assert read_stamp(data) == digest(small.source("png"))
+    assert read_stamp(data) == expected_stamp("plot", "png", small.source())
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png"])
@@ -228,7 +237,8 @@ def test_the_command_writes_a_stamped_picture(tmp_path, suffix):
     assert result.exit_code == 0, result.output
     assert "11 rows at depth 1" in result.output
     data = plot_data(analyze_file(EXAMPLES / "resnet18.yaml"), 1)
-    assert read_stamp(out.read_bytes()) == digest(data.source(suffix[1:].lower()))
+    assert read_stamp(out.read_bytes()) == expected_stamp("plot", suffix[1:].lower(),
+                                                         data.source())
 
 
 def test_the_command_passes_batch_dtype_and_size(tmp_path):
@@ -241,7 +251,7 @@ def test_the_command_passes_batch_dtype_and_size(tmp_path):
     # a quarter of the pixels, four samples, half the bytes per value
     sized = plot_data(_resized(112, "float16"), 0, batch=4)
     assert sized.rows[0].activation_bytes == pytest.approx(row.activation_bytes / 2, rel=0.02)
-    assert read_stamp(out.read_bytes()) == digest(sized.source("svg"))
+    assert read_stamp(out.read_bytes()) == expected_stamp("plot", "svg", sized.source())
 
 
 def _resized(size: int, dtype: str):
