@@ -325,7 +325,7 @@ def test_lint_accepts_directories_as_check_does(no_project_config: Path) -> None
     assert result.exit_code == 1
     assert [(f["location"]["file"], f["code"]) for f in json.loads(result.stdout)] == [
         (str(Path("specs", "deep", "warn.yml")), "S103")]
-    assert run("lint", "specs", WARNS, WARNS).stderr == "2 findings: 2 warning\n"
+    assert run("lint", "specs", WARNS, WARNS).stderr == "2 findings: 2 warnings\n"
 
 
 def test_sarif_paths_are_relative_to_the_repository_root(no_project_config: Path,

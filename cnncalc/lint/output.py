@@ -127,9 +127,10 @@ def sarif(diagnostics: list[Diagnostic], version: str = "",
 
 
 def summary(diagnostics: list[Diagnostic]) -> str:
-    """'3 findings: 1 error, 2 warning' (for stderr, so stdout stays machine-readable)."""
+    """'3 findings: 1 error, 2 warnings' (for stderr, so stdout stays machine-readable)."""
     if not diagnostics:
         return "no findings"
     counts = [(s, sum(d.severity is s for d in diagnostics)) for s in reversed(Severity)]
-    parts = ", ".join(f"{n} {s.value}" for s, n in counts if n)
+    parts = ", ".join(f"{n} {s.value}{'s' * (n != 1 and s.value != 'info')}"
+                      for s, n in counts if n)
     return f"{len(diagnostics)} finding{'s' * (len(diagnostics) != 1)}: {parts}"
