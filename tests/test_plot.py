@@ -13,8 +13,8 @@ from conftest import EXAMPLES, analyze_layers
 
 from cnncalc.analysis import analyze_file
 from cnncalc.cli import main
-from cnncalc.plot import PlotData, PlotRow, _crossing, picture, plot_data, render
 from cnncalc.pictures import expected_stamp
+from cnncalc.plot import PlotData, PlotRow, _crossing, picture, plot_data, render
 from cnncalc.stamp import read_stamp
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
