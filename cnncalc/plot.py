@@ -113,14 +113,15 @@ class PlotData:
         record = json.loads(source)
         if record.get("plot") != "cnncalc" or record.get("style") != STYLE:
             raise ValueError("not the source of a cnncalc plot of this style")
-        fields = {k: v for k, v in record.items() if k not in ("plot", "style")}
         rows = tuple(PlotRow(**{**r, "field": None if r["field"] is None else
                                 tuple(r["field"]), "sees_all": tuple(r["sees_all"])})
-                     for r in fields.pop("rows"))
-        crossings = tuple(Crossing(**c) for c in fields.pop("crossings"))
-        lines = tuple(tuple(line) for line in fields.pop("lines"))
-        tuples = {k: tuple(fields.pop(k)) for k in ("input_shape", "input_size", "axis_names")}
-        return cls(rows=rows, crossings=crossings, lines=lines, **tuples, **fields)
+                     for r in record["rows"])
+        return cls(network=record["network"], input_shape=tuple(record["input_shape"]),
+                   dtype=record["dtype"], batch=record["batch"], depth=record["depth"],
+                   rows=rows, input_size=tuple(record["input_size"]),
+                   lines=tuple(tuple(line) for line in record["lines"]),
+                   axis_names=tuple(record["axis_names"]),
+                   crossings=tuple(Crossing(**c) for c in record["crossings"]))
 
 
 def plot_data(analysis: Analysis, depth: int | None = None, batch: int = 1) -> PlotData:
