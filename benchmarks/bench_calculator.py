@@ -3,7 +3,8 @@
 1. `cnncalc shapes examples/resnet50.yaml` as a whole process, against
    `python -c "import click, yaml, tabulate"` (the floor any tool on these libraries pays).
    Target: at most 1.3x. Also checks that numpy is never imported on this path. The package
-   is byte-compiled first, as `pip install` does.
+   is byte-compiled first, as `pip install` does. `cnncalc diff` of ResNet-18 and ResNet-34
+   (two networks analysed, matched and rendered) against the same floor.
 2. A generated N-layer spec (conv/bn/relu repeated, plus residual blocks), computed in-process
    for N = 1,250 ... 10,000: time per layer must stay flat (linear growth), and 10,000 layers
    under one second.
@@ -35,12 +36,15 @@ def process_ratio(runs: int) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "cnncalc")], check=True)
     reference = [sys.executable, "-c", "import click, yaml, tabulate"]
     ours = [sys.executable, "-m", "cnncalc", "shapes", str(EXAMPLE)]
-    for argv in (reference, ours):  # warm the file cache and .pyc files
+    diff = [sys.executable, "-m", "cnncalc", "diff", str(ROOT / "examples" / "resnet18.yaml"),
+            str(ROOT / "examples" / "resnet34.yaml")]
+    for argv in (reference, ours, diff):  # warm the file cache and .pyc files
         wall(argv)
-    ref_times, our_times = [], []
-    for _ in range(runs):  # interleaved, so machine load hits both alike
+    ref_times, our_times, diff_times = [], [], []
+    for _ in range(runs):  # interleaved, so machine load hits all alike
         ref_times.append(wall(reference))
         our_times.append(wall(ours))
+        diff_times.append(wall(diff))
     ref, us = statistics.median(ref_times), statistics.median(our_times)
     print(f"import click, yaml, tabulate      median {ref * 1000:7.1f} ms, best "
           f"{min(ref_times) * 1000:6.1f} ms  ({runs} runs)")
@@ -48,6 +52,8 @@ def process_ratio(runs: int) -> None:
           f"{min(our_times) * 1000:6.1f} ms")
     print(f"ratio                             median {us / ref:.2f}x, best "
           f"{min(our_times) / min(ref_times):.2f}x  (target <= 1.30x)")
+    print(f"cnncalc diff resnet18 resnet34    median {statistics.median(diff_times) * 1000:7.1f}"
+          f" ms: {statistics.median(diff_times) / ref:.2f}x the import floor")
     probe = (f"import sys, runpy; sys.argv = ['cnncalc', 'shapes', {str(EXAMPLE)!r}]\n"
              "try:\n    runpy.run_module('cnncalc', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
