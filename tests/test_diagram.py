@@ -411,3 +411,43 @@ def test_graphviz_is_stopped_past_its_bounds(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(graphviz, "MAX_OUTPUT_BYTES", 10**8)
     with pytest.raises(DrawingError, match=r"failed \(exit 1\): Error: <stdin>: syntax"):
         graphviz.draw("digraph { a -> ", "svg")
+
+
+# --- Mermaid's default limits (maxEdges 500, maxTextSize 50,000: mermaid.js.org config schema)
+
+def _chain(convs: int) -> str:
+    return "input: [8, 32, 32]\nlayers:\n" + \
+        "  - conv: {filters: 8, kernel: 3, padding: 1}\n" * convs
+
+
+def test_a_mermaid_diagram_past_500_arrows_is_written_with_a_warning(tmp_path: Path) -> None:
+    spec = tmp_path / "long.yaml"
+    spec.write_text(_chain(499))    # input -> 499 convs -> output: 500 arrows, drawn
+    fits = run("diagram", str(spec))
+    assert fits.exit_code == 0 and fits.stderr == ""
+    spec.write_text(_chain(500))    # 501 arrows
+    over = run("diagram", str(spec))
+    assert over.exit_code == 0 and over.stdout.startswith("flowchart TB\n")
+    assert over.stderr == ("cnncalc: warning: this Mermaid diagram has 501 arrows; Mermaid "
+                           "(and GitHub and GitLab with it) draws at most 500 arrows: cut it "
+                           "with --depth N, or draw a file with -o FILE.svg\n")
+    assert run("diagram", str(spec), "--depth", "0").stderr == ""
+
+
+def test_a_document_region_mermaid_would_refuse_is_one_located_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "long.yaml").write_text(_chain(500))
+    (tmp_path / "doc.md").write_text("# Net\n\n<!-- cnncalc:diagram long.yaml -->\n"
+                                     "<!-- /cnncalc -->\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "--fix", "doc.md")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("doc.md:3:1: this Mermaid diagram has 501 arrows")
+    assert (tmp_path / "doc.md").read_text().count("\n") == 4  # untouched
+
+
+def test_every_example_fits_mermaid_at_full_depth() -> None:
+    from cnncalc.diagram.mermaid import too_large
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        assert too_large(to_mermaid(build_diagram(analyze_file(path), None))) is None, path

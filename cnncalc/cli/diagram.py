@@ -60,7 +60,7 @@ def diagram_command(spec: str, fmt: str | None, depth: int | None, output: str |
       cnncalc diagram examples/googlenet.yaml --format dot | dot -Tpdf -o googlenet.pdf
     """
     from ..diagram.dot import to_dot
-    from ..diagram.mermaid import to_mermaid
+    from ..diagram.mermaid import to_mermaid, too_large
     from ..diagram.model import build_diagram
     from ..errors import SpecError
     from ..files import write_atomic
@@ -76,7 +76,11 @@ def diagram_command(spec: str, fmt: str | None, depth: int | None, output: str |
     analysis = _analyze(spec, None, None, max_layers, input_size)
     diagram = build_diagram(analysis, depth)
     if chosen == "mermaid":
-        data = to_mermaid(diagram).encode("utf-8")
+        text = to_mermaid(diagram)
+        problem = too_large(text)
+        if problem:  # still written: a viewer with raised limits draws it
+            click.echo(f"cnncalc: warning: {problem}", err=True)
+        data = text.encode("utf-8")
     else:
         text = to_dot(diagram)
         try:

@@ -15,6 +15,10 @@ from .model import Box, Cluster, Diagram, Role, cluster_label, label_lines, nest
 
 _PLAIN = re.compile(r"[^A-Za-z0-9 ,.:_+\-=*/()!?]")
 _INDENT = "    "
+# Mermaid's defaults (its config schema: maxEdges, maxTextSize), which GitHub and GitLab keep:
+# past either, the page shows an error in place of the diagram
+MAX_EDGES = 500
+MAX_TEXT = 50_000
 
 
 def escape(text: str) -> str:
@@ -56,4 +60,16 @@ def to_mermaid(diagram: Diagram) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["escape", "to_mermaid"]
+def too_large(text: str) -> str | None:
+    """Why Mermaid, at its default limits, would refuse to draw `text`; None when it draws."""
+    edges = sum(1 for line in text.splitlines() if " --> " in line or " ==>" in line or
+                " -->|" in line)
+    if edges <= MAX_EDGES and len(text) <= MAX_TEXT:
+        return None
+    size = f"{edges:,} arrows" if edges > MAX_EDGES else f"{len(text):,} characters"
+    limit = f"{MAX_EDGES} arrows" if edges > MAX_EDGES else f"{MAX_TEXT:,} characters"
+    return (f"this Mermaid diagram has {size}; Mermaid (and GitHub and GitLab with it) draws "
+            f"at most {limit}: cut it with --depth N, or draw a file with -o FILE.svg")
+
+
+__all__ = ["MAX_EDGES", "MAX_TEXT", "escape", "to_mermaid", "too_large"]

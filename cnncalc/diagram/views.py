@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..analysis import Analysis
 from ..pictures import ViewOptions
 from .dot import to_dot
-from .mermaid import to_mermaid
+from .mermaid import to_mermaid, too_large
 from .model import build_diagram
 
 
@@ -14,8 +14,13 @@ def dot_source(analysis: Analysis, options: ViewOptions) -> str:
 
 
 def mermaid_block(analysis: Analysis, options: ViewOptions) -> str:
-    """A fenced ```mermaid block, which GitHub and GitLab draw in place (no final newline)."""
-    return f"```mermaid\n{to_mermaid(build_diagram(analysis, options.depth))}```"
+    """A fenced ```mermaid block, which GitHub and GitLab draw in place (no final newline).
+    ValueError when Mermaid would refuse to draw it (a document would show an error)."""
+    text = to_mermaid(build_diagram(analysis, options.depth))
+    problem = too_large(text)
+    if problem:
+        raise ValueError(problem)
+    return f"```mermaid\n{text}```"
 
 
 __all__ = ["dot_source", "mermaid_block"]
