@@ -410,3 +410,22 @@ def test_slices_squeezes_and_reductions(tmp_path: Path) -> None:
     for line in ("cropping: {cropping: [[1, 2], [0, 1]]}", "global_avgpool: {}",
                  "flatten: {}", "global_maxpool: {keepdims: false}"):
         assert f"- {line}" in text, line
+
+
+@pytest.mark.parametrize("batch", [2, "N"])
+def test_a_slice_of_the_batch_is_refused_by_name(tmp_path: Path, batch: int | str) -> None:
+    # a symbolic batch once ended in "malformed node (TypeError ...)" from reading its size
+    nodes = [helper.make_node("Slice", ["x", "st", "en", "ax"], ["y"], name="cut")]
+    inits = [ints("st", [0]), ints("en", [1]), ints("ax", [0])]
+    path = model_file(tmp_path, nodes, inits, {"x": [batch, 3, 4, 4]}, ["y"], opset=18)
+    with pytest.raises(ImportProblem, match=r"node 0 'cut' \(Slice\): a slice of the batch "
+                                            r"has no cnncalc kind"):
+        import_model(path)
+
+
+def test_a_slice_keeping_the_whole_batch_is_a_crop(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Slice", ["x", "st", "en", "ax"], ["y"])]
+    inits = [ints("st", [0, 1]), ints("en", [2**63 - 1, 3]), ints("ax", [0, 2])]
+    path = model_file(tmp_path, nodes, inits, {"x": ["N", 3, 4, 4]}, ["y"], opset=18)
+    # rows 1..2 of 4 kept: one off each side of H, nothing off W
+    assert "- cropping: {cropping: [1, 0]}" in import_model(path, structured=False)[0]

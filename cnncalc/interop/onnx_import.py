@@ -912,7 +912,15 @@ class _Importer:
                                 f"cnncalc kind")
         crops = [[0, 0] for _ in range(rank - 2)]
         for axis, start, end in zip(sliced, starts, ends):
-            size = int(shape[axis])  # type: ignore[arg-type]
+            if not 0 <= axis < rank:
+                raise ImportProblem(f"{self.where(index, node)}: a slice of axis {axis} of a "
+                                    f"rank-{rank} input")
+            if axis == 0:  # the batch, whose size may be symbolic: only 'all of it' is kept
+                if int(start) == 0 and int(end) >= 2**31 - 1:
+                    continue
+                raise ImportProblem(f"{self.where(index, node)}: a slice of the batch has "
+                                    f"no cnncalc kind")
+            size = int(shape[axis] or 0)  # known: checked above for every axis but the batch
             first = max(0, min(size, int(start) + size if start < 0 else int(start)))
             last = max(0, min(size, int(end) + size if end < 0 else int(end)))
             if (first, last) == (0, size):
