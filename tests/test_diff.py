@@ -425,6 +425,7 @@ def test_ci_workflow_runs_valid_cnncalc_commands() -> None:
     workflow = yaml.safe_load((ROOT / "docs" / "ci" / "cnncalc-diff.yml").read_text())
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
     assert "pull_request" in triggers
+    assert "pull_request_target" not in triggers  # a fork's specs never get a writing token
     assert workflow["permissions"]["pull-requests"] == "write"
     scripts = [step["run"] for job in workflow["jobs"].values() for step in job["steps"]
                if "run" in step]
@@ -539,3 +540,9 @@ def test_a_windows_drive_path_is_a_file() -> None:
     assert code == 2
     assert err.splitlines() == [("C:\\nets\\net.yaml:1:1: cannot read the spec: no such file "
                                 "or directory")]
+
+
+def test_the_readme_shows_the_workflow_file_whole() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    workflow = (ROOT / "docs" / "ci" / "cnncalc-diff.yml").read_text(encoding="utf-8")
+    assert f"<summary>docs/ci/cnncalc-diff.yml</summary>\n\n```yaml\n{workflow}```\n" in readme
