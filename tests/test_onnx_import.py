@@ -261,7 +261,7 @@ def test_size_cap_and_garbage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     junk.write_bytes(b"\xff\xfe not protobuf" * 10)
     result = run(["import", str(junk)])
     assert result.exit_code == 2 and "not an ONNX model" in result.output
-    monkeypatch.setattr(onnx_import, "MAX_ONNX_BYTES", 10)
+    monkeypatch.setattr(onnx_import.model_file, "MAX_ONNX_BYTES", 10)  # where it is read
     with pytest.raises(ImportProblem, match="bytes is more than the 10"):
         import_model(junk)
 
