@@ -40,13 +40,24 @@ class Structure:
                 self.consumers.setdefault(ref, []).append(index)
 
     def top(self) -> list[Item]:
-        members = list(range(len(self.entries)))
+        """The whole network's items; what fits no form stays a flat layer."""
+        items = self.walk(list(range(len(self.entries))), -1, strict=False, depth=0)
+        assert items is not None  # not strict: never given up
+        return items
+
+    def walk(self, members: list[int], start: Ref, strict: bool, depth: int
+             ) -> list[Item] | None:
+        """Items for `members`, the first reading `start`. Strict (inside a path): every
+        member must read the one before it alone or open a fork that closes, else None;
+        otherwise such a member becomes a flat layer with `from:`."""
         every = set(members)
         items: list[Item] = []
-        cursor, pos = -1, 0
+        cursor, pos = start, 0
         while pos < len(members):
-            step = self.step(members, every, pos, cursor, strict=False, depth=0)
+            step = self.step(members, every, pos, cursor, strict=strict, depth=depth)
             if step is None:
+                if strict:
+                    return None
                 e = members[pos]
                 items.append(Item("layer", e, flat=True))
                 cursor, pos = e, pos + 1
@@ -72,17 +83,7 @@ class Structure:
         """Items for `members` read from `start` alone, or None."""
         if depth > limits.MAX_BLOCK_DEPTH:
             return None
-        every = set(members)
-        items: list[Item] = []
-        cursor, pos = start, 0
-        while pos < len(members):
-            step = self.step(members, every, pos, cursor, strict=True, depth=depth)
-            if step is None:
-                return None
-            item, pos = step
-            items.append(item)
-            cursor = item.entry
-        return items
+        return self.walk(members, start, strict=True, depth=depth)
 
     def fork(self, members: list[int], every: set[int], pos: int, cursor: Ref, strict: bool,
              depth: int) -> tuple[Item, int] | None:
