@@ -261,7 +261,7 @@ def test_size_cap_and_garbage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     junk.write_bytes(b"\xff\xfe not protobuf" * 10)
     result = run(["import", str(junk)])
     assert result.exit_code == 2 and "not an ONNX model" in result.output
-    monkeypatch.setattr(onnx_import, "MAX_ONNX_BYTES", 10)
+    monkeypatch.setattr(onnx_import.model_file, "MAX_ONNX_BYTES", 10)  # where it is read
     with pytest.raises(ImportProblem, match="bytes is more than the 10"):
         import_model(junk)
 
@@ -429,3 +429,34 @@ def test_a_slice_keeping_the_whole_batch_is_a_crop(tmp_path: Path) -> None:
     path = model_file(tmp_path, nodes, inits, {"x": ["N", 3, 4, 4]}, ["y"], opset=18)
     # rows 1..2 of 4 kept: one off each side of H, nothing off W
     assert "- cropping: {cropping: [1, 0]}" in import_model(path, structured=False)[0]
+
+
+# -- the package's shape -----------------------------------------------------------------------
+def test_every_translated_op_is_an_onnx_op() -> None:
+    """The table's keys are op names ONNX's own schema registry knows (a typo would leave the
+    op unreadable with no other test noticing)."""
+    from cnncalc.interop.onnx_import.ops import TRANSLATORS
+
+    unknown = [op for op in TRANSLATORS if not onnx.defs.has(op)]
+    assert not unknown, unknown
+
+
+def test_onnx_is_imported_only_by_an_import() -> None:
+    """Loading the importer package does not load onnx (`cnncalc import` checks onnx is
+    installed first, to say what to install), and `cnncalc shapes` loads neither."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import cnncalc.interop.onnx_import; "
+            "assert 'onnx' not in sys.modules, 'onnx imported by the package'\n"
+            "from click.testing import CliRunner; from cnncalc.cli import main\n"
+            "for m in [m for m in sys.modules if m.startswith('cnncalc.interop')]: "
+            "del sys.modules[m]\n"
+            f"result = CliRunner().invoke(main, ['shapes', {str(EXAMPLES[0])!r}])\n"
+            "assert result.exit_code == 0, result.output\n"
+            "loaded = [m for m in sys.modules if m == 'onnx' or "
+            "m.startswith('cnncalc.interop')]\n"
+            "assert not loaded, loaded\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=HERE.parent, timeout=60,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
