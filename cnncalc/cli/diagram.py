@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import limits
-from .problems import input_size_option
-from .tables import _analyze
+from .tables import analyze_path, spec_options
 
 TEXT_FORMATS = ("mermaid", "dot")
 SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot",
@@ -41,14 +39,10 @@ def _format(fmt: str | None, output: str | None) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="The file to write (replaced atomically; nothing is written on an "
                    "error); its suffix (.mmd, .dot, .svg, .png) picks the format.")
-@click.option("--input-size", callback=input_size_option, metavar="H[,W]",
-              help="Other spatial input size: one for every axis, or one per axis.")
-@click.option("--max-layers", type=click.IntRange(min=1), envvar=limits.LAYERS_ENV,
-              show_envvar=True,
-              help=f"Refuse a spec that expands to more layers [default: "
-                   f"{limits.MAX_LAYERS:,}].")
+@spec_options(memory=False)
 def diagram_command(spec: str, fmt: str | None, depth: int | None, output: str | None,
-                    input_size: tuple[int, ...] | None, max_layers: int | None) -> None:
+                    input_size: tuple[int, ...] | None, framework: str | None,
+                    rounding: str | None, max_layers: int | None) -> None:
     """Draw the network: one box per layer (or per block with --depth), labelled with its
     kind, key arguments and output shape; blocks as clusters, tensor sizes on the arrows
     where they change, branches and side outputs as the graph they are.
@@ -73,7 +67,7 @@ def diagram_command(spec: str, fmt: str | None, depth: int | None, output: str |
     if chosen == "png" and to_stdout:
         raise click.BadParameter("a PNG is written to a file: give -o FILE.png",
                                  param_hint="--format")
-    analysis = _analyze(spec, None, None, max_layers, input_size)
+    analysis = analyze_path(spec, framework, rounding, max_layers, input_size)
     diagram = build_diagram(analysis, depth)
     if chosen == "mermaid":
         text = to_mermaid(diagram)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from .. import geometry, limits
-from ..spec import DTYPE_BYTES
-from .problems import fail, input_size_option
+from .. import limits
+from .problems import fail
+from .tables import analyze_path, spec_options
 
 
 @click.command("plot")
@@ -21,21 +21,13 @@ from .problems import fail, input_size_option
 @click.option("--depth", type=click.IntRange(min=0),
               help="One bar per block instance at this nesting level (1: the blocks written "
                    "in `layers:`) [default: every layer].")
-@click.option("--input-size", callback=input_size_option, metavar="H[,W]",
-              help="Other spatial input size: one for every axis, or one per axis.")
+@spec_options
 @click.option("--batch", type=click.IntRange(min=1, max=limits.MAX_AXIS), default=1,
               show_default=True, help="Samples per batch: MACs and activation memory count "
                                       "them.")
-@click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)),
-              help="Bytes per value for activation memory [default: the spec's dtype, else "
-                   "float32].")
-@click.option("--framework", type=click.Choice(geometry.FRAMEWORKS),
-              help="Override the spec's framework preset for output sizes.")
-@click.option("--rounding", type=click.Choice(geometry.ROUNDINGS),
-              help="Override the spec's rounding rule.")
 def plot_command(spec: str, output: str, depth: int | None, input_size: tuple[int, ...] | None,
                  batch: int, dtype: str | None, framework: str | None,
-                 rounding: str | None) -> None:
+                 rounding: str | None, max_layers: int | None) -> None:
     """Draw where the cost goes: per layer (or per block), parameters, MACs and activation
     memory as bars, and the receptive field along the main path against the input size,
     with the layer where it reaches the input size marked. Needs matplotlib
@@ -58,9 +50,8 @@ def plot_command(spec: str, output: str, depth: int | None, input_size: tuple[in
                                  param_hint="-o/--output")
     from ..errors import SpecError
     from ..files import write_atomic
-    from .tables import _analyze
 
-    analysis = _analyze(spec, framework, rounding, input_size=input_size, dtype=dtype)
+    analysis = analyze_path(spec, framework, rounding, max_layers, input_size, dtype)
     data = plot_data(analysis, depth, batch)
     try:
         image = picture(data, fmt)

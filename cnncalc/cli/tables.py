@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -16,9 +17,11 @@ from ..spec import DTYPE_BYTES, NetSpec, load_file
 from .problems import fail, input_size_option, parse_sizes
 
 
-def _analyze(path: str, framework: str | None, rounding: str | None,
-             max_layers: int | None = None, input_size: tuple[int, ...] | None = None,
-             dtype: str | None = None) -> Analysis:
+def analyze_path(path: str, framework: str | None, rounding: str | None,
+                 max_layers: int | None = None, input_size: tuple[int, ...] | None = None,
+                 dtype: str | None = None) -> Analysis:
+    """The spec file at `path` (or - for standard input) analysed as `analyze_as_asked`
+    does; a spec that cannot be read ends the command (exit 2)."""
     try:
         spec = load_file(path)
     except SpecError as error:
@@ -76,11 +79,13 @@ def _report(analysis: Analysis, view: str, fmt: str, depth: int | None = None,
         sys.exit(1)
 
 
-def spec_options(command: Callable[..., None]) -> Callable[..., None]:
+def spec_options(command: Callable[..., None] | None = None, *, memory: bool = True
+                 ) -> Any:
     """The options every command that analyses a spec takes, to analyse it otherwise than
-    it says: --input-size, --dtype, --framework, --rounding, --max-layers (see
-    `analyze_as_asked`)."""
-    for option in reversed((
+    it says: --input-size, --dtype (with `memory`: only where memory is shown),
+    --framework, --rounding, --max-layers (see `analyze_as_asked`). Used as
+    `@spec_options` or `@spec_options(memory=False)`."""
+    options = [
         click.option("--input-size", callback=input_size_option, metavar="H[,W]",
                      help="Other spatial input size: one for every axis, or one per axis "
                           "(the spec's expectations are then not reported)."),
@@ -94,9 +99,16 @@ def spec_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--max-layers", type=click.IntRange(min=1), envvar=limits.LAYERS_ENV,
                      show_envvar=True,
                      help=f"Refuse a spec that expands to more layers [default: "
-                          f"{limits.MAX_LAYERS:,}]."))):
-        command = option(command)
-    return command
+                          f"{limits.MAX_LAYERS:,}].")]
+    if not memory:
+        del options[1]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate if command is None else decorate(command)
 
 
 def _table_command(view: str, summary: str, example: str) -> Callable[..., None]:
@@ -115,7 +127,7 @@ def _table_command(view: str, summary: str, example: str) -> Callable[..., None]
     def command(spec: str, fmt: str, depth: int | None, input_size: tuple[int, ...] | None,
                 batch: int, dtype: str | None, framework: str | None, rounding: str | None,
                 max_layers: int | None) -> None:
-        analysis = _analyze(spec, framework, rounding, max_layers, input_size, dtype)
+        analysis = analyze_path(spec, framework, rounding, max_layers, input_size, dtype)
         _report(analysis, view, fmt, depth, batch, resized=input_size is not None)
 
     command.__doc__ = (f"{summary}\n\nSPEC is a YAML file, or - for standard input.\n\n"
