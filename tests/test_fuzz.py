@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import WATCHDOG_SECONDS, watchdog
+from conftest import ROOT, WATCHDOG_SECONDS, watchdog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +34,9 @@ HOSTILE_VALUES: list[Any] = [
     {}, {"a": 1}, {"size": None}, {"kernel": 3},
 ]
 COMMANDS = [("shapes",), ("summary", "--format", "json"), ("params", "--format", "csv"),
-            ("rf", "--format", "markdown"), ("lint",), ("lint", "--format", "github")]
+            ("rf", "--format", "markdown"), ("lint",), ("lint", "--format", "github"),
+            ("diagram",), ("diagram", "--format", "dot", "--depth", "1"),
+            ("diff", "--format", "markdown", str(ROOT / "examples" / "lenet5.yaml"))]
 
 
 def run_all(tmp_path: Path, text: str) -> None:

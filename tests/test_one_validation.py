@@ -8,7 +8,7 @@ from conftest import run
 
 from cnncalc import SpecError, analyze_text, parse
 
-COMMANDS = ("shapes", "params", "rf", "summary", "lint", "run", "check")
+COMMANDS = ("shapes", "params", "rf", "summary", "lint", "run", "check", "diagram", "diff")
 COUNTS = "a whole number >= 0, or a number with k, M, G or T (10^3, 10^6, 10^9, 10^12) like 25M"
 BYTES = ("a whole number of bytes >= 0, or a number with B, KB, MB, GB, TB (10^3, 10^6, ...) "
          "or KiB, MiB, GiB, TiB (2^10, 2^20, ...) like 100MiB; a bare K, M, G, T is binary "
@@ -43,7 +43,7 @@ def test_every_command_refuses_a_malformed_section_alike(write_spec, section: st
                                                          message: str) -> None:
     path = write_spec(f"input: [3, 8, 8]\n{section}\nlayers: [relu]\n")
     for command in COMMANDS:
-        result = run(command, path)
+        result = run(command, path, path) if command == "diff" else run(command, path)
         assert result.exit_code == 2, (command, result.output)
         located = [line for line in result.stderr.splitlines() if line.startswith(path)]
         assert located == [f"{path}:{message}"], (command, result.stderr)
