@@ -77,3 +77,15 @@ def run(*args: str) -> Any:
     except TypeError:
         runner = CliRunner()
     return runner.invoke(main, list(args))
+
+
+def graph_counts(path: Path) -> tuple[int, int]:
+    """Boxes and arrows a full-depth diagram of the spec at `path` should have, from the
+    built graph: every layer and every input and output; an arrow per distinct (value,
+    reader) pair and one into each output."""
+    from cnncalc.analysis import analyze_file
+
+    network = analyze_file(path).network
+    pairs = {(ref, node.index) for node in network.nodes for ref in node.inputs}
+    return (len(network.nodes) + len(network.inputs) + len(network.outputs),
+            len(pairs) + len(network.outputs))

@@ -20,7 +20,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, run, spec_text
+from conftest import EXAMPLES, ROOT, graph_counts, run, spec_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -118,15 +118,6 @@ def _plain(dot_text: str) -> tuple[list[str], list[tuple[str, str]]]:
     return nodes, edges
 
 
-def _graph_counts(path: Path) -> tuple[int, int]:
-    """Boxes and arrows at full depth, from the built graph: every layer and every input
-    and output; an arrow per distinct (value, reader) pair and one into each output."""
-    network = analyze_file(path).network
-    pairs = {(ref, node.index) for node in network.nodes for ref in node.inputs}
-    return (len(network.nodes) + len(network.inputs) + len(network.outputs),
-            len(pairs) + len(network.outputs))
-
-
 # --- counts against the networks' published structure ---------------------------------------
 
 @pytest.mark.parametrize("example,depth,boxes,arrows", [
@@ -157,10 +148,10 @@ def test_boxes_and_arrows_match_the_published_structure(example: str, depth: int
 def test_full_depth_draws_every_layer_and_every_edge_of_the_graph(example: Path) -> None:
     diagram = build_diagram(analyze_file(example))
     nodes, edges, _ = read_mermaid(to_mermaid(diagram))
-    assert (len(nodes), len(edges)) == _graph_counts(example)
+    assert (len(nodes), len(edges)) == graph_counts(example)
     if DOT:
         dot_nodes, dot_edges = _plain(to_dot(diagram))
-        assert (len(dot_nodes), len(dot_edges)) == _graph_counts(example)
+        assert (len(dot_nodes), len(dot_edges)) == graph_counts(example)
 
 
 def test_blocks_are_subgraphs_named_by_instance_and_definition() -> None:
