@@ -26,6 +26,7 @@ from .layers import shape_str
 from .pictures import RendererMissing, ViewOptions
 from .subtotals import BlockTotal, at_depth
 from .text import one_line
+from .units import format_bytes, format_count, prefix_for
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -304,7 +305,7 @@ def _figure(data: PlotData) -> Figure:
     for ax, (field, title, colour) in zip(axes, _PANELS):
         values = [getattr(row, field) for row in data.rows]
         is_bytes = field == "activation_bytes"
-        factor, prefix = _unit(max(values, default=0), is_bytes)
+        factor, prefix = prefix_for(max(values, default=0), is_bytes)
         bars = ax.bar(positions, [v / factor for v in values], width=0.8, color=colour)
         for at, bar in enumerate(bars):
             bar.set_gid(f"{field}-bar-{at}")
@@ -326,25 +327,13 @@ def _figure(data: PlotData) -> Figure:
     return figure
 
 
-def _unit(largest: float, is_bytes: bool) -> tuple[float, str]:
-    """The factor and prefix that put the largest value in the axis' readable range."""
-    steps = ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB"), (1, "B")) if is_bytes \
-        else ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""))
-    for factor, prefix in steps:
-        if largest >= factor:
-            return factor, prefix
-    return steps[-1]
-
-
 def _brief(value: float, is_bytes: bool) -> str:
     """Three significant digits in the value's own unit: '340 k', '3.19 M', '784 KiB'."""
-    factor, prefix = _unit(value, is_bytes)
+    factor, prefix = prefix_for(value, is_bytes)
     return f"{value / factor:.3g} {prefix}".rstrip()
 
 
 def _amount(value: float, is_bytes: bool) -> str:
-    from .units import format_bytes, format_count
-
     return format_bytes(value) if is_bytes else format_count(value)
 
 

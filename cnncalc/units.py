@@ -87,17 +87,31 @@ def _parse(value: Any, units: dict[str, int], forms: str, fold_case: bool) -> in
     return int(exact)
 
 
+_DECIMAL = ((10 ** 12, "T"), (10 ** 9, "G"), (10 ** 6, "M"), (10 ** 3, "k"))
+_BINARY = ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB"))
+
+
+def prefix_for(value: float, binary: bool = False) -> tuple[int, str]:
+    """The factor and prefix that show `value` best: the largest prefix not above it
+    (decimal k ... T for counts, binary KiB ... GiB for bytes); (1, '') or (1, 'B') below
+    the smallest."""
+    for factor, prefix in _BINARY if binary else _DECIMAL:
+        if value >= factor:
+            return factor, prefix
+    return 1, "B" if binary else ""
+
+
 def format_count(count: float, unit: str = "") -> str:
     """1814073344 -> '1.81 G' (decimal prefixes, as papers state MACs and params)."""
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if count >= factor:
-            return f"{count / factor:.2f} {prefix}{unit}"
-    return f"{count:g} {unit}".rstrip()
+    factor, prefix = prefix_for(count)
+    if factor == 1:
+        return f"{count:g} {unit}".rstrip()
+    return f"{count / factor:.2f} {prefix}{unit}"
 
 
 def format_bytes(count: float) -> str:
     """32923552 -> '31.40 MiB' (binary prefixes, as memory is counted)."""
-    for factor, prefix in ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB")):
-        if count >= factor:
-            return f"{count / factor:.2f} {prefix}"
-    return f"{int(count)} B"
+    factor, prefix = prefix_for(count, binary=True)
+    if factor == 1:
+        return f"{int(count)} B"
+    return f"{count / factor:.2f} {prefix}"

@@ -16,6 +16,7 @@ from ..analysis import Analysis, Row
 from ..graph import Network, Ref
 from ..layers import Shape
 from ..subtotals import BlockTotal, at_depth
+from ..units import prefix_for
 
 
 class Role(Enum):
@@ -133,10 +134,8 @@ def shape_text(shape: Shape) -> str:
 
 def _count(value: int) -> str:
     """A parameter count for a label: 1,234 -> '1.2k', 11,689,512 -> '11.7M'."""
-    for size, unit in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if value >= size:
-            return f"{value / size:.1f}{unit}"
-    return str(value)
+    factor, prefix = prefix_for(value)
+    return f"{value / factor:.1f}{prefix}" if factor > 1 else str(value)
 
 
 def _short(name: str, cluster: str | None) -> str:
