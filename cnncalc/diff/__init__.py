@@ -27,7 +27,7 @@ from typing import Any
 
 from ..analysis import Analysis, Row, no_gc
 from ..errors import Location
-from ..layers import Shape
+from ..layers import Shape, shape_str
 from ..receptive import Field
 from ..subtotals import BlockTotal, block_totals, network_total
 from ..values import Value
@@ -446,25 +446,21 @@ def figure_text(value: Any) -> str:
     if isinstance(value, tuple):
         if value and isinstance(value[0], tuple):
             return ", ".join(figure_text(v) for v in value)
-        return "[" + ", ".join(str(v) for v in value) + "]"
+        return shape_str(value)
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _figures_of(item: _Item) -> Figures:
-    if item.row is not None:
-        row = item.row
-        size, jump = _field(row.field)
-        return Figures(row.weights, row.trainable, row.macs, row.activations,
-                       row.activations * item.dtype_bytes, row.input_shapes, row.output_shape,
-                       size, jump)
-    assert item.total is not None
-    return _block_figures(item.total, item.dtype_bytes)
+    line = item.row if item.row is not None else item.total
+    assert line is not None
+    return _line_figures(line, item.dtype_bytes)
 
 
-def _block_figures(total: BlockTotal, dtype_bytes: int) -> Figures:
-    size, jump = _field(total.field)
-    return Figures(total.weights, total.trainable, total.macs, total.activations,
-                   total.activations * dtype_bytes, total.input_shapes, total.output_shape,
+def _line_figures(line: Row | BlockTotal, dtype_bytes: int) -> Figures:
+    """A layer's row or a block's total (they name their figures alike) as Figures."""
+    size, jump = _field(line.field)
+    return Figures(line.weights, line.trainable, line.macs, line.activations,
+                   line.activations * dtype_bytes, line.input_shapes, line.output_shape,
                    size, jump)
 
 
@@ -474,8 +470,8 @@ def _field(field: Field) -> tuple[tuple[int, ...], tuple[float, ...]]:
 
 def _network_pair(old: Analysis, new: Analysis, pairs: list[Pair]) -> Pair:
     """The whole networks as one pair: their totals; changed when anything inside is."""
-    was = _block_figures(network_total(old), old.spec.dtype_bytes)
-    now = _block_figures(network_total(new), new.spec.dtype_bytes)
+    was = _line_figures(network_total(old), old.spec.dtype_bytes)
+    now = _line_figures(network_total(new), new.spec.dtype_bytes)
     changes = [Change("name", old.spec.name, new.spec.name)] if \
         old.spec.name != new.spec.name else []
     changes += _figure_changes(was, now)

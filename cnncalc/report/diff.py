@@ -15,6 +15,7 @@ from typing import Any
 from ..diff import Change, Delta, Diff, Figures, Pair, Port, Status
 from ..diff.thresholds import Breach, change_text
 from ..json_location import location_json
+from ..layers import shape_str
 from ..text import one_line
 from ..units import format_bytes
 from .table import EMPTY, table
@@ -186,11 +187,11 @@ def _total_rows(diff: Diff) -> list[list[Any]]:
             change = _axes(tuple(n - o for o, n in zip(was, now)))
             change = change if change.startswith(("-", "[")) else "+" + change
         rows.append([label, _axes(was), _axes(now), change])
-    rows.append(["Input shape", _shape_text(diff.old.input_shape),
-                 _shape_text(diff.new.input_shape),
+    rows.append(["Input shape", shape_str(diff.old.input_shape),
+                 shape_str(diff.new.input_shape),
                  "changed" if diff.old.input_shape != diff.new.input_shape else EMPTY])
-    rows.append(["Output shape", _shape_text(diff.old.output_shape),
-                 _shape_text(diff.new.output_shape),
+    rows.append(["Output shape", shape_str(diff.old.output_shape),
+                 shape_str(diff.new.output_shape),
                  "changed" if diff.old.output_shape != diff.new.output_shape else EMPTY])
     return rows
 
@@ -217,12 +218,8 @@ def _port_change(port: Port, field: str) -> str:
     return change_text(delta, field) if delta.absolute else EMPTY
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]"
-
-
 def _shape(figures: Figures | None) -> str:
-    return EMPTY if figures is None else _shape_text(figures.output_shape)
+    return EMPTY if figures is None else shape_str(figures.output_shape)
 
 
 def _shape_change(pair: Pair) -> str:
