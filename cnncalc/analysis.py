@@ -284,12 +284,12 @@ def _headline(network: Network, ref: Ref, rows: list[Row],
             stack.extend((r, False) for r in sources if r not in memo)
             continue
         candidates = [memo[r] for r in sources if memo.get(r) is not None]
-        memo[at] = max(candidates, key=_field_order) if candidates else None  # type: ignore[arg-type]
+        memo[at] = max(candidates, key=field_order) if candidates else None  # type: ignore[arg-type]
     found = memo[ref]
     return found
 
 
-def _field_order(row: Row) -> tuple[Any, ...]:
+def field_order(row: Row) -> tuple[Any, ...]:
     """Largest field first: total size, then size per axis; jump and start only break
     ties, so equal fields in swapped branches give the same figures."""
     sizes = [f.size for f in row.field]

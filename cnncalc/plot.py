@@ -21,7 +21,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .analysis import Analysis, Row, _field_order
+from .analysis import Analysis, Row, field_order
 from .layers import shape_str
 from .pictures import RendererMissing, ViewOptions
 from .subtotals import BlockTotal, at_depth
@@ -173,7 +173,7 @@ def _main_path(analysis: Analysis) -> set[int]:
         sources = [r for r in network.nodes[at].inputs if r >= 0]
         if not sources:
             break
-        at = max(sources, key=lambda r: _field_order(rows[r]))
+        at = max(sources, key=lambda r: field_order(rows[r]))
     return found
 
 

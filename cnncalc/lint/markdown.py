@@ -44,7 +44,7 @@ from ..text import one_line
 from .diagnostic import Diagnostic
 from .docs import all_rules, kinds_doc, kinds_table, rules_markdown, rules_table
 from .engine import lint_spec
-from .registry import DEFAULT, matches
+from .registry import DEFAULT, is_selected
 from .rules.documents import stale_picture, stale_table
 from .sources import SpecFiles
 
@@ -378,12 +378,12 @@ def check_document(path: str, text: str, select: Iterable[str] = DEFAULT,
         content = text[region.start:region.end]
         if content != wanted:
             stale += 1
-            if matches("D101", select) and not matches("D101", ignore):
+            if is_selected("D101", select, ignore):
                 found.append(stale_table(path, region, content, wanted))
         state = picture_state(picture) if picture else None
         if picture and state:
             pictures.append(picture)
-            if matches("D102", select) and not matches("D102", ignore):
+            if is_selected("D102", select, ignore):
                 found.append(stale_picture(path, region, picture.shown, state))
         pieces += [text[cursor:region.start], wanted]
         cursor = region.end

@@ -160,11 +160,16 @@ def unknown_patterns(patterns: Iterable[str]) -> list[str]:
             and not any(c.startswith(p) for c in RULES)]
 
 
+def is_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    """Whether `select` picks the rule `code` and `ignore` does not."""
+    return matches(code, select) and not matches(code, ignore)
+
+
 def selected(select: Iterable[str] = DEFAULT, ignore: Iterable[str] = ()) -> list[Rule]:
     """The rules that `select` picks and `ignore` does not, in code order: by default every
     rule but the info-level notes; ("ALL",) every rule."""
     select, ignore = tuple(select), tuple(ignore)
-    return [r for r in ordered() if matches(r.code, select) and not matches(r.code, ignore)]
+    return [r for r in ordered() if is_selected(r.code, select, ignore)]
 
 
 def ordered() -> list[Rule]:
